@@ -1,0 +1,81 @@
+"""Volunteers and technicians as the screens see them, and how their names are shown.
+
+A name on a public screen is masked to its first character (赵小明 → 赵**): enough for
+the person in front of the screen to know it is them, not enough for a passer-by.
+Technician PINs are stored as scrypt hashes; five wrong tries lock the PIN for five
+minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .catalog import Yibi
+
+
+def mask_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        return "**"
+    return name[0] + "*" * max(1, min(len(name) - 1, 3))
+
+
+@dataclass(frozen=True, slots=True)
+class Volunteer:
+    id: str
+    name: str
+    available: Yibi
+    """Balance less open holds, as of the scan."""
+    taken_today: Mapping[int, int] = field(default_factory=dict)
+    """Items charged today, by item id (for the per-item daily cap)."""
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+
+# --- technician PINs --------------------------------------------------------------------
+
+PIN_TRIES = 5
+PIN_LOCK_S = 300
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        scheme, salt_hex, digest_hex = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+@dataclass(frozen=True, slots=True)
+class PinState:
+    failures: int = 0
+    locked_until: float = 0.0
+
+    def locked(self, now: float) -> bool:
+        return now < self.locked_until
+
+    def after_failure(self, now: float) -> PinState:
+        failures = self.failures + 1
+        if failures >= PIN_TRIES:
+            return PinState(failures=0, locked_until=now + PIN_LOCK_S)
+        return PinState(failures=failures, locked_until=self.locked_until)
+
+    @property
+    def tries_left(self) -> int:
+        return PIN_TRIES - self.failures

@@ -1,0 +1,38 @@
+"""Read-only records the technician screens list: redemptions and audit entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    at: int
+    volunteer_id: str
+    volunteer_name: str
+    item_name: str
+    lane: int
+    amount: int
+    state: str  # dispensed, not_dispensed, unknown, in_flight
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: int
+    actor: str
+    action: str
+    target: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPlaced:
+    """A price set aside for one dispense, and the vend that will settle it."""
+
+    hold_id: str
+    vend_id: str
+    volunteer_id: str
+    item_id: int
+    lane: int
+    price: int

@@ -1,0 +1,123 @@
+"""Typed SQLAlchemy mappings of the kiosk's tables.
+
+The ledger and the audit log are append-only (migrations add triggers that refuse
+UPDATE and DELETE), and a hold can be settled once only (a partial unique index on the
+settling entries' ``ref``). Times are Unix seconds; ``day`` is the kiosk's local date,
+which the per-item daily cap counts by.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class VolunteerRow(Base):
+    __tablename__ = "volunteers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    price: Mapped[int] = mapped_column(Integer)
+    image: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LaneRow(Base):
+    __tablename__ = "lanes"
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), nullable=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    fault: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LedgerRow(Base):
+    __tablename__ = "ledger"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volunteer_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lane: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    visit_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[int] = mapped_column(Integer)
+    day: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (
+        Index(
+            "ux_ledger_settles_once",
+            "ref",
+            unique=True,
+            sqlite_where=text("kind IN ('charge', 'release')"),
+            postgresql_where=text("kind IN ('charge', 'release')"),
+        ),
+    )
+
+
+class VendRow(Base):
+    """One dispense: which hold it belongs to and what the machine said."""
+
+    __tablename__ = "vends"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hold_id: Mapped[str] = mapped_column(String(36), index=True)
+    lane: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # in_flight, dispensed, not_dispensed, unknown
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    sn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    started_at: Mapped[int] = mapped_column(Integer)
+    finished_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TrustKeyRow(Base):
+    __tablename__ = "trust_keys"
+    kid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    jwk: Mapped[str] = mapped_column(Text)
+
+
+class RevokedCardRow(Base):
+    __tablename__ = "revoked_cards"
+    jti: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SeenCodeRow(Base):
+    __tablename__ = "seen_codes"
+    jti: Mapped[str] = mapped_column(String(100), primary_key=True)
+    exp: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class TechnicianRow(Base):
+    __tablename__ = "technicians"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SettingRow(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,480 @@
+"""Every read and write of the kiosk's store, one unit of work per method.
+
+Each method opens its own session, runs in one ``BEGIN IMMEDIATE`` transaction, commits
+only when it finished, and returns frozen core dataclasses. Writes that spend 益币
+re-check the rules inside the transaction (balance after holds, stock, the lane being
+enabled, the daily cap), so a stale screen can never overspend. Technician changes
+write an audit row with before and after in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
+
+from ..core.catalog import Item, Lane, Offer, build_offers
+from ..core.ledger import Balance, Entry, EntryKind
+from ..core.people import PinState, Volunteer
+from ..core.records import AuditEntry, HoldPlaced, Redemption
+from ..core.rules import Limits, Refusal
+from .models import (
+    AuditRow,
+    ItemRow,
+    LaneRow,
+    LedgerRow,
+    RevokedCardRow,
+    SeenCodeRow,
+    TechnicianRow,
+    TrustKeyRow,
+    VendRow,
+    VolunteerRow,
+)
+
+DISABLING_FLAGS = JAM_FLAGS | {Flag.NOTHING_DROPPED}
+
+
+class Refused(Exception):
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def _item(row: ItemRow) -> Item:
+    return Item(row.id, row.name_zh, row.name_en, row.price, row.image)
+
+
+def _lane(row: LaneRow) -> Lane:
+    return Lane(row.number, row.item_id, row.capacity, row.stock, row.enabled)
+
+
+_SIGNED = case(
+    (LedgerRow.kind.in_(("credit", "reversal")), LedgerRow.amount),
+    (LedgerRow.kind == "charge", -LedgerRow.amount),
+    else_=0,
+)
+
+
+class Repository:
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        """A unit of work: commits if the block finishes, rolls back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def _now(self) -> tuple[int, str]:
+        t = self.clock()
+        return int(t), time.strftime("%Y-%m-%d", time.localtime(t))
+
+    # --- volunteers and balances ---------------------------------------------------------
+
+    def _balance(self, s: Session, volunteer_id: str) -> Balance:
+        settled = s.scalar(
+            select(func.coalesce(func.sum(_SIGNED), 0)).where(
+                LedgerRow.volunteer_id == volunteer_id
+            )
+        )
+        settled_refs = (
+            select(LedgerRow.ref)
+            .where(LedgerRow.volunteer_id == volunteer_id)
+            .where(LedgerRow.kind.in_(("charge", "release")))
+        )
+        held = s.scalar(
+            select(func.coalesce(func.sum(LedgerRow.amount), 0))
+            .where(LedgerRow.volunteer_id == volunteer_id)
+            .where(LedgerRow.kind == "hold")
+            .where(LedgerRow.id.not_in(settled_refs))
+        )
+        return Balance(settled=int(settled or 0), held=int(held or 0))
+
+    def balance(self, volunteer_id: str) -> Balance:
+        with self.unit() as s:
+            return self._balance(s, volunteer_id)
+
+    def _taken_today(self, s: Session, volunteer_id: str, day: str) -> dict[int, int]:
+        """Items charged or still held today, by item id."""
+        settled_refs = (
+            select(LedgerRow.ref)
+            .where(LedgerRow.volunteer_id == volunteer_id)
+            .where(LedgerRow.kind == "release")
+        )
+        rows = s.execute(
+            select(LedgerRow.item_id, func.count())
+            .where(LedgerRow.volunteer_id == volunteer_id)
+            .where(LedgerRow.kind == "hold")
+            .where(LedgerRow.day == day)
+            .where(LedgerRow.id.not_in(settled_refs))
+            .group_by(LedgerRow.item_id)
+        ).all()
+        return {int(item_id): int(n) for item_id, n in rows if item_id is not None}
+
+    def volunteer(self, volunteer_id: str) -> Volunteer | None:
+        _, day = self._now()
+        with self.unit() as s:
+            row = s.get(VolunteerRow, volunteer_id)
+            if row is None:
+                return None
+            balance = self._balance(s, volunteer_id)
+            return Volunteer(
+                id=row.id,
+                name=row.name,
+                available=balance.available,
+                taken_today=self._taken_today(s, volunteer_id, day),
+            )
+
+    def entries(self, volunteer_id: str) -> list[Entry]:
+        with self.unit() as s:
+            rows = s.scalars(
+                select(LedgerRow)
+                .where(LedgerRow.volunteer_id == volunteer_id)
+                .order_by(LedgerRow.at, LedgerRow.id)
+            ).all()
+            return [
+                Entry(r.id, r.volunteer_id, EntryKind(r.kind), r.amount, r.ref, r.item_id, r.lane)
+                for r in rows
+            ]
+
+    def upsert_volunteers(self, people: Iterable[tuple[str, str]]) -> None:
+        with self.unit() as s:
+            for vid, name in people:
+                s.merge(VolunteerRow(id=vid, name=name))
+
+    def credit(self, volunteer_id: str, amount: int, note: str = "") -> str:
+        at, day = self._now()
+        entry_id = str(uuid.uuid4())
+        with self.unit() as s:
+            s.add(
+                LedgerRow(
+                    id=entry_id,
+                    volunteer_id=volunteer_id,
+                    kind=EntryKind.CREDIT.value,
+                    amount=amount,
+                    note=note or None,
+                    at=at,
+                    day=day,
+                )
+            )
+        return entry_id
+
+    # --- catalog -------------------------------------------------------------------------
+
+    def items(self) -> list[Item]:
+        with self.unit() as s:
+            return [_item(r) for r in s.scalars(select(ItemRow).order_by(ItemRow.id))]
+
+    def lanes(self) -> list[Lane]:
+        with self.unit() as s:
+            return [_lane(r) for r in s.scalars(select(LaneRow).order_by(LaneRow.number))]
+
+    def lane_faults(self) -> dict[int, str]:
+        with self.unit() as s:
+            rows = s.execute(select(LaneRow.number, LaneRow.fault).where(LaneRow.fault.is_not(None)))
+            return {int(n): str(f) for n, f in rows}
+
+    def offers(self) -> list[Offer]:
+        with self.unit() as s:
+            items = [_item(r) for r in s.scalars(select(ItemRow))]
+            lanes = [_lane(r) for r in s.scalars(select(LaneRow))]
+        return build_offers(items, lanes)
+
+    # --- a redemption: hold, then charge or release --------------------------------------
+
+    def place_hold(
+        self, volunteer_id: str, item_id: int, lane: int, visit_id: str, limits: Limits
+    ) -> HoldPlaced:
+        """Set the item's price aside and record the vend, or raise :class:`Refused`."""
+        at, day = self._now()
+        with self.unit() as s:
+            lane_row = s.get(LaneRow, lane)
+            item_row = s.get(ItemRow, item_id)
+            if lane_row is None or item_row is None or lane_row.item_id != item_id:
+                raise Refused(Refusal.SOLD_OUT)
+            if not lane_row.enabled:
+                raise Refused(Refusal.MACHINE_FAULT)
+            if lane_row.stock <= 0:
+                raise Refused(Refusal.SOLD_OUT)
+            if self._taken_today(s, volunteer_id, day).get(item_id, 0) >= limits.per_item_per_day:
+                raise Refused(Refusal.DAILY_ITEM_CAP)
+            if self._balance(s, volunteer_id).available < item_row.price:
+                raise Refused(Refusal.INSUFFICIENT_BALANCE)
+            hold = HoldPlaced(
+                hold_id=str(uuid.uuid4()),
+                vend_id=str(uuid.uuid4()),
+                volunteer_id=volunteer_id,
+                item_id=item_id,
+                lane=lane,
+                price=item_row.price,
+            )
+            s.add(
+                LedgerRow(
+                    id=hold.hold_id,
+                    volunteer_id=volunteer_id,
+                    kind=EntryKind.HOLD.value,
+                    amount=hold.price,
+                    item_id=item_id,
+                    lane=lane,
+                    visit_id=visit_id,
+                    at=at,
+                    day=day,
+                )
+            )
+            s.add(
+                VendRow(
+                    id=hold.vend_id,
+                    hold_id=hold.hold_id,
+                    lane=lane,
+                    state="in_flight",
+                    flags="",
+                    started_at=at,
+                )
+            )
+            return hold
+
+    def settle(self, hold: HoldPlaced, result: DispenseResult) -> Balance:
+        """Charge on a confirmed drop, release on a failure, keep the hold when unknown."""
+        at, day = self._now()
+        with self.unit() as s:
+            vend = s.get(VendRow, hold.vend_id)
+            lane = s.get(LaneRow, hold.lane)
+            if vend is None or lane is None:
+                raise LookupError(f"no vend {hold.vend_id}")
+            if vend.state != "in_flight":
+                raise RuntimeError(f"vend {hold.vend_id} already settled as {vend.state}")
+            vend.state = result.outcome.value
+            vend.flags = ",".join(f.value for f in result.flags)
+            vend.finished_at = at
+            vend.sn = result.sn
+            kind = {
+                Outcome.DISPENSED: EntryKind.CHARGE,
+                Outcome.NOT_DISPENSED: EntryKind.RELEASE,
+            }.get(result.outcome)
+            if kind is not None:
+                s.add(
+                    LedgerRow(
+                        id=str(uuid.uuid4()),
+                        volunteer_id=hold.volunteer_id,
+                        kind=kind.value,
+                        amount=hold.price,
+                        ref=hold.hold_id,
+                        item_id=hold.item_id,
+                        lane=hold.lane,
+                        at=at,
+                        day=day,
+                    )
+                )
+            if result.outcome is Outcome.DISPENSED:
+                lane.stock = max(lane.stock - 1, 0)
+            elif set(result.flags) & DISABLING_FLAGS:
+                lane.enabled = False
+                lane.fault = vend.flags
+                s.add(
+                    AuditRow(
+                        at=at,
+                        actor="machine",
+                        action="lane_disabled",
+                        target=f"lane:{lane.number}",
+                        before=json.dumps({"enabled": True}),
+                        after=json.dumps({"enabled": False, "fault": vend.flags}),
+                    )
+                )
+            s.flush()
+            return self._balance(s, hold.volunteer_id)
+
+    def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
+        with self.unit() as s:
+            rows = s.execute(
+                select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh)
+                .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
+                .outerjoin(VolunteerRow, VolunteerRow.id == LedgerRow.volunteer_id)
+                .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
+                .order_by(VendRow.started_at.desc(), VendRow.id)
+                .limit(limit)
+            ).all()
+            return [
+                Redemption(
+                    at=v.started_at,
+                    volunteer_id=h.volunteer_id,
+                    volunteer_name=name or "",
+                    item_name=item_name or "",
+                    lane=v.lane,
+                    amount=h.amount,
+                    state=v.state,
+                )
+                for v, h, name, item_name in rows
+            ]
+
+    # --- technician changes, each with an audit row -------------------------------------
+
+    def _audit(
+        self,
+        s: Session,
+        actor: str,
+        action: str,
+        target: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        at, _ = self._now()
+        s.add(
+            AuditRow(
+                at=at,
+                actor=actor,
+                action=action,
+                target=target,
+                before=None if before is None else json.dumps(before, ensure_ascii=False),
+                after=None if after is None else json.dumps(after, ensure_ascii=False),
+            )
+        )
+
+    @staticmethod
+    def _apply(row: Any, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        before = {k: getattr(row, k) for k in changes if getattr(row, k) != changes[k]}
+        after = {k: changes[k] for k in before}
+        for k, v in after.items():
+            setattr(row, k, v)
+        return before, after
+
+    def update_lane(self, actor: str, number: int, **changes: Any) -> Lane:
+        allowed = {"item_id", "capacity", "stock", "enabled"}
+        if set(changes) - allowed:
+            raise ValueError(f"unknown lane fields: {sorted(set(changes) - allowed)}")
+        with self.unit() as s:
+            row = s.get(LaneRow, number)
+            if row is None:
+                raise LookupError(f"no lane {number}")
+            capacity = changes.get("capacity", row.capacity)
+            stock = changes.get("stock", row.stock)
+            if capacity < 0 or not 0 <= stock <= capacity:
+                raise ValueError("stock must be between 0 and the lane's capacity")
+            if changes.get("enabled") is True:
+                changes["fault"] = None
+            before, after = self._apply(row, changes)
+            if after:
+                self._audit(s, actor, "lane_changed", f"lane:{number}", before, after)
+            return _lane(row)
+
+    def refill(self, actor: str, number: int | None = None) -> list[Lane]:
+        """Fill one lane (or every lane) to capacity."""
+        with self.unit() as s:
+            query = select(LaneRow).order_by(LaneRow.number)
+            if number is not None:
+                query = query.where(LaneRow.number == number)
+            rows = list(s.scalars(query))
+            for row in rows:
+                if row.stock != row.capacity:
+                    before, after = self._apply(row, {"stock": row.capacity})
+                    self._audit(s, actor, "lane_refilled", f"lane:{row.number}", before, after)
+            return [_lane(r) for r in rows]
+
+    def update_item(self, actor: str, item_id: int, **changes: Any) -> Item:
+        allowed = {"name_zh", "name_en", "price", "image"}
+        if set(changes) - allowed:
+            raise ValueError(f"unknown item fields: {sorted(set(changes) - allowed)}")
+        price = changes.get("price")
+        if price is not None and (not isinstance(price, int) or price <= 0):
+            raise ValueError("a price is a positive whole number of 益币")
+        with self.unit() as s:
+            row = s.get(ItemRow, item_id)
+            if row is None:
+                raise LookupError(f"no item {item_id}")
+            before, after = self._apply(row, changes)
+            if after:
+                self._audit(s, actor, "item_changed", f"item:{item_id}", before, after)
+            return _item(row)
+
+    def add_item(self, actor: str, name_zh: str, name_en: str, price: int, image: str = "") -> Item:
+        if price <= 0:
+            raise ValueError("a price is a positive whole number of 益币")
+        with self.unit() as s:
+            row = ItemRow(name_zh=name_zh, name_en=name_en, price=price, image=image)
+            s.add(row)
+            s.flush()
+            self._audit(
+                s,
+                actor,
+                "item_added",
+                f"item:{row.id}",
+                None,
+                {"name_zh": name_zh, "name_en": name_en, "price": price, "image": image},
+            )
+            return _item(row)
+
+    def add_lane(self, actor: str, number: int, item_id: int | None, capacity: int, stock: int) -> Lane:
+        with self.unit() as s:
+            row = LaneRow(number=number, item_id=item_id, capacity=capacity, stock=stock, enabled=True)
+            s.add(row)
+            self._audit(
+                s,
+                actor,
+                "lane_added",
+                f"lane:{number}",
+                None,
+                {"item_id": item_id, "capacity": capacity, "stock": stock},
+            )
+            return _lane(row)
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        with self.unit() as s:
+            rows = s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+            return [AuditEntry(r.at, r.actor, r.action, r.target, r.before, r.after) for r in rows]
+
+    # --- trust list and replay memory ----------------------------------------------------
+
+    def trust(self) -> tuple[dict[str, Any], list[str]]:
+        with self.unit() as s:
+            keys = [json.loads(r.jwk) for r in s.scalars(select(TrustKeyRow))]
+            revoked = list(s.scalars(select(RevokedCardRow.jti)))
+        return {"keys": keys}, revoked
+
+    def replace_trust(self, jwks: Mapping[str, Any], revoked: Iterable[str]) -> None:
+        with self.unit() as s:
+            s.query(TrustKeyRow).delete()
+            s.query(RevokedCardRow).delete()
+            for jwk in jwks.get("keys", []):
+                s.add(TrustKeyRow(kid=jwk["kid"], jwk=json.dumps(jwk)))
+            for jti in set(revoked):
+                s.add(RevokedCardRow(jti=jti))
+
+    def accept_once(self, jti: str, exp: int, now: int) -> bool:
+        """The replay memory of ``docs/volunteer-code.md``, kept across restarts."""
+        with self.unit() as s:
+            if s.get(SeenCodeRow, jti) is not None:
+                return False
+            s.add(SeenCodeRow(jti=jti, exp=exp))
+            s.query(SeenCodeRow).filter(SeenCodeRow.exp < now - 3600).delete()
+            return True
+
+    # --- technicians ---------------------------------------------------------------------
+
+    def add_technician(self, tech_id: str, name: str, pin_hash: str) -> None:
+        with self.unit() as s:
+            s.merge(TechnicianRow(id=tech_id, name=name, pin_hash=pin_hash, failures=0, locked_until=0))
+
+    def technician_pin(self, tech_id: str) -> tuple[str, PinState] | None:
+        with self.unit() as s:
+            row = s.get(TechnicianRow, tech_id)
+            if row is None:
+                return None
+            return row.pin_hash, PinState(row.failures, float(row.locked_until))
+
+    def save_pin_state(self, tech_id: str, state: PinState, event: str) -> None:
+        with self.unit() as s:
+            row = s.get(TechnicianRow, tech_id)
+            if row is None:
+                raise LookupError(tech_id)
+            row.failures = state.failures
+            row.locked_until = int(state.locked_until)
+            self._audit(s, tech_id, event, f"tech:{tech_id}", None, None)
