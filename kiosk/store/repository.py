@@ -426,6 +426,20 @@ class Repository:
             )
             return _lane(row)
 
+    def record_test_vend(self, actor: str, number: int, result: DispenseResult) -> None:
+        """A technician's test vend: stock follows what dropped, and the audit log says so."""
+        with self.unit() as s:
+            row = s.get(LaneRow, number)
+            before = None if row is None else {"stock": row.stock}
+            if row is not None and result.outcome is Outcome.DISPENSED:
+                row.stock = max(row.stock - 1, 0)
+            after = {
+                "outcome": result.outcome.value,
+                "flags": [f.value for f in result.flags],
+                "stock": None if row is None else row.stock,
+            }
+            self._audit(s, actor, "test_vend", f"lane:{number}", before, after)
+
     def audit_log(self, limit: int = 100) -> list[AuditEntry]:
         with self.unit() as s:
             rows = s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))

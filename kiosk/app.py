@@ -1,0 +1,134 @@
+"""Assembling the GUI on the composition root's parts, and running it.
+
+``create_app`` is the one place the windows, the controller, the scanner and the
+worker are built and connected, on top of :func:`kiosk.bootstrap.bootstrap`. The smoke
+test and the demo use it as the kiosk itself does.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from drivers.machine import VendingMachine
+
+from .bootstrap import Parts, bootstrap
+from .config import Config
+from .core.session import Session
+from .demo import DemoCodes, load_or_create_key, seed
+from .store.repository import Repository
+from .ui import theme
+from .ui.controller import KioskController
+from .ui.main_window import KioskWindow
+from .ui.ops import Background
+from .ui.scanner import HidScanner
+from .ui.simulator import SimulatorWindow
+
+
+@dataclass
+class KioskApp:
+    qt: QApplication
+    parts: Parts
+    session: Session
+    window: KioskWindow
+    controller: KioskController
+    scanner: HidScanner
+    background: Background
+    simulator_window: SimulatorWindow | None = None
+    codes: DemoCodes | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Process events until no background call is pending (demo walkthrough, smoke)."""
+        return wait_until(lambda: self.background.idle, timeout_s)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.controller.shutdown()
+        self.scanner.setParent(None)
+        self.qt.removeEventFilter(self.scanner)
+        if self.simulator_window is not None:
+            self.simulator_window.shutdown()
+            self.simulator_window.close()
+        self.window.close()
+        self.background.shutdown()
+        self.parts.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the Qt event loop until ``predicate`` holds (used by scripted runs, not by slots)."""
+    deadline = time.monotonic() + timeout_s
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(10)
+
+    def check() -> None:
+        if predicate() or time.monotonic() > deadline:
+            loop.quit()
+
+    timer.timeout.connect(check)
+    timer.start()
+    if not predicate():
+        loop.exec()
+    timer.stop()
+    return predicate()
+
+
+def demo_parts(data_dir: Path) -> tuple[DemoCodes, Callable[[Repository], None]]:
+    key = load_or_create_key(data_dir / "demo-signing-key.pem")
+    return DemoCodes(key), lambda repo: seed(repo, key)
+
+
+def create_app(
+    config: Config,
+    *,
+    machine: VendingMachine | None = None,
+    clock: Callable[[], float] = time.time,
+    codes: DemoCodes | None = None,
+    seed_store: Callable[[Repository], None] | None = None,
+) -> KioskApp:
+    existing = QApplication.instance()
+    qt = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    theme.install(qt)
+    parts = bootstrap(config, machine=machine, clock=clock, seed=seed_store)
+    session = Session(config.limits, config.timeouts)
+    window = KioskWindow()
+    scanner = HidScanner()
+    scanner.install(qt)
+    background = Background()
+    controller = KioskController(parts.service, session, window, scanner, background, config.language)
+    window.show_session(session, controller.lang)
+    controller.refresh_offers()
+    simulator_window = None
+    if parts.simulator is not None and config.demo:
+        names = {}
+        items = {item.id: item for item in parts.repo.items()}
+        for lane in parts.repo.lanes():
+            if lane.item_id in items:
+                names[lane.number] = items[lane.item_id].name_zh
+        simulator_window = SimulatorWindow(parts.simulator, names, codes, scanner)
+    return KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
+
+
+def run(app: KioskApp) -> int:
+    if app.parts.config.fullscreen:
+        app.window.showFullScreen()
+    else:
+        app.window.resize(1280, 800)
+        app.window.show()
+    if app.simulator_window is not None:
+        app.simulator_window.resize(1100, 760)
+        app.simulator_window.move(app.window.x() + 40, app.window.y() + 40)
+        app.simulator_window.show()
+    try:
+        return app.qt.exec()
+    finally:
+        app.close()

@@ -1,0 +1,64 @@
+"""The composition root: one function wires the store, the machine and the services.
+
+``bootstrap`` reads a :class:`~kiosk.config.Config` and builds the real parts (the
+SQLite file, brought up to date by migrations; the machine the config names). Tests
+pass their own machine or clock into the same function. The GUI is assembled on top
+of these parts by :func:`kiosk.app.create_app`; nothing else constructs them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from drivers.machine import VendingMachine
+from drivers.simulated import SimulatedMachine
+
+from .config import Config, MachineKind
+from .services.kiosk import KioskService
+from .store.db import migrate, open_engine
+from .store.repository import Repository
+
+
+@dataclass
+class Parts:
+    config: Config
+    engine: Engine
+    repo: Repository
+    machine: VendingMachine
+    service: KioskService
+    simulator: SimulatedMachine | None
+
+    def close(self) -> None:
+        self.machine.close()
+        self.engine.dispose()
+
+
+def bootstrap(
+    config: Config,
+    *,
+    machine: VendingMachine | None = None,
+    clock: Callable[[], float] = time.time,
+    seed: Callable[[Repository], None] | None = None,
+) -> Parts:
+    engine = open_engine(config.db_path)
+    migrate(engine)
+    repo = Repository(engine, clock=clock)
+    if seed is not None:
+        seed(repo)
+    simulator = None
+    if machine is None:
+        if config.machine is MachineKind.SIMULATED:
+            simulator = SimulatedMachine(
+                {lane.number: lane.stock for lane in repo.lanes()}, turn_s=config.sim_turn_s
+            )
+            machine = simulator
+        else:  # pragma: no cover - every kind is handled above
+            raise ValueError(f"unknown machine kind {config.machine}")
+    elif isinstance(machine, SimulatedMachine):
+        simulator = machine
+    service = KioskService(repo, machine, list(config.issuers), config.limits)
+    return Parts(config, engine, repo, machine, service, simulator)

@@ -1,0 +1,155 @@
+"""The ``kiosk`` command: run the kiosk, run the demo, and technicians' diagnostics.
+
+    kiosk run --config FILE
+    kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR]
+    kiosk code verify --jwks FILE --issuer ISS [--revoked FILE] [--now UNIX] CODE...
+
+``code verify`` is a contract: one JSON object per code and line, exit 0 when every
+code was checked, 2 on bad arguments. It keeps a fresh replay memory per run and never
+opens a kiosk's database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError, default_data_dir, demo_config, load
+
+
+class UsageError(Exception):
+    pass
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{what} {path} is not valid JSON: {exc}") from exc
+
+
+def _codes(args: Sequence[str]) -> Iterator[str]:
+    for code in args:
+        if code == "-":
+            for line in sys.stdin:
+                line = line.rstrip("\r\n")
+                if line:
+                    yield line
+        else:
+            yield code
+
+
+def cmd_code_verify(ns: argparse.Namespace) -> int:
+    from .core.codes import CodeVerifier, MemoryReplay, TrustList
+
+    jwks = _read_json(ns.jwks, "trust list")
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise UsageError(f"trust list {ns.jwks} is not a JWKS (an object with a 'keys' list)")
+    revoked: list[str] = []
+    if ns.revoked:
+        revoked = _read_json(ns.revoked, "revoked list")
+        if not isinstance(revoked, list) or not all(isinstance(j, str) for j in revoked):
+            raise UsageError(f"revoked list {ns.revoked} must be a JSON list of card ids")
+    verifier = CodeVerifier(TrustList(jwks, revoked), MemoryReplay(), ns.issuer)
+    now = ns.now
+    for code in _codes(ns.codes):
+        verdict = verifier.verify(code, now=now)
+        print(json.dumps(verdict.as_json(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    from .app import create_app, demo_parts, run
+    from .demo_walkthrough import walkthrough
+
+    data_dir = Path(ns.data_dir) if ns.data_dir else default_data_dir() / "demo"
+    if ns.fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shots = ns.walkthrough
+    if shots is None and not _has_display():
+        shots = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+        print(
+            "No display found: running the demo offscreen and saving each screen as a PNG.\n"
+            "For real windows, start it on a desktop (Qt needs the Debian packages listed in the README).",
+            file=sys.stderr,
+        )
+    if shots is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    codes, seed = demo_parts(data_dir)
+    config = demo_config(data_dir, turn_s=0.3 if shots else 1.2)
+    app = create_app(config, codes=codes, seed_store=seed)
+    print(f"Demo data: {data_dir}  (technician PIN 2468)", file=sys.stderr)
+    if shots is not None:
+        try:
+            for path in walkthrough(app, Path(shots)):
+                print(path)
+        finally:
+            app.close()
+        return 0
+    return run(app)
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    from .app import create_app, run
+
+    config = load(Path(ns.config))
+    return run(create_app(config))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="时间银行 redemption kiosk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="start the kiosk with a configuration file")
+    p_run.add_argument("--config", required=True, help="TOML file (see config/kiosk.example.toml)")
+    p_run.set_defaults(func=cmd_run)
+    p_demo = sub.add_parser("demo", help="start the kiosk and the hardware simulator with demo data")
+    p_demo.add_argument("--data-dir", help="where the demo database and key live")
+    p_demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
+    p_demo.add_argument(
+        "--walkthrough", type=Path, metavar="DIR",
+        help="run offscreen: buy two items, save every screen as PNG into DIR, and exit",
+    )
+    p_demo.set_defaults(func=cmd_demo)
+    p_code = sub.add_parser("code", help="volunteer-code diagnostics")
+    code_sub = p_code.add_subparsers(dest="code_command", required=True)
+    p_verify = code_sub.add_parser("verify", help="check codes against a trust list, in order")
+    p_verify.add_argument("--jwks", required=True, help="trust list (JWKS JSON file)")
+    p_verify.add_argument("--issuer", required=True, action="append", help="accepted issuer (repeatable)")
+    p_verify.add_argument("--revoked", help="JSON list of revoked card jti")
+    p_verify.add_argument("--now", type=int, help="the clock, Unix seconds (default: now)")
+    p_verify.add_argument("codes", nargs="+", metavar="CODE", help="codes, or - to read them from stdin")
+    p_verify.set_defaults(func=cmd_code_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    try:
+        return int(ns.func(ns))
+    except (UsageError, ConfigError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The kiosk's configuration: a TOML file, or the embedded demo configuration.
+
+Everything a site may change lives here: where the SQLite file is, which issuers'
+codes are accepted, the caps and timeouts, which machine to drive. Missing keys take
+the defaults below; a bad value stops start-up with a message that names the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .core.rules import Limits
+from .core.session import Timeouts
+
+APP_NAME = "timebank-kiosk"
+
+
+class MachineKind(StrEnum):
+    SIMULATED = "simulated"
+
+
+@dataclass(frozen=True)
+class Config:
+    db_path: Path
+    issuers: tuple[str, ...]
+    limits: Limits = field(default_factory=Limits)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    machine: MachineKind = MachineKind.SIMULATED
+    sim_turn_s: float = 1.2
+    language: str = "zh"
+    fullscreen: bool = False
+    demo: bool = False
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def parse(data: dict[str, Any], base: Path) -> Config:
+    try:
+        store = _section(data, "store")
+        codes = _section(data, "codes")
+        limits = _section(data, "limits")
+        timeouts = _section(data, "timeouts")
+        machine = _section(data, "machine")
+        ui = _section(data, "ui")
+        db = Path(store.get("path", default_data_dir() / "kiosk.db")).expanduser()
+        issuers = codes.get("issuers")
+        if not issuers or not all(isinstance(i, str) for i in issuers):
+            raise ConfigError("[codes] issuers must list at least one issuer")
+        return Config(
+            db_path=db if db.is_absolute() else base / db,
+            issuers=tuple(issuers),
+            limits=Limits(**limits),
+            timeouts=Timeouts(**timeouts),
+            machine=MachineKind(machine.get("kind", "simulated")),
+            sim_turn_s=float(machine.get("sim_turn_s", 1.2)),
+            language=str(ui.get("language", "zh")),
+            fullscreen=bool(ui.get("fullscreen", False)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad configuration: {exc}") from exc
+
+
+def load(path: Path) -> Config:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"no configuration file at {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return parse(data, path.parent)
+
+
+DEMO_ISSUER = "timebank-demo"
+
+
+def demo_config(data_dir: Path, *, turn_s: float = 1.2) -> Config:
+    return Config(
+        db_path=data_dir / "demo-kiosk.db",
+        issuers=(DEMO_ISSUER,),
+        sim_turn_s=turn_s,
+        demo=True,
+    )

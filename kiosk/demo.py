@@ -1,0 +1,125 @@
+"""Demo mode: a seeded store, a signing key and the codes a newcomer clicks to scan.
+
+The items and prices come from real programmes (a pack of tissues 15 益币, a bottle of
+water 20 益币); balances are hours × 10 益币. The signing key is made on first start and
+kept beside the demo database; its public half is the kiosk's trust list. ``DemoCodes``
+signs fresh codes on demand, like the volunteer app does every minute, and also makes
+the ones that must be refused (expired, forged).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .config import DEMO_ISSUER
+from .core.codes import CodeKind, issue_code, public_jwk
+from .core.people import hash_pin
+from .store.repository import Repository
+
+DEMO_KID = "demo-2026"
+DEMO_PIN = "2468"
+
+DEMO_ITEMS = [
+    # name_zh, name_en, price, lane, capacity, stock
+    ("抽纸", "Tissues", 15, 1, 10, 8),
+    ("矿泉水", "Bottled water", 20, 2, 10, 10),
+    ("牛奶", "Milk", 30, 3, 8, 6),
+    ("饼干", "Biscuits", 25, 4, 8, 2),
+    ("方便面", "Instant noodles", 35, 5, 8, 0),
+    ("洗衣液", "Laundry liquid", 80, 6, 6, 5),
+    ("雨伞", "Umbrella", 120, 7, 4, 3),
+    ("毛巾", "Towel", 50, 8, 6, 6),
+]
+
+DEMO_VOLUNTEERS = [
+    # id, name, certified hours
+    ("V0001", "赵小明", 26),
+    ("V0002", "钱秀英", 3.5),
+    ("V0003", "孙建国", 15),
+    ("V0004", "李思思", 1),
+]
+DEMO_TECH = ("T001", "王师傅")
+
+
+@dataclass(frozen=True)
+class DemoCode:
+    label_zh: str
+    label_en: str
+    make: str  # which DemoCodes method makes it
+    subject: str
+
+
+DEMO_PANEL = [
+    DemoCode("赵小明 · 手机码", "Zhao · phone code", "app", "V0001"),
+    DemoCode("钱秀英 · 手机码（余额少）", "Qian · phone (low balance)", "app", "V0002"),
+    DemoCode("孙建国 · 志愿者卡", "Sun · printed card", "card", "V0003"),
+    DemoCode("过期的手机码", "Expired code", "expired", "V0001"),
+    DemoCode("伪造的二维码", "Forged code", "forged", "V0001"),
+    DemoCode(f"技术员码（PIN {DEMO_PIN}）", f"Technician (PIN {DEMO_PIN})", "tech", DEMO_TECH[0]),
+]
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} is not an Ed25519 key")
+        return key
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return key
+
+
+class DemoCodes:
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self._key = key
+        self._forger = Ed25519PrivateKey.generate()
+
+    def _sign(self, key: Ed25519PrivateKey, sub: str, kind: CodeKind, now: int, life: int | None) -> str:
+        return issue_code(
+            key, DEMO_KID, iss=DEMO_ISSUER, sub=sub, kind=kind, now=now, lifetime_s=life,
+            jti=uuid.uuid4().hex,
+        )
+
+    def make(self, entry: DemoCode, now: float | None = None) -> str:
+        t = int(time.time() if now is None else now)
+        if entry.make == "app":
+            return self._sign(self._key, entry.subject, CodeKind.APP, t, 60)
+        if entry.make == "card":
+            return self._sign(self._key, entry.subject, CodeKind.CARD, t - 86400, 3 * 365 * 86400)
+        if entry.make == "expired":
+            return self._sign(self._key, entry.subject, CodeKind.APP, t - 600, 60)
+        if entry.make == "forged":
+            return self._sign(self._forger, entry.subject, CodeKind.APP, t, 60)
+        if entry.make == "tech":
+            return self._sign(self._key, entry.subject, CodeKind.TECH, t, 8 * 3600)
+        raise ValueError(entry.make)
+
+
+def seed(repo: Repository, key: Ed25519PrivateKey) -> None:
+    """Fill an empty demo store; a store that has items already is left alone."""
+    jwks = {"keys": [public_jwk(key, DEMO_KID)]}
+    repo.replace_trust(jwks, [])
+    if repo.items():
+        return
+    for name_zh, name_en, price, lane, capacity, stock in DEMO_ITEMS:
+        item = repo.add_item("demo", name_zh, name_en, price)
+        repo.add_lane("demo", lane, item.id, capacity, stock)
+    repo.upsert_volunteers((vid, name) for vid, name, _ in DEMO_VOLUNTEERS)
+    for vid, _, hours in DEMO_VOLUNTEERS:
+        repo.credit(vid, round(hours * 10), note=f"{hours} 小时志愿服务 (demo)")
+    repo.add_technician(DEMO_TECH[0], DEMO_TECH[1], hash_pin(DEMO_PIN))

@@ -1,0 +1,79 @@
+"""A scripted demo visit, rendered offscreen to PNG files.
+
+Used by ``kiosk demo`` on a machine without a display and by the screenshot tests: it
+drives the real screens through the same signals a touch would send, saves each
+screen, and returns the paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from .app import KioskApp, wait_until
+from .core.session import Step
+from .demo import DEMO_PANEL, DEMO_PIN
+
+LANDSCAPE = (1280, 800)
+PORTRAIT = (1080, 1920)
+
+
+def save(widget: QWidget, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not widget.grab().save(str(path)):
+        raise OSError(f"cannot write {path}")
+    return path
+
+
+def _step(app: KioskApp, step: Step, timeout_s: float = 15.0) -> None:
+    if not wait_until(lambda: app.session.step is step and app.background.idle, timeout_s):
+        raise RuntimeError(f"the demo did not reach {step} (at {app.session.step})")
+
+
+def walkthrough(app: KioskApp, out: Path, size: tuple[int, int] = LANDSCAPE) -> Iterator[Path]:
+    w = app.window
+    sim = app.simulator_window
+    assert sim is not None, "the walkthrough needs demo mode's simulator"
+    w.resize(*size)
+    w.show()
+    app.wait_idle()
+    yield save(w, out / "01-idle.png")
+    sim.scan(DEMO_PANEL[0])
+    _step(app, Step.IDENTIFIED)
+    yield save(w, out / "02-catalog.png")
+    tiles = w.catalog.grid.tiles
+    by_name = {tile.offer.item.name_en: item_id for item_id, tile in tiles.items()}
+    for name in ("Tissues", "Bottled water"):
+        w.catalog.picked.emit(by_name[name])
+    w.catalog.picked.emit(by_name["Instant noodles"])  # sold out: shows the refusal
+    yield save(w, out / "03-choosing.png")
+    w.resize(*PORTRAIT)
+    yield save(w, out / "03-choosing-portrait.png")
+    w.resize(*size)
+    w.catalog.reviewed.emit()
+    yield save(w, out / "04-confirm.png")
+    w.confirm.confirmed.emit()
+    wait_until(lambda: any(bar.value() > 30 for bar in w.dispensing.bars), 10)
+    yield save(w, out / "05-dispensing.png")
+    _step(app, Step.RESULT, 30)
+    yield save(w, out / "06-result.png")
+    w.result.done.emit()
+    _step(app, Step.IDLE)
+    sim.scan(DEMO_PANEL[3])  # an expired code
+    wait_until(lambda: app.session.notice is not None and app.background.idle, 10)
+    yield save(w, out / "07-refusal-expired.png")
+    sim.scan(DEMO_PANEL[5])  # the technician's code
+    _step(app, Step.TECH_PIN)
+    for digit in DEMO_PIN:
+        w.tech_pin.keys[digit].click()
+    w.tech_pin.keys["ok"].click()
+    _step(app, Step.TECH)
+    wait_until(lambda: w.tech.lanes.rowCount() > 0, 10)
+    yield save(w, out / "08-tech-lanes.png")
+    w.tech.exited.emit()
+    _step(app, Step.IDLE)
+    sim.resize(1100, 760)
+    sim.show()
+    yield save(sim, out / "09-simulator.png")

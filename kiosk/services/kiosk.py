@@ -1,0 +1,204 @@
+"""The kiosk's use cases: identify a scan, vend one item, technician changes.
+
+``scan`` turns a code into a volunteer (with balance and today's picks), a technician,
+or a refusal notice. ``vend`` runs one line of a confirmed cart: it checks the machine
+is ready, holds the price in the store, turns the lane and settles the hold from what
+the machine said: charged only on a confirmed drop, released on a failure, kept (in
+doubt) when nobody can tell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, VendingMachine
+
+from ..core.catalog import Item, Lane, Offer, pick_lane
+from ..core.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
+from ..core.people import PinState, Volunteer, pin_matches
+from ..core.records import AuditEntry, Redemption
+from ..core.rules import Limits, Refusal
+from ..core.session import LineStatus, Notice
+from ..store.repository import Refused, Repository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    volunteer: Volunteer | None = None
+    offers: tuple[Offer, ...] = ()
+    tech_id: str | None = None
+    notice: Notice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VendReport:
+    status: LineStatus
+    available: int | None
+    notice: Notice | None = None
+    result: DispenseResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TechOverview:
+    lanes: tuple[Lane, ...]
+    items: tuple[Item, ...]
+    faults: dict[int, str]
+    recent: tuple[Redemption, ...]
+    audit: tuple[AuditEntry, ...]
+    status: MachineStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PinCheck:
+    ok: bool
+    notice: Notice | None = None
+
+
+_OUTCOME_STATUS = {
+    Outcome.DISPENSED: LineStatus.DISPENSED,
+    Outcome.NOT_DISPENSED: LineStatus.FAILED,
+    Outcome.UNKNOWN: LineStatus.UNKNOWN,
+}
+
+
+class KioskService:
+    def __init__(
+        self,
+        repo: Repository,
+        machine: VendingMachine,
+        issuers: list[str],
+        limits: Limits,
+        replay: ReplayMemory | None = None,
+    ) -> None:
+        self.repo = repo
+        self.machine = machine
+        self.limits = limits
+        self._issuers = issuers
+        self._replay = replay or repo
+        self.verifier = self._make_verifier()
+
+    def _make_verifier(self) -> CodeVerifier:
+        jwks, revoked = self.repo.trust()
+        return CodeVerifier(
+            TrustList(jwks, revoked), self._replay, self._issuers, clock=self.repo.clock
+        )
+
+    def reload_trust(self) -> None:
+        """Read the trust list and revoked cards from the store again (after a sync)."""
+        self.verifier = self._make_verifier()
+
+    # --- volunteers ----------------------------------------------------------------------
+
+    def offers(self) -> list[Offer]:
+        return self.repo.offers()
+
+    def scan(self, code: str) -> ScanResult:
+        verdict = self.verifier.verify(code.strip())
+        if verdict.claims is None:
+            assert verdict.reason is not None
+            return ScanResult(notice=Notice(verdict.reason.value))
+        claims = verdict.claims
+        if claims.kind is CodeKind.TECH:
+            if self.repo.technician_pin(claims.sub) is None:
+                return ScanResult(notice=Notice("tech_unknown"))
+            return ScanResult(tech_id=claims.sub)
+        volunteer = self.repo.volunteer(claims.sub)
+        if volunteer is None:
+            return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
+        return ScanResult(volunteer=volunteer, offers=tuple(self.repo.offers()))
+
+    def vend(
+        self,
+        volunteer_id: str,
+        item: Item,
+        visit_id: str,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> VendReport:
+        lane = pick_lane(self.repo.lanes(), item.id)
+        if lane is None:
+            return self._refused(volunteer_id, Refusal.SOLD_OUT)
+        status = self._status()
+        if not status.ready:
+            return self._refused(volunteer_id, Refusal.MACHINE_FAULT)
+        try:
+            hold = self.repo.place_hold(volunteer_id, item.id, lane.number, visit_id, self.limits)
+        except Refused as refused:
+            return self._refused(volunteer_id, refused.reason)
+        try:
+            result = self.machine.dispense(lane.number, on_progress=on_progress)
+        except Exception:  # a driver that raised cannot say whether the motor turned
+            log.exception("dispense on lane %s raised", lane.number)
+            result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,))
+        balance = self.repo.settle(hold, result)
+        notice = None if result.outcome is Outcome.DISPENSED else Notice("machine_fault")
+        return VendReport(_OUTCOME_STATUS[result.outcome], balance.available, notice, result)
+
+    def _status(self) -> MachineStatus:
+        try:
+            return self.machine.status()
+        except Exception:
+            log.exception("machine status failed")
+            return MachineStatus(alive=False, last_error=Flag.NO_REPLY.value)
+
+    def _refused(self, volunteer_id: str, reason: Refusal) -> VendReport:
+        params: dict[str, Any] = {}
+        if reason is Refusal.DAILY_ITEM_CAP:
+            params["n"] = self.limits.per_item_per_day
+        balance = self.repo.balance(volunteer_id)
+        return VendReport(LineStatus.FAILED, balance.available, Notice(reason.value, params))
+
+    # --- technicians ---------------------------------------------------------------------
+
+    def check_pin(self, tech_id: str, pin: str) -> PinCheck:
+        found = self.repo.technician_pin(tech_id)
+        if found is None:
+            return PinCheck(False, Notice("tech_unknown"))
+        pin_hash, state = found
+        now = self.repo.clock()
+        if state.locked(now):
+            minutes = max(1, int((state.locked_until - now + 59) // 60))
+            return PinCheck(False, Notice("tech_pin_locked", {"n": minutes}))
+        if pin_matches(pin, pin_hash):
+            self.repo.save_pin_state(tech_id, PinState(), "tech_login")
+            return PinCheck(True)
+        state = state.after_failure(now)
+        self.repo.save_pin_state(tech_id, state, "tech_pin_wrong")
+        if state.locked(now):
+            return PinCheck(False, Notice("tech_pin_locked", {"n": 5}))
+        return PinCheck(False, Notice("tech_pin_wrong", {"n": state.tries_left}))
+
+    def tech_overview(self) -> TechOverview:
+        return TechOverview(
+            lanes=tuple(self.repo.lanes()),
+            items=tuple(self.repo.items()),
+            faults=self.repo.lane_faults(),
+            recent=tuple(self.repo.recent_redemptions()),
+            audit=tuple(self.repo.audit_log()),
+            status=self._status(),
+        )
+
+    def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:
+        return self.repo.update_lane(actor, lane, **changes)
+
+    def refill(self, actor: str, lane: int | None) -> list[Lane]:
+        return self.repo.refill(actor, lane)
+
+    def update_item(self, actor: str, item_id: int, changes: dict[str, Any]) -> Item:
+        if not changes.get("name_zh", "x"):
+            raise ValueError("an item needs a Chinese name")
+        return self.repo.update_item(actor, item_id, **changes)
+
+    def test_vend(self, actor: str, lane: int) -> DispenseResult:
+        """Turn a lane without a volunteer (the technician watches it drop)."""
+        try:
+            result = self.machine.dispense(lane)
+        except Exception:
+            log.exception("test vend on lane %s raised", lane)
+            result = DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
+        self.repo.record_test_vend(actor, lane, result)
+        return result

@@ -1,0 +1,85 @@
+"""The kiosk window: a header with the language switch, a notice banner, the screens.
+
+It shows whichever screen belongs to the session's step and the session's notice as
+one friendly sentence; it holds no state of the visit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+
+from ..core.messages import say
+from ..core.session import Session, Step
+from .screens import CatalogScreen, ConfirmScreen, DispensingScreen, IdleScreen, ResultScreen, Screen
+from .tech import TechPinScreen, TechScreen
+from .widgets import big_button, label
+
+
+class KioskWindow(QWidget):
+    language_toggled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Kiosk")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        header = QFrame()
+        header.setObjectName("Header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(24, 12, 24, 12)
+        self.title = label(wrap=False)
+        self.lang = big_button("")
+        self.lang.setObjectName("LangButton")
+        self.lang.clicked.connect(self.language_toggled)
+        row.addWidget(self.title, 1)
+        row.addWidget(self.lang)
+        box.addWidget(header)
+        self.notice = label(name="Notice", center=True)
+        self.notice.setVisible(False)
+        notice_box = QVBoxLayout()
+        notice_box.setContentsMargins(24, 12, 24, 0)
+        notice_box.addWidget(self.notice)
+        box.addLayout(notice_box)
+        self.stack = QStackedWidget()
+        box.addWidget(self.stack, 1)
+        self.idle = IdleScreen()
+        self.catalog = CatalogScreen()
+        self.confirm = ConfirmScreen()
+        self.dispensing = DispensingScreen()
+        self.result = ResultScreen()
+        self.tech_pin = TechPinScreen()
+        self.tech = TechScreen()
+        self.screens: dict[Step, Screen] = {
+            Step.IDLE: self.idle,
+            Step.IDENTIFIED: self.catalog,
+            Step.CHOOSING: self.catalog,
+            Step.CONFIRMING: self.confirm,
+            Step.DISPENSING: self.dispensing,
+            Step.RESULT: self.result,
+            Step.TECH_PIN: self.tech_pin,
+            Step.TECH: self.tech,
+        }
+        for screen in dict.fromkeys(self.screens.values()):
+            self.stack.addWidget(screen)
+        self.setWindowTitle(say("app_title"))
+
+    @property
+    def current(self) -> Screen:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, Screen)
+        return widget
+
+    def show_session(self, session: Session, lang: str) -> None:
+        self.title.setText(say("app_title", lang))
+        self.lang.setText(say("language", lang))
+        screen = self.screens[session.step]
+        screen.show_session(session, lang)
+        self.stack.setCurrentWidget(screen)
+        if session.notice is None:
+            self.notice.setVisible(False)
+        else:
+            self.notice.setText(say(session.notice.key, lang, **session.notice.params))
+            self.notice.setVisible(True)

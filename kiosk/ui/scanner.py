@@ -1,0 +1,59 @@
+"""The USB-HID scanner: keystrokes captured wherever focus is, scans told from typing.
+
+An application-wide event filter sees every key press. Printable keys feed the core's
+:class:`~kiosk.core.scan.ScanAssembler` with their arrival times; Enter ends a burst,
+and a fast burst is a scan. Key presses that belong to a scan are swallowed unless a
+text field has focus (a technician typing a price), where they pass through. The same
+code within 2 s is dropped by :class:`~kiosk.core.scan.DuplicateFilter`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QTextEdit
+
+from ..core.scan import DuplicateFilter, ScanAssembler
+
+_ENTER = {0x01000004, 0x01000005}  # Qt.Key_Return, Qt.Key_Enter
+
+
+class HidScanner(QObject):
+    code_scanned = Signal(str)
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self.assembler = ScanAssembler()
+        self.duplicates = DuplicateFilter()
+
+    def install(self, app: QApplication) -> None:
+        app.installEventFilter(self)
+
+    def inject(self, code: str) -> None:
+        """A code from another source (the serial scanner, the demo panel)."""
+        if self.duplicates.admit(code, self._clock()):
+            self.code_scanned.emit(code)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        now = self._clock()
+        text = event.text()
+        if event.key() in _ENTER:
+            code = self.assembler.enter(now)
+            if code is not None:
+                self.inject(code)
+                return not self._typing_field()
+            return False
+        if len(text) == 1 and text.isprintable():
+            self.assembler.key(text, now)
+            return not self._typing_field()
+        return False
+
+    @staticmethod
+    def _typing_field() -> bool:
+        return isinstance(QApplication.focusWidget(), QLineEdit | QTextEdit | QAbstractSpinBox)

@@ -1,0 +1,158 @@
+"""The hardware simulator window of demo mode: the cabinet's lanes and the demo codes.
+
+Each lane shows its physical stock and turns while it dispenses; switches make a lane
+empty or jammed. The codes panel draws demo codes as QR images; clicking one signs a
+fresh code (as the volunteer app does every minute) and hands it to the scanner path,
+exactly as if it had been scanned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from drivers.simulated import SimLane, SimulatedMachine
+
+from ..demo import DEMO_PANEL, DemoCode, DemoCodes
+from .qr import qr_pixmap
+from .scanner import HidScanner
+from .widgets import label
+
+SPIN = "◐◓◑◒"
+
+
+class LaneRow(QFrame):
+    def __init__(self, lane: SimLane, item_name: str, machine: SimulatedMachine) -> None:
+        super().__init__()
+        self.setObjectName("Line")
+        self.number = lane.number
+        self.machine = machine
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 4, 8, 4)
+        self.motor = QLabel("●")
+        self.motor.setFixedWidth(36)
+        self.name = label(f"{lane.number:>2} · {item_name}", wrap=False)
+        self.stock = label(wrap=False)
+        self.turns = label(wrap=False)
+        self.empty = QCheckBox("空 empty")
+        self.jam = QCheckBox("卡住 jam")
+        self.empty.toggled.connect(self._on_empty_toggled)
+        self.jam.toggled.connect(lambda on: self.machine.set_jammed(self.number, on))
+        for w in (self.motor, self.name):
+            row.addWidget(w)
+        row.addStretch(1)
+        for w in (self.stock, self.turns, self.empty, self.jam):
+            row.addWidget(w)
+        self._saved_stock = lane.stock
+        self._phase = 0
+        self.show_lane(lane)
+
+    def _on_empty_toggled(self, on: bool) -> None:
+        lane = self.machine.lane(self.number)
+        if on:
+            self._saved_stock = lane.stock
+            self.machine.set_stock(self.number, 0)
+        else:
+            self.machine.set_stock(self.number, self._saved_stock)
+
+    def show_lane(self, lane: SimLane) -> None:
+        self.stock.setText(f"实物 {lane.stock}")
+        self.turns.setText(f"转 {lane.turns}")
+        self.motor.setStyleSheet("color: #1f8a4c; font-size: 28px;" if lane.turning else "color: #bbb; font-size: 28px;")
+        if not lane.turning:
+            self.motor.setText("●")
+
+    def spin(self) -> None:
+        self._phase = (self._phase + 1) % len(SPIN)
+        self.motor.setText(SPIN[self._phase])
+
+
+class SimulatorWindow(QWidget):
+    lane_changed = Signal(object)
+    code_clicked = Signal(str)
+
+    def __init__(
+        self,
+        machine: SimulatedMachine,
+        item_names: Mapping[int, str],
+        codes: DemoCodes | None,
+        scanner: HidScanner,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("Screen")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setWindowTitle("硬件模拟器 · Hardware simulator")
+        self.machine = machine
+        self.codes = codes
+        self.scanner = scanner
+        self.setStyleSheet("QWidget { font-size: 18px; } QPushButton { min-height: 36px; padding: 4px; }")
+        box = QHBoxLayout(self)
+        left = QVBoxLayout()
+        left.addWidget(label("货道（模拟机柜）Lanes", "Section"))
+        self.rows: dict[int, LaneRow] = {}
+        for lane in machine.lanes():
+            row = LaneRow(lane, item_names.get(lane.number, "—"), machine)
+            self.rows[lane.number] = row
+            left.addWidget(row)
+        left.addStretch(1)
+        box.addLayout(left, 3)
+        if codes is not None:
+            right = QVBoxLayout()
+            right.addWidget(label("演示二维码：点击即扫码 Demo codes: click to scan", "Section"))
+            grid = QGridLayout()
+            self.code_buttons: list[QPushButton] = []
+            self.qr_labels: list[QLabel] = []
+            for i, entry in enumerate(DEMO_PANEL):
+                cell = QVBoxLayout()
+                qr = QLabel()
+                qr.setPixmap(qr_pixmap(codes.make(entry), 150))
+                qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                button = QPushButton(f"{entry.label_zh}\n{entry.label_en}")
+                button.clicked.connect(lambda _=False, e=entry, q=qr: self.scan(e, q))
+                cell.addWidget(qr)
+                cell.addWidget(button)
+                grid.addLayout(cell, i // 3, i % 3)
+                self.code_buttons.append(button)
+                self.qr_labels.append(qr)
+            right.addLayout(grid)
+            right.addStretch(1)
+            box.addLayout(right, 4)
+        self.lane_changed.connect(self.on_lane_changed)
+        machine.subscribe(self.lane_changed.emit)  # from the worker thread: queued to ours
+        self._spinner = QTimer(self)
+        self._spinner.setInterval(120)
+        self._spinner.timeout.connect(self._spin)
+        self._spinner.start()
+
+    def scan(self, entry: DemoCode, qr: QLabel | None = None) -> str:
+        assert self.codes is not None
+        code = self.codes.make(entry)
+        if qr is not None:
+            qr.setPixmap(qr_pixmap(code, 150))
+        self.code_clicked.emit(code)
+        self.scanner.inject(code)
+        return code
+
+    def on_lane_changed(self, lane: SimLane) -> None:
+        row = self.rows.get(lane.number)
+        if row is not None:
+            row.show_lane(lane)
+
+    def _spin(self) -> None:
+        for lane in self.machine.lanes():
+            if lane.turning:
+                self.rows[lane.number].spin()
+
+    def shutdown(self) -> None:
+        self._spinner.stop()
