@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from drivers.machine import VendingMachine
@@ -53,13 +53,20 @@ class KioskApp:
             return
         self._closed = True
         self.controller.shutdown()
-        self.scanner.setParent(None)
         self.qt.removeEventFilter(self.scanner)
+        self.background.shutdown()
+        self.background.post = lambda callback: None  # type: ignore[method-assign]
         if self.simulator_window is not None:
             self.simulator_window.shutdown()
             self.simulator_window.close()
         self.window.close()
-        self.background.shutdown()
+        # deliver what the worker queued, then delete the Qt side while we still hold it,
+        # rather than leaving it to Python's garbage collector at some later moment
+        QCoreApplication.sendPostedEvents()
+        for obj in (self.simulator_window, self.window, self.controller, self.scanner, self.background):
+            if obj is not None:
+                obj.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.parts.close()
 
 
@@ -114,7 +121,7 @@ def create_app(
         for lane in parts.repo.lanes():
             if lane.item_id in items:
                 names[lane.number] = items[lane.item_id].name_zh
-        simulator_window = SimulatorWindow(parts.simulator, names, codes, scanner)
+        simulator_window = SimulatorWindow(parts.simulator, names, codes, scanner, clock)
     return KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
 
 

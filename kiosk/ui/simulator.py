@@ -8,7 +8,8 @@ exactly as if it had been scanned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -88,6 +89,7 @@ class SimulatorWindow(QWidget):
         item_names: Mapping[int, str],
         codes: DemoCodes | None,
         scanner: HidScanner,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.setObjectName("Screen")
@@ -96,6 +98,7 @@ class SimulatorWindow(QWidget):
         self.machine = machine
         self.codes = codes
         self.scanner = scanner
+        self.clock = clock
         self.setStyleSheet("QWidget { font-size: 18px; } QPushButton { min-height: 36px; padding: 4px; }")
         box = QHBoxLayout(self)
         left = QVBoxLayout()
@@ -116,7 +119,7 @@ class SimulatorWindow(QWidget):
             for i, entry in enumerate(DEMO_PANEL):
                 cell = QVBoxLayout()
                 qr = QLabel()
-                qr.setPixmap(qr_pixmap(codes.make(entry), 150))
+                qr.setPixmap(qr_pixmap(codes.make(entry, now=clock()), 150))
                 qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 button = QPushButton(f"{entry.label_zh}\n{entry.label_en}")
                 button.clicked.connect(lambda _=False, e=entry, q=qr: self.scan(e, q))
@@ -137,7 +140,7 @@ class SimulatorWindow(QWidget):
 
     def scan(self, entry: DemoCode, qr: QLabel | None = None) -> str:
         assert self.codes is not None
-        code = self.codes.make(entry)
+        code = self.codes.make(entry, now=self.clock())
         if qr is not None:
             qr.setPixmap(qr_pixmap(code, 150))
         self.code_clicked.emit(code)

@@ -42,7 +42,7 @@ class TechPinScreen(Screen):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = label(name="Title", center=True)
+        self.title = label(name="Section", center=True)
         self.dots = label(name="Big", center=True)
         self.box.addWidget(self.title)
         self.box.addWidget(self.dots)
@@ -55,15 +55,15 @@ class TechPinScreen(Screen):
             button.clicked.connect(lambda _=False, k=key: self._press(k))
             pad.addWidget(button, i // 3, i % 3)
             self.keys[key] = button
+        self.cancel = big_button("")
+        self.cancel.clicked.connect(self.cancelled)
+        pad.addWidget(self.cancel, 3, 3)
         holder = QHBoxLayout()
         holder.addStretch()
         holder.addLayout(pad)
         holder.addStretch()
         self.box.addLayout(holder)
         self.box.addStretch(1)
-        self.cancel = big_button("")
-        self.cancel.clicked.connect(self.cancelled)
-        self.box.addWidget(self.cancel, 0, Qt.AlignmentFlag.AlignCenter)
         self._pin = ""
 
     def _press(self, key: str) -> None:
@@ -191,16 +191,16 @@ class TechScreen(Screen):
             enabled = QCheckBox()
             enabled.setChecked(lane.enabled)
             t.setCellWidget(row, 4, enabled)
-            save = big_button(say("tech_save"))
+            save = big_button(say("tech_save"), small=True)
             save.clicked.connect(
                 lambda _=False, n=lane.number, c=combo, cap=capacity, s=stock, e=enabled: self.lane_saved.emit(
                     n,
                     {"item_id": None if c.currentData() == NO_ITEM else c.currentData(), "capacity": cap.value(), "stock": s.value(), "enabled": e.isChecked()},
                 )
             )
-            refill = big_button(say("tech_refill"))
+            refill = big_button(say("tech_refill"), small=True)
             refill.clicked.connect(lambda _=False, n=lane.number: self.refilled.emit(n))
-            vend = big_button(say("tech_test_vend"))
+            vend = big_button(say("tech_test_vend"), small=True)
             vend.clicked.connect(lambda _=False, n=lane.number: self.test_vend_requested.emit(n))
             t.setCellWidget(row, 5, save)
             t.setCellWidget(row, 6, refill)
@@ -219,7 +219,7 @@ class TechScreen(Screen):
             t.setCellWidget(row, 0, zh)
             t.setCellWidget(row, 1, en)
             t.setCellWidget(row, 2, price)
-            save = big_button(say("tech_save"))
+            save = big_button(say("tech_save"), small=True)
             save.clicked.connect(
                 lambda _=False, i=item.id, z=zh, e=en, p=price: self.item_saved.emit(
                     i, {"name_zh": z.text().strip(), "name_en": e.text().strip(), "price": p.value()}

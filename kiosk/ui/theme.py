@@ -52,7 +52,8 @@ QPushButton {{ font-size: 28px; border-radius: 16px; padding: 14px 28px; min-hei
 QPushButton:pressed {{ background: #eee; }}
 QPushButton#Primary {{ background: {PRIMARY}; color: white; border: none; font-weight: bold; }}
 QPushButton#Primary:disabled {{ background: #d9a3ab; }}
-QPushButton#Key {{ font-size: 40px; min-width: 120px; min-height: 96px; }}
+QPushButton#Key {{ font-size: 36px; min-width: 120px; min-height: 72px; padding: 4px; }}
+QPushButton#Small {{ font-size: 20px; min-height: 40px; padding: 4px 12px; border-radius: 10px; }}
 #CartBar {{ background: white; border-top: 2px solid #e6ded4; }}
 #Line {{ background: white; border-radius: 14px; }}
 #LineStatus {{ font-size: 24px; font-weight: bold; }}

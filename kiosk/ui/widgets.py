@@ -35,7 +35,7 @@ class ItemTile(QFrame):
         super().__init__(parent)
         self.setObjectName("Tile")
         self.offer = offer
-        self.setMinimumSize(TILE_W, 300)
+        self.setMinimumSize(TILE_W, 320)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(self)
@@ -62,6 +62,7 @@ class ItemTile(QFrame):
         self.tag.setObjectName("TileTag")
         self.tag.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.remove = QPushButton()
+        self.remove.setObjectName("Small")
         self.remove.clicked.connect(lambda: self.removed.emit(self.offer.item.id))
         layout.addWidget(self.name)
         layout.addWidget(self.price)
@@ -145,10 +146,12 @@ class ItemGrid(QScrollArea):
         self._relayout()
 
 
-def big_button(text: str, primary: bool = False) -> QPushButton:
+def big_button(text: str, primary: bool = False, small: bool = False) -> QPushButton:
     button = QPushButton(text)
     if primary:
         button.setObjectName("Primary")
+    elif small:
+        button.setObjectName("Small")
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return button
 

@@ -1,0 +1,97 @@
+"""Shared fakes and builders for the tests (one place, as qutebrowser's stubs)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drivers.machine import DispenseResult, MachineStatus, Outcome
+from drivers.simulated import SimulatedMachine
+from kiosk.bootstrap import Parts, bootstrap
+from kiosk.config import Config, demo_config
+from kiosk.demo import DEMO_PANEL, DemoCode, DemoCodes, load_or_create_key, seed
+
+VOUCHER_NOW = 1_790_000_000
+
+
+class FakeClock:
+    """A clock the test moves by hand (wall time for the store, monotonic for the UI)."""
+
+    def __init__(self, start: float = VOUCHER_NOW) -> None:
+        self.t = float(start)
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@dataclass
+class ScriptedMachine:
+    """A machine that answers each dispense from a script and counts the calls."""
+
+    outcomes: list[DispenseResult] = field(default_factory=list)
+    alive: bool = True
+    calls: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def status(self) -> MachineStatus:
+        return MachineStatus(alive=self.alive)
+
+    def dispense(self, lane: int, *, on_progress: Callable[[float], None] | None = None) -> DispenseResult:
+        with self.lock:
+            self.calls.append(lane)
+            result = self.outcomes.pop(0) if self.outcomes else DispenseResult(Outcome.DISPENSED, lane)
+        return DispenseResult(result.outcome, lane, result.flags, result.motor_ms, result.sn)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class KioskWorld:
+    config: Config
+    parts: Parts
+    codes: DemoCodes
+    clock: FakeClock
+
+    def code(self, make: str, subject: str = "V0001") -> str:
+        return self.codes.make(DemoCode("", "", make, subject), now=self.clock())
+
+    @property
+    def sim(self) -> SimulatedMachine:
+        assert self.parts.simulator is not None
+        return self.parts.simulator
+
+
+def demo_code(name: str) -> DemoCode:
+    return next(c for c in DEMO_PANEL if c.make == name)
+
+
+def make_world(tmp_path: Path, machine: object | None = None) -> KioskWorld:
+    key = load_or_create_key(tmp_path / "key.pem")
+    clock = FakeClock()
+    config = demo_config(tmp_path, turn_s=0.0)
+    parts = bootstrap(config, machine=machine, clock=clock, seed=lambda repo: seed(repo, key))  # type: ignore[arg-type]
+    return KioskWorld(config, parts, DemoCodes(key), clock)
+
+
+def make_app(tmp_path: Path, machine: object | None = None, clock: FakeClock | None = None):  # type: ignore[no-untyped-def]
+    """The whole GUI from the composition root, on a seeded demo store, cabinet at full speed."""
+    from kiosk.app import create_app
+
+    key = load_or_create_key(tmp_path / "key.pem")
+    clock = clock or FakeClock()
+    config = demo_config(tmp_path, turn_s=0.0)
+    codes = DemoCodes(key)
+    app = create_app(
+        config,
+        machine=machine,  # type: ignore[arg-type]
+        clock=clock,
+        codes=codes,
+        seed_store=lambda repo: seed(repo, key),
+    )
+    return app, codes, clock

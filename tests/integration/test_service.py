@@ -1,0 +1,103 @@
+"""The kiosk's use cases over a real store and a machine: scan, vend, technicians."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drivers.machine import DispenseResult, Flag, Outcome
+from kiosk.core.session import LineStatus
+from tests.helpers import KioskWorld, ScriptedMachine, make_world
+
+
+def tissues(world: KioskWorld):  # type: ignore[no-untyped-def]
+    return next(i for i in world.parts.repo.items() if i.name_en == "Tissues")
+
+
+def test_scan_identifies_with_balance_and_catalog(world: KioskWorld) -> None:
+    result = world.parts.service.scan(world.code("app"))
+    assert result.volunteer is not None
+    assert (result.volunteer.id, result.volunteer.available) == ("V0001", 260)
+    assert {o.item.name_en for o in result.offers} >= {"Tissues", "Bottled water"}
+
+
+@pytest.mark.parametrize(("make", "reason"), [("expired", "expired"), ("forged", "bad_signature")])
+def test_bad_codes_are_refused_with_the_spec_reason(world: KioskWorld, make: str, reason: str) -> None:
+    result = world.parts.service.scan(world.code(make))
+    assert result.volunteer is None and result.notice is not None and result.notice.key == reason
+
+
+def test_a_technician_code_asks_for_the_pin(world: KioskWorld) -> None:
+    assert world.parts.service.scan(world.code("tech", "T001")).tech_id == "T001"
+    unknown = world.parts.service.scan(world.code("tech", "T999"))
+    assert unknown.notice is not None and unknown.notice.key == "tech_unknown"
+
+
+def test_a_vend_turns_the_motor_once_and_charges_once(world: KioskWorld) -> None:
+    report = world.parts.service.vend("V0001", tissues(world), "visit")
+    assert report.status is LineStatus.DISPENSED and report.available == 245
+    assert world.sim.motor_turns == 1
+    kinds = [e.kind.value for e in world.parts.repo.entries("V0001")]
+    assert kinds.count("charge") == 1 and kinds.count("hold") == 1
+
+
+def test_an_empty_lane_releases_and_is_disabled(world: KioskWorld) -> None:
+    lane = next(lane for lane in world.parts.repo.lanes() if lane.item_id == tissues(world).id)
+    world.sim.set_stock(lane.number, 0)  # the store still believes there is stock
+    report = world.parts.service.vend("V0001", tissues(world), "visit")
+    assert report.status is LineStatus.FAILED and report.available == 260
+    assert report.result is not None and Flag.NOTHING_DROPPED in report.result.flags
+    assert not next(x for x in world.parts.repo.lanes() if x.number == lane.number).enabled
+
+
+def test_a_dead_machine_holds_nothing(world: KioskWorld) -> None:
+    world.sim.silent = True
+    report = world.parts.service.vend("V0001", tissues(world), "visit")
+    assert report.status is LineStatus.FAILED and report.notice is not None
+    assert report.notice.key == "machine_fault"
+    assert [e.kind.value for e in world.parts.repo.entries("V0001")] == ["credit"]
+
+
+def test_an_unknown_outcome_is_held_not_charged(tmp_path: Path) -> None:
+    machine = ScriptedMachine([DispenseResult(Outcome.UNKNOWN, 0, (Flag.NO_REPLY,))])
+    world = make_world(tmp_path, machine)
+    try:
+        item = tissues(world)
+        report = world.parts.service.vend("V0001", item, "visit")
+        assert report.status is LineStatus.UNKNOWN
+        balance = world.parts.repo.balance("V0001")
+        assert (balance.settled, balance.held) == (260, 15)
+    finally:
+        world.parts.close()
+
+
+def test_a_raising_driver_counts_as_unknown(tmp_path: Path) -> None:
+    class Exploding(ScriptedMachine):
+        def dispense(self, lane, *, on_progress=None):  # type: ignore[no-untyped-def]
+            raise OSError("port vanished")
+
+    world = make_world(tmp_path, Exploding())
+    try:
+        report = world.parts.service.vend("V0001", tissues(world), "visit")
+        assert report.status is LineStatus.UNKNOWN
+        assert world.parts.repo.balance("V0001").held == 15
+    finally:
+        world.parts.close()
+
+
+def test_wrong_pins_lock_after_five_tries(world: KioskWorld) -> None:
+    service = world.parts.service
+    keys = [service.check_pin("T001", "0000").notice for _ in range(5)]
+    assert [k.key for k in keys if k] == ["tech_pin_wrong"] * 4 + ["tech_pin_locked"]
+    assert service.check_pin("T001", "2468").ok is False  # right PIN, but locked
+    world.clock.advance(301)
+    assert service.check_pin("T001", "2468").ok
+
+
+def test_test_vend_is_audited_and_follows_stock(world: KioskWorld) -> None:
+    lane = world.parts.repo.lanes()[0]
+    result = world.parts.service.test_vend("T001", lane.number)
+    assert result.outcome is Outcome.DISPENSED
+    assert world.parts.repo.lanes()[0].stock == lane.stock - 1
+    assert world.parts.repo.audit_log()[0].action == "test_vend"

@@ -1,0 +1,48 @@
+"""Smoke: the whole app from its one composition root, headless, buys from the simulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.app import create_app, demo_parts, wait_until
+from kiosk.config import demo_config
+from kiosk.core.session import Step
+from kiosk.demo import DEMO_PANEL
+
+
+def test_boot_scan_buy_and_check_the_ledger(qtbot: Any, tmp_path: Path) -> None:
+    codes, seed = demo_parts(tmp_path)
+    app = create_app(demo_config(tmp_path, turn_s=0.05), codes=codes, seed_store=seed)
+    try:
+        assert app.simulator_window is not None
+        app.window.show()
+        assert wait_until(lambda: bool(app.session.offers), 5)
+        app.simulator_window.scan(DEMO_PANEL[2])  # the printed card
+        assert wait_until(lambda: app.session.step is Step.IDENTIFIED, 5)
+        water = next(o.item.id for o in app.session.offers if o.item.name_en == "Bottled water")
+        app.window.catalog.picked.emit(water)
+        app.window.catalog.reviewed.emit()
+        app.window.confirm.confirmed.emit()
+        assert wait_until(lambda: app.session.step is Step.RESULT, 10)
+        entries = app.parts.repo.entries("V0003")
+        assert sorted(e.kind.value for e in entries) == ["charge", "credit", "hold"]
+        assert app.parts.repo.balance("V0003").available == 150 - 20
+        assert app.simulator_window.rows[2].turns.text() == "转 1"
+    finally:
+        app.close()
+
+
+def test_the_demo_command_runs_headless(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "demo", "--data-dir", str(tmp_path / "d")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "No display found" in out.stderr
+    shots = [Path(line) for line in out.stdout.splitlines()]
+    assert len(shots) == 10 and all(p.exists() for p in shots)

@@ -1,0 +1,173 @@
+"""The store on a real SQLite file: migrations, durability settings, the ledger's rules."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+
+from drivers.machine import DispenseResult, Flag, Outcome
+from kiosk.core.codes import CodeReason
+from kiosk.core.ledger import balance_of
+from kiosk.core.rules import Limits, Refusal
+from kiosk.store.db import migrate, open_engine
+from kiosk.store.models import Base
+from kiosk.store.repository import Refused, Repository
+from tests.helpers import KioskWorld, make_world
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "k.db")
+    migrate(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_the_file_is_wal_with_full_sync(world: KioskWorld) -> None:
+    with world.parts.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_ledger_and_audit_are_append_only(world: KioskWorld) -> None:
+    db = sqlite3.connect(world.config.db_path)
+    for sql in ("UPDATE ledger SET amount = 1", "DELETE FROM ledger", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(sql)
+    db.close()
+
+
+def _lane_of(repo: Repository, name: str) -> tuple[int, int]:
+    item = next(i for i in repo.items() if i.name_en == name)
+    lane = next(lane for lane in repo.lanes() if lane.item_id == item.id)
+    return item.id, lane.number
+
+
+def test_hold_charge_and_the_derived_balance(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    item, lane = _lane_of(repo, "Tissues")
+    start = repo.balance("V0001")
+    stock = next(x.stock for x in repo.lanes() if x.number == lane)
+    hold = repo.place_hold("V0001", item, lane, "visit", Limits())
+    assert repo.balance("V0001").available == start.available - 15
+    assert repo.balance("V0001").settled == start.settled
+    after = repo.settle(hold, DispenseResult(Outcome.DISPENSED, lane))
+    assert after.settled == start.settled - 15 and after.held == 0
+    assert balance_of(repo.entries("V0001")) == after  # SQL and the core agree
+    assert next(x.stock for x in repo.lanes() if x.number == lane) == stock - 1
+
+
+def test_a_hold_is_settled_once_only(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    item, lane = _lane_of(repo, "Tissues")
+    hold = repo.place_hold("V0001", item, lane, "visit", Limits())
+    repo.settle(hold, DispenseResult(Outcome.DISPENSED, lane))
+    with pytest.raises(RuntimeError, match="already settled"):
+        repo.settle(hold, DispenseResult(Outcome.NOT_DISPENSED, lane))
+    # and the database itself refuses a second settling entry
+    db = sqlite3.connect(world.config.db_path)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO ledger (id, volunteer_id, kind, amount, ref, at, day) "
+            "VALUES ('x', 'V0001', 'release', 15, ?, 0, 'd')",
+            (hold.hold_id,),
+        )
+    db.close()
+
+
+def test_a_jam_releases_the_hold_and_disables_the_lane(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    item, lane = _lane_of(repo, "Tissues")
+    before = repo.balance("V0001")
+    hold = repo.place_hold("V0001", item, lane, "visit", Limits())
+    after = repo.settle(hold, DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.MOTOR_DID_NOT_TURN,)))
+    assert after == before
+    state = next(x for x in repo.lanes() if x.number == lane)
+    assert not state.enabled
+    assert "motor_did_not_turn" in repo.lane_faults()[lane]
+    with pytest.raises(Refused) as refused:
+        repo.place_hold("V0001", item, lane, "visit", Limits())
+    assert refused.value.reason is Refusal.MACHINE_FAULT
+
+
+def test_an_unknown_outcome_keeps_the_hold(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    item, lane = _lane_of(repo, "Tissues")
+    before = repo.balance("V0001")
+    hold = repo.place_hold("V0001", item, lane, "visit", Limits())
+    after = repo.settle(hold, DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,)))
+    assert after.settled == before.settled and after.held == 15
+    assert repo.recent_redemptions()[0].state == "unknown"
+
+
+def test_holds_refuse_overspending_inside_the_transaction(world: KioskWorld) -> None:
+    repo = world.parts.repo  # V0004 has 10 益币
+    item, lane = _lane_of(repo, "Tissues")
+    with pytest.raises(Refused) as refused:
+        repo.place_hold("V0004", item, lane, "visit", Limits())
+    assert refused.value.reason is Refusal.INSUFFICIENT_BALANCE
+
+
+def test_the_daily_cap_counts_charged_and_held_items(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    item, lane = _lane_of(repo, "Tissues")
+    limits = Limits(per_item_per_day=2)
+    h1 = repo.place_hold("V0001", item, lane, "v", limits)
+    repo.settle(h1, DispenseResult(Outcome.DISPENSED, lane))
+    repo.place_hold("V0001", item, lane, "v", limits)
+    with pytest.raises(Refused) as refused:
+        repo.place_hold("V0001", item, lane, "v", limits)
+    assert refused.value.reason is Refusal.DAILY_ITEM_CAP
+    world.clock.advance(86400)
+    repo.place_hold("V0001", item, lane, "v", limits)  # a new day
+
+
+def test_price_changes_land_in_the_audit_log(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    item, _ = _lane_of(repo, "Tissues")
+    repo.update_item("T001", item, price=18)
+    entry = repo.audit_log()[0]
+    assert (entry.actor, entry.action, entry.target) == ("T001", "item_changed", f"item:{item}")
+    assert entry.before == '{"price": 15}' and entry.after == '{"price": 18}'
+    with pytest.raises(ValueError):
+        repo.update_item("T001", item, price=0)
+
+
+def test_lane_edits_are_checked_and_audited(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    with pytest.raises(ValueError):
+        repo.update_lane("T001", 1, stock=99)
+    repo.update_lane("T001", 1, stock=3)
+    repo.refill("T001")
+    actions = [a.action for a in repo.audit_log(20)]
+    assert actions[:1] == ["lane_refilled"] and "lane_changed" in actions
+    assert all(lane.stock == lane.capacity for lane in repo.lanes())
+
+
+def test_replay_memory_survives_a_restart(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    code = world.code("app")
+    assert world.parts.service.scan(code).volunteer is not None
+    world.parts.close()
+    again = make_world(tmp_path)  # same file, new process state
+    try:
+        result = again.parts.service.scan(code)
+        assert result.notice is not None and result.notice.key == CodeReason.REPLAYED.value
+    finally:
+        again.parts.close()
+
+
+def test_volunteer_ids_are_unique(world: KioskWorld) -> None:
+    from sqlalchemy import insert
+
+    from kiosk.store.models import VolunteerRow
+
+    with pytest.raises(IntegrityError), world.parts.repo.unit() as s:
+        s.execute(insert(VolunteerRow).values(id="V0001", name="dup"))

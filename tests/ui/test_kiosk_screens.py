@@ -1,0 +1,174 @@
+"""The real screens, driven as a volunteer and a technician would (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from kiosk.core.scan import DuplicateFilter
+from kiosk.core.session import Step
+from tests.ui.conftest import Driver
+
+
+def kinds(kiosk: Driver, volunteer: str = "V0001") -> list[str]:
+    return [e.kind.value for e in kiosk.app.parts.repo.entries(volunteer)]
+
+
+def test_idle_shows_the_prompt_and_the_items_on_offer(kiosk: Driver) -> None:
+    assert kiosk.w.current is kiosk.w.idle
+    assert kiosk.w.idle.title.text() == "请扫描志愿者码"
+    names = {t.offer.item.name_zh for t in kiosk.w.idle.grid.tiles.values()}
+    assert {"抽纸", "矿泉水"} <= names
+
+
+def test_scan_pick_two_confirm_both_drop(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app"))
+    assert kiosk.app.session.step is Step.IDENTIFIED
+    assert kiosk.w.catalog.greeting.text() == "您好，赵**"
+    assert kiosk.w.catalog.balance.text() == "260"
+    kiosk.tap_item("Tissues")
+    kiosk.tap_item("Bottled water")
+    assert kiosk.w.catalog.cart.text() == "已选 2 件，共 35 益币"
+    assert kiosk.w.catalog.balance.text() == "225"
+    kiosk.tap(kiosk.w.catalog.next)
+    assert kiosk.w.current is kiosk.w.confirm
+    assert "合计 35 益币" in kiosk.w.confirm.total.text()
+    kiosk.tap(kiosk.w.confirm.confirm)
+    kiosk.wait_step(Step.RESULT)
+    assert kiosk.w.result.message.text() == "已出货，请从取物口取走"
+    assert kiosk.w.result.balance.text() == "余额 225 益币"
+    assert kinds(kiosk).count("charge") == 2
+    assert kinds(kiosk).count("release") == 0
+    assert kiosk.app.parts.simulator is not None and kiosk.app.parts.simulator.motor_turns == 2
+
+
+def test_insufficient_balance_is_refused_kindly(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app", "V0002"))  # 35 益币
+    tile = kiosk.w.catalog.grid.tiles[kiosk.item_id("Umbrella")]
+    assert tile.tag.text() == "益币不足"
+    kiosk.tap_item("Umbrella")
+    assert kiosk.notice == "益币不足，换一件试试吧"
+    assert kiosk.app.session.cart == []
+
+
+def test_the_daily_cap_is_reached(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app"))
+    kiosk.tap_item("Tissues")
+    kiosk.tap_item("Tissues")
+    kiosk.tap_item("Tissues")
+    assert kiosk.notice == "这件物品今天已兑换 2 次，明天再来吧"
+    assert len(kiosk.app.session.cart) == 2
+
+
+def test_sold_out_items_are_marked_and_refused(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app"))
+    assert kiosk.w.catalog.grid.tiles[kiosk.item_id("Instant noodles")].tag.text() == "已兑完"
+    kiosk.tap_item("Instant noodles")
+    assert kiosk.notice == "这件物品已经兑完了，换一件吧"
+
+
+def test_a_jam_charges_nothing_and_releases_the_hold(kiosk: Driver) -> None:
+    sim = kiosk.app.parts.simulator
+    assert sim is not None
+    sim.set_jammed(1, True)  # lane 1 holds the tissues
+    kiosk.scan(kiosk.code("app"))
+    kiosk.buy("Tissues")
+    assert kiosk.w.result.message.text() == "未出货，未扣益币"
+    assert sorted(kinds(kiosk)) == ["credit", "hold", "release"]
+    assert kiosk.app.parts.repo.balance("V0001").available == 260
+    assert sim.motor_turns == 0
+
+
+def test_an_expired_code_says_what_to_do(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("expired"))
+    assert kiosk.app.session.step is Step.IDLE
+    assert kiosk.notice == "二维码已过期，请在手机上刷新后再扫"
+
+
+def test_a_replayed_code_is_refused(kiosk: Driver) -> None:
+    code = kiosk.code("app")
+    kiosk.scan(code)
+    kiosk.tap(kiosk.w.catalog.cancel)
+    kiosk.app.scanner.duplicates = DuplicateFilter()  # as if more than 2 s went by
+    kiosk.scan(code)
+    assert kiosk.app.session.step is Step.IDLE
+    assert kiosk.notice == "这个二维码已经用过了，请刷新后再扫"
+
+
+def test_the_same_code_within_two_seconds_is_ignored(kiosk: Driver) -> None:
+    code = kiosk.code("app")
+    kiosk.scan(code)
+    with kiosk.qtbot.assertNotEmitted(kiosk.app.controller.scan_handled, wait=200):
+        kiosk.qtbot.keyClicks(kiosk.w, code)
+        kiosk.qtbot.keyClick(kiosk.w, Qt.Key.Key_Return)
+    assert kiosk.notice == ""  # no "already used" for a phone held under the scanner
+
+
+def test_human_typing_is_not_a_scan(kiosk: Driver) -> None:
+    with kiosk.qtbot.assertNotEmitted(kiosk.app.scanner.code_scanned, wait=100):
+        kiosk.qtbot.keyClicks(kiosk.w, "V0001abcd", delay=70)
+        kiosk.qtbot.keyClick(kiosk.w, Qt.Key.Key_Return)
+
+
+def test_english_toggle(kiosk: Driver) -> None:
+    kiosk.tap(kiosk.w.lang)
+    assert kiosk.w.idle.title.text() == "Please scan your volunteer code"
+    kiosk.scan(kiosk.code("expired"))
+    assert kiosk.notice == "This code has expired — refresh it on your phone and scan again"
+
+
+def enter_pin(kiosk: Driver, pin: str) -> None:
+    for digit in pin:
+        kiosk.tap(kiosk.w.tech_pin.keys[digit])
+    kiosk.tap(kiosk.w.tech_pin.keys["ok"])
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
+
+
+def test_technician_login_and_five_wrong_pins_lock(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("tech", "T001"))
+    assert kiosk.w.current is kiosk.w.tech_pin
+    for left in (4, 3, 2, 1):
+        enter_pin(kiosk, "1111")
+        assert kiosk.notice == f"PIN 不正确，还可以再试 {left} 次"
+    enter_pin(kiosk, "1111")
+    assert kiosk.notice == "PIN 已锁定，请 5 分钟后再试"
+    enter_pin(kiosk, "2468")  # the right PIN is refused while locked
+    assert kiosk.app.session.step is Step.TECH_PIN
+    kiosk.clock.advance(301)
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+
+
+def test_a_price_change_appears_in_the_audit_log(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("tech", "T001"))
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+    kiosk.qtbot.waitUntil(lambda: kiosk.w.tech.items.rowCount() > 0, timeout=5000)
+    table = kiosk.w.tech.items
+    row = next(r for r in range(table.rowCount()) if table.cellWidget(r, 1).text() == "Tissues")
+    table.cellWidget(row, 2).setValue(18)
+    kiosk.tap(table.cellWidget(row, 3))
+    kiosk.qtbot.waitUntil(lambda: kiosk.w.tech.audit.rowCount() > 0 and kiosk.app.background.idle, timeout=5000)
+    audit = kiosk.w.tech.audit
+    assert (audit.item(0, 1).text(), audit.item(0, 2).text()) == ("T001", "item_changed")
+    assert (audit.item(0, 4).text(), audit.item(0, 5).text()) == ('{"price": 15}', '{"price": 18}')
+    kiosk.tap(kiosk.w.tech.exit)
+    kiosk.wait_step(Step.IDLE)
+    tissues = next(t for t in kiosk.w.idle.grid.tiles.values() if t.offer.item.name_en == "Tissues")
+    assert tissues.price.text() == "18 益币"
+
+
+def test_refill_all_from_the_technician_screen(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("tech", "T001"))
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+    kiosk.tap(kiosk.w.tech.refill_all)
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
+    assert all(lane.stock == lane.capacity for lane in kiosk.app.parts.repo.lanes())
+    assert kiosk.app.parts.repo.audit_log()[0].action == "lane_refilled"
+
+
+def test_inactivity_returns_to_idle(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app"))
+    kiosk.app.session.timeouts = type(kiosk.app.session.timeouts)(identified=0.2)
+    kiosk.wait_step(Step.IDLE, timeout=5000)
+    assert kiosk.w.current is kiosk.w.idle
