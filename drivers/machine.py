@@ -66,9 +66,7 @@ class MachineStatus:
 class VendingMachine(Protocol):
     def status(self) -> MachineStatus: ...
 
-    def dispense(
-        self, lane: int, *, on_progress: Callable[[float], None] | None = None
-    ) -> DispenseResult:
+    def dispense(self, lane: int, *, on_progress: Callable[[float], None] | None = None) -> DispenseResult:
         """Turn ``lane`` once and report what happened; ``on_progress`` gets 0..1."""
         ...
 

@@ -84,9 +84,7 @@ class SimulatedMachine:
             temperature_c=self.temperature_c,
         )
 
-    def dispense(
-        self, lane: int, *, on_progress: Callable[[float], None] | None = None
-    ) -> DispenseResult:
+    def dispense(self, lane: int, *, on_progress: Callable[[float], None] | None = None) -> DispenseResult:
         if self.silent:
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
         if lane not in self._lanes:

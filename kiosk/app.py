@@ -132,8 +132,8 @@ def run(app: KioskApp) -> int:
         app.window.resize(1280, 800)
         app.window.show()
     if app.simulator_window is not None:
-        app.simulator_window.resize(1100, 760)
-        app.simulator_window.move(app.window.x() + 40, app.window.y() + 40)
+        geometry = app.window.frameGeometry()
+        app.simulator_window.move(geometry.right() + 8, geometry.top())
         app.simulator_window.show()
     try:
         return app.qt.exec()

@@ -125,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--data-dir", help="where the demo database and key live")
     p_demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
     p_demo.add_argument(
-        "--walkthrough", type=Path, metavar="DIR",
+        "--walkthrough",
+        type=Path,
+        metavar="DIR",
         help="run offscreen: buy two items, save every screen as PNG into DIR, and exit",
     )
     p_demo.set_defaults(func=cmd_demo)

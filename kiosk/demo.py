@@ -91,7 +91,13 @@ class DemoCodes:
 
     def _sign(self, key: Ed25519PrivateKey, sub: str, kind: CodeKind, now: int, life: int | None) -> str:
         return issue_code(
-            key, DEMO_KID, iss=DEMO_ISSUER, sub=sub, kind=kind, now=now, lifetime_s=life,
+            key,
+            DEMO_KID,
+            iss=DEMO_ISSUER,
+            sub=sub,
+            kind=kind,
+            now=now,
+            lifetime_s=life,
             jti=uuid.uuid4().hex,
         )
 

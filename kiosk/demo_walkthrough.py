@@ -74,6 +74,6 @@ def walkthrough(app: KioskApp, out: Path, size: tuple[int, int] = LANDSCAPE) -> 
     yield save(w, out / "08-tech-lanes.png")
     w.tech.exited.emit()
     _step(app, Step.IDLE)
-    sim.resize(1100, 760)
     sim.show()
+    sim.resize(sim.sizeHint())
     yield save(sim, out / "09-simulator.png")

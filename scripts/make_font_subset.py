@@ -13,6 +13,7 @@ Usage (the source is Debian's ``fonts-noto-cjk`` package or the upstream OTF)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from fontTools import subset
@@ -23,10 +24,8 @@ def gb2312_hanzi() -> set[int]:
     chars: set[int] = set()
     for hi in range(0xB0, 0xF8):
         for lo in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(ord(bytes([hi, lo]).decode("gb2312")))
-            except UnicodeDecodeError:
-                pass
     return chars
 
 

@@ -14,7 +14,10 @@ VECTORS = json.loads(DATA.read_text())
 def run(args: list[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kiosk", "code", "verify", *args],
-        input=stdin, capture_output=True, text=True, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -23,8 +26,16 @@ def files(tmp_path: Path) -> list[str]:
     jwks.write_text(json.dumps(VECTORS["jwks"]))
     revoked = tmp_path / "revoked.json"
     revoked.write_text(json.dumps(VECTORS["revoked_jti"]))
-    return ["--jwks", str(jwks), "--issuer", VECTORS["issuer"], "--revoked", str(revoked),
-            "--now", str(VECTORS["now"])]
+    return [
+        "--jwks",
+        str(jwks),
+        "--issuer",
+        VECTORS["issuer"],
+        "--revoked",
+        str(revoked),
+        "--now",
+        str(VECTORS["now"]),
+    ]
 
 
 def expected() -> list[dict[str, object]]:

@@ -152,8 +152,8 @@ def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
         value = payload.get(name)
         if not isinstance(value, typ) or isinstance(value, bool):
             return None
-    name = payload.get("name")
-    if name is not None and not isinstance(name, str):
+    display_name = payload.get("name")
+    if display_name is not None and not isinstance(display_name, str):
         return None
     try:
         kind = CodeKind(payload["kind"])
@@ -166,7 +166,7 @@ def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
         exp=payload["exp"],
         jti=payload["jti"],
         kind=kind,
-        name=name,
+        name=display_name,
     )
 
 
@@ -241,9 +241,7 @@ class CodeVerifier:
         if claims.kind is CodeKind.CARD and self.trust.is_revoked(claims.jti):
             return CodeReason.REVOKED, None
         # 10. replayed phone codes
-        if claims.kind is CodeKind.APP and not self._replay.accept_once(
-            claims.jti, claims.exp, now
-        ):
+        if claims.kind is CodeKind.APP and not self._replay.accept_once(claims.jti, claims.exp, now):
             return CodeReason.REPLAYED, None
         return None, claims
 

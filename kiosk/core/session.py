@@ -124,9 +124,7 @@ class Session:
         """Why ``offer`` cannot be picked now (for showing tiles as unavailable)."""
         if self.volunteer is None:
             return None
-        return check_pick(
-            offer, self.cart, self.volunteer.available, self.volunteer.taken_today, self.limits
-        )
+        return check_pick(offer, self.cart, self.volunteer.available, self.volunteer.taken_today, self.limits)
 
     @property
     def accepts_scan(self) -> bool:

@@ -84,9 +84,7 @@ class KioskService:
 
     def _make_verifier(self) -> CodeVerifier:
         jwks, revoked = self.repo.trust()
-        return CodeVerifier(
-            TrustList(jwks, revoked), self._replay, self._issuers, clock=self.repo.clock
-        )
+        return CodeVerifier(TrustList(jwks, revoked), self._replay, self._issuers, clock=self.repo.clock)
 
     def reload_trust(self) -> None:
         """Read the trust list and revoked cards from the store again (after a sync)."""

@@ -83,9 +83,7 @@ class Repository:
 
     def _balance(self, s: Session, volunteer_id: str) -> Balance:
         settled = s.scalar(
-            select(func.coalesce(func.sum(_SIGNED), 0)).where(
-                LedgerRow.volunteer_id == volunteer_id
-            )
+            select(func.coalesce(func.sum(_SIGNED), 0)).where(LedgerRow.volunteer_id == volunteer_id)
         )
         settled_refs = (
             select(LedgerRow.ref)

@@ -102,7 +102,7 @@ class KioskController(QObject):
         self.session.touch()
         self.window.show_session(self.session, self.lang)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
             self.session.touch()
         return False
@@ -124,7 +124,11 @@ class KioskController(QObject):
         if self.session.accepts_scan:
             if result.notice is not None:
                 self.session.refuse(result.notice)
-            elif result.tech_id is not None and self.session.step in (Step.IDLE, Step.RESULT, Step.IDENTIFIED):
+            elif result.tech_id is not None and self.session.step in (
+                Step.IDLE,
+                Step.RESULT,
+                Step.IDENTIFIED,
+            ):
                 self.session.begin_tech(result.tech_id)
             elif result.volunteer is not None:
                 self.visit_id = str(uuid.uuid4())
@@ -238,7 +242,9 @@ class KioskController(QObject):
 
     def on_item_saved(self, item_id: int, changes: dict[str, Any]) -> None:
         actor = self.session.tech_id or "?"
-        self._tech_call(partial(self.service.update_item, actor, item_id, changes), say("tech_saved", self.lang))
+        self._tech_call(
+            partial(self.service.update_item, actor, item_id, changes), say("tech_saved", self.lang)
+        )
 
     def on_refilled(self, lane: int | None) -> None:
         actor = self.session.tech_id or "?"

@@ -24,4 +24,8 @@ def qr_pixmap(text: str, size: int = 220) -> QPixmap:
             if dark:
                 painter.drawRect(x * module, y * module, module, module)
     painter.end()
+    if image.width() < size:  # sharp edges: every module stays a square of whole pixels
+        image = image.scaled(
+            size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+        )
     return QPixmap.fromImage(image)

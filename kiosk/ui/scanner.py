@@ -38,7 +38,7 @@ class HidScanner(QObject):
         if self.duplicates.admit(code, self._clock()):
             self.code_scanned.emit(code)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         now = self._clock()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QProgressBar,
     QVBoxLayout,
     QWidget,
@@ -189,7 +190,7 @@ class DispensingScreen(Screen):
         self.cancel.clicked.connect(self.cancelled)
         self.box.addWidget(self.cancel, 0, Qt.AlignmentFlag.AlignLeft)
         self.bars: list[QProgressBar] = []
-        self.statuses: list[QWidget] = []
+        self.statuses: list[QLabel] = []
         self._shape: list[tuple[int, LineStatus]] = []
 
     def show_session(self, session: Session, lang: str) -> None:
@@ -207,22 +208,22 @@ class DispensingScreen(Screen):
                 frame.setObjectName("Line")
                 grid = QGridLayout(frame)
                 grid.addWidget(label(item.name(lang), "Section"), 0, 0)
-                status = label("", "LineStatus")
-                status.setAlignment(Qt.AlignmentFlag.AlignRight)
-                grid.addWidget(status, 0, 1)
+                status_label = label("", "LineStatus")
+                status_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+                grid.addWidget(status_label, 0, 1)
                 bar = QProgressBar()
                 bar.setRange(0, 100)
                 bar.setTextVisible(False)
                 grid.addWidget(bar, 1, 0, 1, 2)
                 self.lines.addWidget(frame)
                 self.bars.append(bar)
-                self.statuses.append(status)
+                self.statuses.append(status_label)
         self._shape = shape
-        for i, (_, status) in enumerate(session.lines):
-            self.statuses[i].setText(say(f"line_{status.value}", lang))
-            if status is LineStatus.DISPENSED:
+        for i, (_, line_status) in enumerate(session.lines):
+            self.statuses[i].setText(say(f"line_{line_status.value}", lang))
+            if line_status is LineStatus.DISPENSED:
                 self.bars[i].setValue(100)
-            elif status.final:
+            elif line_status.final:
                 self.bars[i].setValue(0)
 
     def show_progress(self, index: int, fraction: float) -> None:
@@ -282,7 +283,7 @@ def _line_row(left: str, right: str) -> QFrame:
 def _clear(layout: QVBoxLayout) -> None:
     while layout.count():
         child = layout.takeAt(0)
-        widget = child.widget()
+        widget = child.widget() if child is not None else None
         if widget is not None:
             widget.setParent(None)
             widget.deleteLater()

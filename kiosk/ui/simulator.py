@@ -50,11 +50,11 @@ class LaneRow(QFrame):
         self.jam = QCheckBox("卡住 jam")
         self.empty.toggled.connect(self._on_empty_toggled)
         self.jam.toggled.connect(lambda on: self.machine.set_jammed(self.number, on))
-        for w in (self.motor, self.name):
-            row.addWidget(w)
+        row.addWidget(self.motor)
+        row.addWidget(self.name)
         row.addStretch(1)
-        for w in (self.stock, self.turns, self.empty, self.jam):
-            row.addWidget(w)
+        for widget in (self.stock, self.turns, self.empty, self.jam):
+            row.addWidget(widget)
         self._saved_stock = lane.stock
         self._phase = 0
         self.show_lane(lane)
@@ -70,7 +70,9 @@ class LaneRow(QFrame):
     def show_lane(self, lane: SimLane) -> None:
         self.stock.setText(f"实物 {lane.stock}")
         self.turns.setText(f"转 {lane.turns}")
-        self.motor.setStyleSheet("color: #1f8a4c; font-size: 28px;" if lane.turning else "color: #bbb; font-size: 28px;")
+        self.motor.setStyleSheet(
+            "color: #1f8a4c; font-size: 28px;" if lane.turning else "color: #bbb; font-size: 28px;"
+        )
         if not lane.turning:
             self.motor.setText("●")
 
@@ -99,8 +101,10 @@ class SimulatorWindow(QWidget):
         self.codes = codes
         self.scanner = scanner
         self.clock = clock
-        self.setStyleSheet("QWidget { font-size: 18px; } QPushButton { min-height: 36px; padding: 4px; }")
-        box = QHBoxLayout(self)
+        self.setStyleSheet(
+            "QWidget { font-size: 17px; } QPushButton { min-height: 36px; padding: 4px; font-size: 16px; }"
+        )
+        box = QVBoxLayout(self)
         left = QVBoxLayout()
         left.addWidget(label("货道（模拟机柜）Lanes", "Section"))
         self.rows: dict[int, LaneRow] = {}
@@ -108,8 +112,7 @@ class SimulatorWindow(QWidget):
             row = LaneRow(lane, item_names.get(lane.number, "—"), machine)
             self.rows[lane.number] = row
             left.addWidget(row)
-        left.addStretch(1)
-        box.addLayout(left, 3)
+        box.addLayout(left)
         if codes is not None:
             right = QVBoxLayout()
             right.addWidget(label("演示二维码：点击即扫码 Demo codes: click to scan", "Section"))
@@ -119,7 +122,7 @@ class SimulatorWindow(QWidget):
             for i, entry in enumerate(DEMO_PANEL):
                 cell = QVBoxLayout()
                 qr = QLabel()
-                qr.setPixmap(qr_pixmap(codes.make(entry, now=clock()), 150))
+                qr.setPixmap(qr_pixmap(codes.make(entry, now=clock()), 120))
                 qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 button = QPushButton(f"{entry.label_zh}\n{entry.label_en}")
                 button.clicked.connect(lambda _=False, e=entry, q=qr: self.scan(e, q))
@@ -129,8 +132,8 @@ class SimulatorWindow(QWidget):
                 self.code_buttons.append(button)
                 self.qr_labels.append(qr)
             right.addLayout(grid)
-            right.addStretch(1)
-            box.addLayout(right, 4)
+            box.addLayout(right)
+        box.addStretch(1)
         self.lane_changed.connect(self.on_lane_changed)
         machine.subscribe(self.lane_changed.emit)  # from the worker thread: queued to ours
         self._spinner = QTimer(self)
@@ -142,7 +145,7 @@ class SimulatorWindow(QWidget):
         assert self.codes is not None
         code = self.codes.make(entry, now=self.clock())
         if qr is not None:
-            qr.setPixmap(qr_pixmap(code, 150))
+            qr.setPixmap(qr_pixmap(code, 120))
         self.code_clicked.emit(code)
         self.scanner.inject(code)
         return code

@@ -136,9 +136,13 @@ class TechScreen(Screen):
         self.items = _table(("名称 Name", "English", "价格 Price (益币)", ""))
         self.tabs.addTab(self.items, "")
         # recent redemptions and audit log
-        self.recent = _table(("时间 Time", "志愿者 Volunteer", "商品 Item", "货道 Lane", "益币", "状态 State"))
+        self.recent = _table(
+            ("时间 Time", "志愿者 Volunteer", "商品 Item", "货道 Lane", "益币", "状态 State")
+        )
         self.tabs.addTab(self.recent, "")
-        self.audit = _table(("时间 Time", "操作人 Who", "操作 What", "对象 Target", "之前 Before", "之后 After"))
+        self.audit = _table(
+            ("时间 Time", "操作人 Who", "操作 What", "对象 Target", "之前 Before", "之后 After")
+        )
         self.tabs.addTab(self.audit, "")
         self.message = label(name="Subtitle")
         self.box.addWidget(self.message)
@@ -193,9 +197,16 @@ class TechScreen(Screen):
             t.setCellWidget(row, 4, enabled)
             save = big_button(say("tech_save"), small=True)
             save.clicked.connect(
-                lambda _=False, n=lane.number, c=combo, cap=capacity, s=stock, e=enabled: self.lane_saved.emit(
-                    n,
-                    {"item_id": None if c.currentData() == NO_ITEM else c.currentData(), "capacity": cap.value(), "stock": s.value(), "enabled": e.isChecked()},
+                lambda _=False, n=lane.number, c=combo, cap=capacity, s=stock, e=enabled: (
+                    self.lane_saved.emit(
+                        n,
+                        {
+                            "item_id": None if c.currentData() == NO_ITEM else c.currentData(),
+                            "capacity": cap.value(),
+                            "stock": s.value(),
+                            "enabled": e.isChecked(),
+                        },
+                    )
                 )
             )
             refill = big_button(say("tech_refill"), small=True)
@@ -232,7 +243,14 @@ class TechScreen(Screen):
         t.setRowCount(len(rows))
         for r, x in enumerate(rows):
             for c, text in enumerate(
-                (_when(x.at), f"{x.volunteer_name} ({x.volunteer_id})", x.item_name, str(x.lane), str(x.amount), x.state)
+                (
+                    _when(x.at),
+                    f"{x.volunteer_name} ({x.volunteer_id})",
+                    x.item_name,
+                    str(x.lane),
+                    str(x.amount),
+                    x.state,
+                )
             ):
                 t.setItem(r, c, QTableWidgetItem(text))
 
@@ -240,5 +258,7 @@ class TechScreen(Screen):
         t = self.audit
         t.setRowCount(len(rows))
         for r, x in enumerate(rows):
-            for c, text in enumerate((_when(x.at), x.actor, x.action, x.target, x.before or "", x.after or "")):
+            for c, text in enumerate(
+                (_when(x.at), x.actor, x.action, x.target, x.before or "", x.after or "")
+            ):
                 t.setItem(r, c, QTableWidgetItem(text))

@@ -89,7 +89,7 @@ class ItemTile(QFrame):
         self.remove.setVisible(removable and in_cart > 0)
         self.remove.setText(say("remove", lang))
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
             self.tapped.emit(self.offer.item.id)
         super().mouseReleaseEvent(event)
@@ -141,7 +141,7 @@ class ItemGrid(QScrollArea):
         for i, tile in enumerate(self.tiles.values()):
             self._grid.addWidget(tile, i // columns, i % columns)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._relayout()
 

@@ -44,8 +44,16 @@ def test_every_reason_is_exercised_by_the_vectors() -> None:
 
 def test_reason_order_matches_the_spec() -> None:
     assert [r.value for r in CodeReason] == [
-        "malformed", "bad_alg", "unknown_key", "bad_signature", "wrong_issuer",
-        "expired", "not_yet_valid", "lifetime_too_long", "revoked", "replayed",
+        "malformed",
+        "bad_alg",
+        "unknown_key",
+        "bad_signature",
+        "wrong_issuer",
+        "expired",
+        "not_yet_valid",
+        "lifetime_too_long",
+        "revoked",
+        "replayed",
     ]
 
 
@@ -75,7 +83,9 @@ def test_cards_and_technician_codes_are_not_single_use(signer: Any) -> None:
 def test_a_revoked_card_is_refused_but_an_app_code_with_that_jti_is_not(signer: Any) -> None:
     key, verifier = signer
     card = issue_code(key, "k1", iss="hub", sub="V", kind=CodeKind.CARD, now=1000, jti="lost-card")
-    app = issue_code(key, "k1", iss="hub", sub="V", kind=CodeKind.APP, now=1000, lifetime_s=60, jti="lost-card")
+    app = issue_code(
+        key, "k1", iss="hub", sub="V", kind=CodeKind.APP, now=1000, lifetime_s=60, jti="lost-card"
+    )
     assert verifier.verify(card, now=1010).reason is CodeReason.REVOKED
     assert verifier.verify(app, now=1010).ok
 

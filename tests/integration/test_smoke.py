@@ -40,7 +40,10 @@ def test_the_demo_command_runs_headless(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     out = subprocess.run(
         [sys.executable, "-m", "kiosk", "demo", "--data-dir", str(tmp_path / "d")],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert "No display found" in out.stderr

@@ -42,7 +42,9 @@ class Driver:
         self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     def wait_step(self, step: Step, timeout: int = 10000) -> None:
-        self.qtbot.waitUntil(lambda: self.app.session.step is step and self.app.background.idle, timeout=timeout)
+        self.qtbot.waitUntil(
+            lambda: self.app.session.step is step and self.app.background.idle, timeout=timeout
+        )
 
     @property
     def notice(self) -> str:

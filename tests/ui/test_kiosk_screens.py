@@ -147,7 +147,9 @@ def test_a_price_change_appears_in_the_audit_log(kiosk: Driver) -> None:
     row = next(r for r in range(table.rowCount()) if table.cellWidget(r, 1).text() == "Tissues")
     table.cellWidget(row, 2).setValue(18)
     kiosk.tap(table.cellWidget(row, 3))
-    kiosk.qtbot.waitUntil(lambda: kiosk.w.tech.audit.rowCount() > 0 and kiosk.app.background.idle, timeout=5000)
+    kiosk.qtbot.waitUntil(
+        lambda: kiosk.w.tech.audit.rowCount() > 0 and kiosk.app.background.idle, timeout=5000
+    )
     audit = kiosk.w.tech.audit
     assert (audit.item(0, 1).text(), audit.item(0, 2).text()) == ("T001", "item_changed")
     assert (audit.item(0, 4).text(), audit.item(0, 5).text()) == ('{"price": 15}', '{"price": 18}')

@@ -12,9 +12,16 @@ from kiosk.ui.theme import FAMILY
 from tests.helpers import make_app
 
 EXPECTED = [
-    "01-idle.png", "02-catalog.png", "03-choosing.png", "03-choosing-portrait.png",
-    "04-confirm.png", "05-dispensing.png", "06-result.png", "07-refusal-expired.png",
-    "08-tech-lanes.png", "09-simulator.png",
+    "01-idle.png",
+    "02-catalog.png",
+    "03-choosing.png",
+    "03-choosing-portrait.png",
+    "04-confirm.png",
+    "05-dispensing.png",
+    "06-result.png",
+    "07-refusal-expired.png",
+    "08-tech-lanes.png",
+    "09-simulator.png",
 ]
 
 
@@ -29,7 +36,9 @@ def test_the_walkthrough_renders_every_screen(qtbot: Any, tmp_path: Path) -> Non
         image = QImage(str(path))
         assert not image.isNull() and image.width() >= 1000
         # a rendered screen has many colours (text, tiles), not a blank fill
-        colours = {image.pixel(x, y) for x in range(0, image.width(), 17) for y in range(0, image.height(), 17)}
+        colours = {
+            image.pixel(x, y) for x in range(0, image.width(), 17) for y in range(0, image.height(), 17)
+        }
         assert len(colours) > 20, path.name
     portrait = QImage(str(tmp_path / "shots" / "03-choosing-portrait.png"))
     assert (portrait.width(), portrait.height()) == (1080, 1920)
