@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from kiosk.app import create_app, wait_until
@@ -62,19 +62,34 @@ def fill(db: Path, n: int) -> None:
 
 
 class PaintWatch(QObject):
+    """Notes when the paint cycle that first draws the watched screen has finished.
+
+    The screen's first Paint event starts the cycle; a zero-delay timer set then fires
+    when the event loop is back, after every widget of that cycle has painted.
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.painted_at: float | None = None
+        self._armed = False
+
+    def arm(self) -> None:
+        self.painted_at = None
+        self._armed = True
+
+    def _done(self) -> None:
+        self.painted_at = time.perf_counter()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self.painted_at is None:
-            self.painted_at = time.perf_counter()
+        if event.type() == QEvent.Type.Paint and self._armed:
+            self._armed = False
+            QTimer.singleShot(0, self._done)
         return False
 
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -108,7 +123,7 @@ def main() -> None:
             lifetime_s=60,
         )
         QTest.keyClicks(app.window, code)  # the scanner types; Enter is the moment we time from
-        watch.painted_at = None
+        watch.arm()
         t0 = time.perf_counter()
         QTest.keyClick(app.window, Qt.Key.Key_Return)
         if not wait_until(lambda: watch.painted_at is not None, 5):

@@ -33,6 +33,8 @@ class Entry:
     ref: str | None = None
     item_id: int | None = None
     lane: int | None = None
+    day: str | None = None
+    """The kiosk's local date of the entry (the daily caps count by it)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
@@ -75,6 +77,17 @@ def balance_of(entries: Iterable[Entry]) -> Balance:
             closed.add(e.ref)
     held = sum(amount for hold_id, amount in holds.items() if hold_id not in closed)
     return Balance(settled=settled, held=held)
+
+
+def taken_on(entries: Iterable[Entry], day: str) -> dict[int, int]:
+    """Items held on ``day`` and not released (charged, or still in the machine), by item."""
+    entries = list(entries)
+    released = {e.ref for e in entries if e.kind is EntryKind.RELEASE}
+    taken: dict[int, int] = {}
+    for e in entries:
+        if e.kind is EntryKind.HOLD and e.day == day and e.item_id is not None and e.id not in released:
+            taken[e.item_id] = taken.get(e.item_id, 0) + 1
+    return taken
 
 
 class HoldError(Exception):

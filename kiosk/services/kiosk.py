@@ -81,6 +81,7 @@ class KioskService:
         self._issuers = issuers
         self._replay = replay or repo
         self.verifier = self._make_verifier()
+        self._offers: tuple[Offer, ...] | None = None
 
     def _make_verifier(self) -> CodeVerifier:
         jwks, revoked = self.repo.trust()
@@ -92,8 +93,14 @@ class KioskService:
 
     # --- volunteers ----------------------------------------------------------------------
 
-    def offers(self) -> list[Offer]:
-        return self.repo.offers()
+    def offers(self) -> tuple[Offer, ...]:
+        """The catalog, cached until a vend or a technician's change alters it."""
+        if self._offers is None:
+            self._offers = tuple(self.repo.offers())
+        return self._offers
+
+    def _catalog_changed(self) -> None:
+        self._offers = None
 
     def scan(self, code: str) -> ScanResult:
         verdict = self.verifier.verify(code.strip())
@@ -108,7 +115,7 @@ class KioskService:
         volunteer = self.repo.volunteer(claims.sub)
         if volunteer is None:
             return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
-        return ScanResult(volunteer=volunteer, offers=tuple(self.repo.offers()))
+        return ScanResult(volunteer=volunteer, offers=self.offers())
 
     def vend(
         self,
@@ -133,6 +140,7 @@ class KioskService:
             log.exception("dispense on lane %s raised", lane.number)
             result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,))
         balance = self.repo.settle(hold, result)
+        self._catalog_changed()
         notice = None if result.outcome is Outcome.DISPENSED else Notice("machine_fault")
         return VendReport(_OUTCOME_STATUS[result.outcome], balance.available, notice, result)
 
@@ -181,14 +189,17 @@ class KioskService:
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:
+        self._catalog_changed()
         return self.repo.update_lane(actor, lane, **changes)
 
     def refill(self, actor: str, lane: int | None) -> list[Lane]:
+        self._catalog_changed()
         return self.repo.refill(actor, lane)
 
     def update_item(self, actor: str, item_id: int, changes: dict[str, Any]) -> Item:
         if not changes.get("name_zh", "x"):
             raise ValueError("an item needs a Chinese name")
+        self._catalog_changed()
         return self.repo.update_item(actor, item_id, **changes)
 
     def test_vend(self, actor: str, lane: int) -> DispenseResult:
@@ -199,4 +210,5 @@ class KioskService:
             log.exception("test vend on lane %s raised", lane)
             result = DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
         self.repo.record_test_vend(actor, lane, result)
+        self._catalog_changed()
         return result

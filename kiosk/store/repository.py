@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
 
 from ..core.catalog import Item, Lane, Offer, build_offers
-from ..core.ledger import Balance, Entry, EntryKind
+from ..core.ledger import Balance, Entry, EntryKind, balance_of, taken_on
 from ..core.people import PinState, Volunteer
 from ..core.records import AuditEntry, HoldPlaced, Redemption
 from ..core.rules import Limits, Refusal
@@ -56,18 +56,12 @@ def _lane(row: LaneRow) -> Lane:
     return Lane(row.number, row.item_id, row.capacity, row.stock, row.enabled)
 
 
-_SIGNED = case(
-    (LedgerRow.kind.in_(("credit", "reversal")), LedgerRow.amount),
-    (LedgerRow.kind == "charge", -LedgerRow.amount),
-    else_=0,
-)
-
-
 class Repository:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.clock = clock
+        self._purged_at = 0
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -81,69 +75,48 @@ class Repository:
 
     # --- volunteers and balances ---------------------------------------------------------
 
+    def _entries(self, s: Session, volunteer_id: str) -> list[Entry]:
+        """One indexed query; the arithmetic is the core's, so there is one definition of it."""
+        rows = s.execute(
+            select(
+                LedgerRow.id,
+                LedgerRow.kind,
+                LedgerRow.amount,
+                LedgerRow.ref,
+                LedgerRow.item_id,
+                LedgerRow.lane,
+                LedgerRow.day,
+            ).where(LedgerRow.volunteer_id == volunteer_id)
+        ).all()
+        return [
+            Entry(i, volunteer_id, EntryKind(kind), amount, ref, item_id, lane, day)
+            for i, kind, amount, ref, item_id, lane, day in rows
+        ]
+
     def _balance(self, s: Session, volunteer_id: str) -> Balance:
-        settled = s.scalar(
-            select(func.coalesce(func.sum(_SIGNED), 0)).where(LedgerRow.volunteer_id == volunteer_id)
-        )
-        settled_refs = (
-            select(LedgerRow.ref)
-            .where(LedgerRow.volunteer_id == volunteer_id)
-            .where(LedgerRow.kind.in_(("charge", "release")))
-        )
-        held = s.scalar(
-            select(func.coalesce(func.sum(LedgerRow.amount), 0))
-            .where(LedgerRow.volunteer_id == volunteer_id)
-            .where(LedgerRow.kind == "hold")
-            .where(LedgerRow.id.not_in(settled_refs))
-        )
-        return Balance(settled=int(settled or 0), held=int(held or 0))
+        return balance_of(self._entries(s, volunteer_id))
 
     def balance(self, volunteer_id: str) -> Balance:
         with self.unit() as s:
             return self._balance(s, volunteer_id)
 
-    def _taken_today(self, s: Session, volunteer_id: str, day: str) -> dict[int, int]:
-        """Items charged or still held today, by item id."""
-        settled_refs = (
-            select(LedgerRow.ref)
-            .where(LedgerRow.volunteer_id == volunteer_id)
-            .where(LedgerRow.kind == "release")
-        )
-        rows = s.execute(
-            select(LedgerRow.item_id, func.count())
-            .where(LedgerRow.volunteer_id == volunteer_id)
-            .where(LedgerRow.kind == "hold")
-            .where(LedgerRow.day == day)
-            .where(LedgerRow.id.not_in(settled_refs))
-            .group_by(LedgerRow.item_id)
-        ).all()
-        return {int(item_id): int(n) for item_id, n in rows if item_id is not None}
-
     def volunteer(self, volunteer_id: str) -> Volunteer | None:
         _, day = self._now()
         with self.unit() as s:
-            row = s.get(VolunteerRow, volunteer_id)
-            if row is None:
+            name = s.scalar(select(VolunteerRow.name).where(VolunteerRow.id == volunteer_id))
+            if name is None:
                 return None
-            balance = self._balance(s, volunteer_id)
+            entries = self._entries(s, volunteer_id)
             return Volunteer(
-                id=row.id,
-                name=row.name,
-                available=balance.available,
-                taken_today=self._taken_today(s, volunteer_id, day),
+                id=volunteer_id,
+                name=name,
+                available=balance_of(entries).available,
+                taken_today=taken_on(entries, day),
             )
 
     def entries(self, volunteer_id: str) -> list[Entry]:
         with self.unit() as s:
-            rows = s.scalars(
-                select(LedgerRow)
-                .where(LedgerRow.volunteer_id == volunteer_id)
-                .order_by(LedgerRow.at, LedgerRow.id)
-            ).all()
-            return [
-                Entry(r.id, r.volunteer_id, EntryKind(r.kind), r.amount, r.ref, r.item_id, r.lane)
-                for r in rows
-            ]
+            return self._entries(s, volunteer_id)
 
     def upsert_volunteers(self, people: Iterable[tuple[str, str]]) -> None:
         with self.unit() as s:
@@ -204,9 +177,10 @@ class Repository:
                 raise Refused(Refusal.MACHINE_FAULT)
             if lane_row.stock <= 0:
                 raise Refused(Refusal.SOLD_OUT)
-            if self._taken_today(s, volunteer_id, day).get(item_id, 0) >= limits.per_item_per_day:
+            entries = self._entries(s, volunteer_id)
+            if taken_on(entries, day).get(item_id, 0) >= limits.per_item_per_day:
                 raise Refused(Refusal.DAILY_ITEM_CAP)
-            if self._balance(s, volunteer_id).available < item_row.price:
+            if balance_of(entries).available < item_row.price:
                 raise Refused(Refusal.INSUFFICIENT_BALANCE)
             hold = HoldPlaced(
                 hold_id=str(uuid.uuid4()),
@@ -466,7 +440,9 @@ class Repository:
             if s.get(SeenCodeRow, jti) is not None:
                 return False
             s.add(SeenCodeRow(jti=jti, exp=exp))
-            s.query(SeenCodeRow).filter(SeenCodeRow.exp < now - 3600).delete()
+            if now - self._purged_at > 3600:  # forget codes long expired, once an hour
+                s.query(SeenCodeRow).filter(SeenCodeRow.exp < now - 3600).delete()
+                self._purged_at = now
             return True
 
     # --- technicians ---------------------------------------------------------------------

@@ -13,8 +13,7 @@ import uuid
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.catalog import Item
 from ..core.messages import say
@@ -54,6 +53,7 @@ class KioskController(QObject):
         self.visit_id = ""
         session.subscribe(self.on_session_changed)
         scanner.code_scanned.connect(self.on_code_scanned)
+        scanner.touched.connect(self.session.touch)
         self.vend_progress.connect(window.dispensing.show_progress)
         w = window
         w.language_toggled.connect(self.on_language_toggled)
@@ -81,9 +81,6 @@ class KioskController(QObject):
         self._notice_timer.setSingleShot(True)
         self._notice_timer.setInterval(int(NOTICE_S * 1000))
         self._notice_timer.timeout.connect(self.session.clear_notice)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
         self._last_step = session.step
 
     # --- painting ----------------------------------------------------------------------
@@ -101,11 +98,6 @@ class KioskController(QObject):
         self.lang = "en" if self.lang == "zh" else "zh"
         self.session.touch()
         self.window.show_session(self.session, self.lang)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin):
-            self.session.touch()
-        return False
 
     def refresh_offers(self) -> None:
         self.background.run(self.service.offers, self.session.show_offers)
@@ -261,6 +253,3 @@ class KioskController(QObject):
     def shutdown(self) -> None:
         self._ticker.stop()
         self._notice_timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)

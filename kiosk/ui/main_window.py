@@ -77,7 +77,8 @@ class KioskWindow(QWidget):
         self.lang.setText(say("language", lang))
         screen = self.screens[session.step]
         screen.show_session(session, lang)
-        self.stack.setCurrentWidget(screen)
+        if self.stack.currentWidget() is not screen:
+            self.stack.setCurrentWidget(screen)
         if session.notice is None:
             self.notice.setVisible(False)
         else:

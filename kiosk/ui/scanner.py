@@ -4,7 +4,8 @@ An application-wide event filter sees every key press. Printable keys feed the c
 :class:`~kiosk.core.scan.ScanAssembler` with their arrival times; Enter ends a burst,
 and a fast burst is a scan. Key presses that belong to a scan are swallowed unless a
 text field has focus (a technician typing a price), where they pass through. The same
-code within 2 s is dropped by :class:`~kiosk.core.scan.DuplicateFilter`.
+filter reports any press on the screen as ``touched`` (one Python filter on every
+event is cheaper than two). The same code within 2 s is dropped by :class:`~kiosk.core.scan.DuplicateFilter`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QTextEd
 from ..core.scan import DuplicateFilter, ScanAssembler
 
 _ENTER = {0x01000004, 0x01000005}  # Qt.Key_Return, Qt.Key_Enter
+_TOUCH = {QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin}
 
 
 class HidScanner(QObject):
     code_scanned = Signal(str)
+    touched = Signal()
+    """Any press on the screen (restarts the inactivity timer)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -39,7 +43,11 @@ class HidScanner(QObject):
             self.code_scanned.emit(code)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+        kind = event.type()
+        if kind in _TOUCH:
+            self.touched.emit()
+            return False
+        if kind != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         now = self._clock()
         text = event.text()

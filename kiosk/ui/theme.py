@@ -62,6 +62,10 @@ QTableWidget {{ font-size: 22px; background: white; }}
 QHeaderView::section {{ font-size: 20px; padding: 6px; }}
 QTabBar::tab {{ font-size: 26px; padding: 14px 30px; min-height: 48px; }}
 QSpinBox, QLineEdit, QComboBox {{ font-size: 22px; min-height: 44px; }}
+QScrollBar:vertical {{ width: 16px; background: #efe9e1; border: none; margin: 0; }}
+QScrollBar::handle:vertical {{ background: #c9bfb2; border-radius: 8px; min-height: 60px; }}
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0; border: none; }}
+QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical {{ background: none; }}
 QProgressBar {{ border: none; background: #eee; border-radius: 8px; height: 16px; text-align: center; }}
 QProgressBar::chunk {{ background: {OK}; border-radius: 8px; }}
 """

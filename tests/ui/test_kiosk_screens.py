@@ -44,7 +44,7 @@ def test_scan_pick_two_confirm_both_drop(kiosk: Driver) -> None:
 def test_insufficient_balance_is_refused_kindly(kiosk: Driver) -> None:
     kiosk.scan(kiosk.code("app", "V0002"))  # 35 益币
     tile = kiosk.w.catalog.grid.tiles[kiosk.item_id("Umbrella")]
-    assert tile.tag.text() == "益币不足"
+    assert tile.tag_text == "益币不足"
     kiosk.tap_item("Umbrella")
     assert kiosk.notice == "益币不足，换一件试试吧"
     assert kiosk.app.session.cart == []
@@ -61,7 +61,7 @@ def test_the_daily_cap_is_reached(kiosk: Driver) -> None:
 
 def test_sold_out_items_are_marked_and_refused(kiosk: Driver) -> None:
     kiosk.scan(kiosk.code("app"))
-    assert kiosk.w.catalog.grid.tiles[kiosk.item_id("Instant noodles")].tag.text() == "已兑完"
+    assert kiosk.w.catalog.grid.tiles[kiosk.item_id("Instant noodles")].tag_text == "已兑完"
     kiosk.tap_item("Instant noodles")
     assert kiosk.notice == "这件物品已经兑完了，换一件吧"
 
@@ -156,7 +156,7 @@ def test_a_price_change_appears_in_the_audit_log(kiosk: Driver) -> None:
     kiosk.tap(kiosk.w.tech.exit)
     kiosk.wait_step(Step.IDLE)
     tissues = next(t for t in kiosk.w.idle.grid.tiles.values() if t.offer.item.name_en == "Tissues")
-    assert tissues.price.text() == "18 益币"
+    assert tissues.price_text == "18 益币"
 
 
 def test_refill_all_from_the_technician_screen(kiosk: Driver) -> None:
