@@ -34,7 +34,7 @@ def test_the_walkthrough_renders_every_screen(qtbot: Any, tmp_path: Path) -> Non
     assert [p.name for p in paths] == EXPECTED
     for path in paths:
         image = QImage(str(path))
-        assert not image.isNull() and image.width() >= 1000
+        assert not image.isNull() and image.width() >= (500 if "simulator" in path.name else 1000)
         # a rendered screen has many colours (text, tiles), not a blank fill
         colours = {
             image.pixel(x, y) for x in range(0, image.width(), 17) for y in range(0, image.height(), 17)
