@@ -76,8 +76,21 @@ def _has_display() -> bool:
     return True
 
 
+def _quiet_qt_noise() -> None:
+    """Drop the offscreen platform's one harmless warning; pass every other message on."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: QtMsgType, _context: object, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def cmd_demo(ns: argparse.Namespace) -> int:
     from .app import create_app, demo_parts, run
+
+    _quiet_qt_noise()
     from .demo_walkthrough import walkthrough
 
     data_dir = Path(ns.data_dir) if ns.data_dir else default_data_dir() / "demo"
@@ -112,6 +125,7 @@ def cmd_run(ns: argparse.Namespace) -> int:
     from .app import create_app, run
 
     config = load(Path(ns.config))
+    _quiet_qt_noise()
     return run(create_app(config))
 
 
