@@ -57,6 +57,8 @@ def fill(db: Path, n: int) -> None:
         )
         con.commit()
         print(f"\r  filled {min(n, lo + batch):,} / {n:,} volunteers", end="", file=sys.stderr)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a kiosk's store is between syncs
+    con.execute("ANALYZE")
     print(f"  ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
     con.close()
 

@@ -33,6 +33,7 @@ class Parts:
     simulator: SimulatedMachine | None
 
     def close(self) -> None:
+        self.service.flush()
         self.machine.close()
         self.engine.dispose()
 

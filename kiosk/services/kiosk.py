@@ -102,6 +102,10 @@ class KioskService:
     def _catalog_changed(self) -> None:
         self._offers = None
 
+    def flush(self) -> None:
+        """Make what the last scan remembered durable (runs on the worker after a scan)."""
+        self.repo.flush_seen()
+
     def scan(self, code: str) -> ScanResult:
         verdict = self.verifier.verify(code.strip())
         if verdict.claims is None:
@@ -124,6 +128,7 @@ class KioskService:
         visit_id: str,
         on_progress: Callable[[float], None] | None = None,
     ) -> VendReport:
+        self.flush()  # no 益币 move before the scanned code is on disk
         lane = pick_lane(self.repo.lanes(), item.id)
         if lane is None:
             return self._refused(volunteer_id, Refusal.SOLD_OUT)

@@ -62,6 +62,7 @@ class Repository:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self.clock = clock
         self._purged_at = 0
+        self._pending_seen: dict[str, int] = {}
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -435,15 +436,33 @@ class Repository:
                 s.add(RevokedCardRow(jti=jti))
 
     def accept_once(self, jti: str, exp: int, now: int) -> bool:
-        """The replay memory of ``docs/volunteer-code.md``, kept across restarts."""
+        """The replay memory of ``docs/volunteer-code.md``, kept across restarts.
+
+        A newly seen code is remembered at once in memory and written durably by
+        :meth:`flush_seen`, which the kiosk runs on its worker right after the scan's
+        answer is on its way to the screen and before anything else: a scan does not
+        wait for a disk flush, and no 益币 move before the code is on disk.
+        """
+        if jti in self._pending_seen:
+            return False
         with self.unit() as s:
             if s.get(SeenCodeRow, jti) is not None:
                 return False
-            s.add(SeenCodeRow(jti=jti, exp=exp))
+        self._pending_seen[jti] = exp
+        return True
+
+    def flush_seen(self) -> None:
+        """Write the codes seen since the last flush (one durable commit)."""
+        if not self._pending_seen:
+            return
+        now, _ = self._now()
+        with self.unit() as s:
+            for jti, exp in self._pending_seen.items():
+                s.add(SeenCodeRow(jti=jti, exp=exp))
             if now - self._purged_at > 3600:  # forget codes long expired, once an hour
                 s.query(SeenCodeRow).filter(SeenCodeRow.exp < now - 3600).delete()
                 self._purged_at = now
-            return True
+        self._pending_seen.clear()
 
     # --- technicians ---------------------------------------------------------------------
 

@@ -110,7 +110,9 @@ class KioskController(QObject):
                 self.session.refuse(Notice("busy"))
             self.scan_handled.emit()
             return
-        self.background.run(partial(self.service.scan, code), self.on_scan_checked, self._on_error)
+        self.background.run(
+            partial(self.service.scan, code), self.on_scan_checked, self._on_error, then=self.service.flush
+        )
 
     def on_scan_checked(self, result: ScanResult) -> None:
         if self.session.accepts_scan:

@@ -6,13 +6,14 @@ one friendly sentence; it holds no state of the visit.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from ..core.messages import say
 from ..core.session import Session, Step
 from .screens import CatalogScreen, ConfirmScreen, DispensingScreen, IdleScreen, ResultScreen, Screen
 from .tech import TechPinScreen, TechScreen
+from .theme import PAPER, PRIMARY, apply, fill
 from .widgets import big_button, label
 
 
@@ -21,18 +22,17 @@ class KioskWindow(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("Kiosk")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        fill(self, PAPER)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         header = QFrame()
-        header.setObjectName("Header")
+        fill(header, PRIMARY)
         row = QHBoxLayout(header)
         row.setContentsMargins(24, 12, 24, 12)
-        self.title = label(wrap=False)
+        self.title = label(name="HeaderTitle", wrap=False)
         self.lang = big_button("")
-        self.lang.setObjectName("LangButton")
+        apply(self.lang, "LangButton")
         self.lang.clicked.connect(self.language_toggled)
         row.addWidget(self.title, 1)
         row.addWidget(self.lang)

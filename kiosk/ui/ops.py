@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -35,24 +35,33 @@ class Background(QObject):
         fn: Callable[[], T],
         success: Callable[[T], None] | None = None,
         failure: Callable[[BaseException], None] | None = None,
+        then: Callable[[], object] | None = None,
     ) -> None:
+        """``then`` runs on the worker after the result is sent, before any later job."""
         self.pending += 1
 
         def job() -> None:
+            callback: Callable[[], None] | None
             try:
                 result = fn()
             except Exception as exc:
                 log.exception("background call failed")
-                self.finished.emit(partial(self._done, failure or _log_failure, exc))
+                callback = partial(failure or _log_failure, exc)
             else:
-                self.finished.emit(partial(self._done, success, result))
+                callback = None if success is None else partial(success, result)
+            if callback is not None:
+                self.finished.emit(callback)
+            if then is not None:
+                try:
+                    then()
+                except Exception:
+                    log.exception("follow-up of a background call failed")
+            self.finished.emit(self._one_done)
 
         self._pool.submit(job)
 
-    def _done(self, callback: Callable[[Any], None] | None, value: Any) -> None:
+    def _one_done(self) -> None:
         self.pending -= 1
-        if callback is not None:
-            callback(value)
 
     def post(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the GUI thread (callable from any thread)."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..core.messages import say
 from ..core.rules import Refusal
 from ..core.session import LineStatus, Session
+from .theme import apply
 from .widgets import ItemGrid, big_button, label
 
 _TAG = {
@@ -35,8 +36,6 @@ _TAG = {
 class Screen(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("Screen")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.box = QVBoxLayout(self)
         self.box.setContentsMargins(32, 24, 32, 24)
         self.box.setSpacing(16)
@@ -94,7 +93,7 @@ class CatalogScreen(Screen):
         self.grid.removed.connect(self.unpicked)
         self.box.addWidget(self.grid, 1)
         bar = QFrame()
-        bar.setObjectName("CartBar")
+        apply(bar, "CartBar")
         row = QHBoxLayout(bar)
         self.cart = label(name="Section")
         self.cancel = big_button("")
@@ -205,13 +204,14 @@ class DispensingScreen(Screen):
             self.statuses = []
             for item, _ in session.lines:
                 frame = QFrame()
-                frame.setObjectName("Line")
+                apply(frame, "Line")
                 grid = QGridLayout(frame)
                 grid.addWidget(label(item.name(lang), "Section"), 0, 0)
                 status_label = label("", "LineStatus")
                 status_label.setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(status_label, 0, 1)
                 bar = QProgressBar()
+                apply(bar, "Progress")
                 bar.setRange(0, 100)
                 bar.setTextVisible(False)
                 grid.addWidget(bar, 1, 0, 1, 2)
@@ -272,7 +272,7 @@ class ResultScreen(Screen):
 
 def _line_row(left: str, right: str) -> QFrame:
     frame = QFrame()
-    frame.setObjectName("Line")
+    apply(frame, "Line")
     row = QHBoxLayout(frame)
     row.addWidget(label(left, "Section"), 1)
     status = label(right, "LineStatus", wrap=False)

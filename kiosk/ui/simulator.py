@@ -28,6 +28,7 @@ from drivers.simulated import SimLane, SimulatedMachine
 from ..demo import DEMO_PANEL, DemoCode, DemoCodes
 from .qr import qr_pixmap
 from .scanner import HidScanner
+from .theme import PAPER, apply, fill
 from .widgets import label
 
 SPIN = "◐◓◑◒"
@@ -36,7 +37,7 @@ SPIN = "◐◓◑◒"
 class LaneRow(QFrame):
     def __init__(self, lane: SimLane, item_name: str, machine: SimulatedMachine) -> None:
         super().__init__()
-        self.setObjectName("Line")
+        apply(self, "Line")
         self.number = lane.number
         self.machine = machine
         row = QHBoxLayout(self)
@@ -94,8 +95,7 @@ class SimulatorWindow(QWidget):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
-        self.setObjectName("Screen")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        fill(self, PAPER)
         self.setWindowTitle("硬件模拟器 · Hardware simulator")
         self.machine = machine
         self.codes = codes

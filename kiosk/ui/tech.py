@@ -33,6 +33,7 @@ from ..core.messages import say
 from ..core.records import AuditEntry, Redemption
 from ..core.session import Session
 from .screens import Screen
+from .theme import SHEETS, apply
 from .widgets import big_button, label
 
 
@@ -51,7 +52,7 @@ class TechPinScreen(Screen):
         self.keys: dict[str, Any] = {}
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"]):
             button = big_button(key, primary=key == "ok")
-            button.setObjectName("Primary" if key == "ok" else "Key")
+            apply(button, "Primary" if key == "ok" else "Key")
             button.clicked.connect(lambda _=False, k=key: self._press(k))
             pad.addWidget(button, i // 3, i % 3)
             self.keys[key] = button
@@ -102,6 +103,8 @@ def _when(at: int) -> str:
 
 
 class TechScreen(Screen):
+    """Lanes, items, recent redemptions and the audit log, for a technician."""
+
     lane_saved = Signal(int, dict)
     item_saved = Signal(int, dict)
     refilled = Signal(object)  # lane number, or None for every lane
@@ -112,6 +115,7 @@ class TechScreen(Screen):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setStyleSheet(SHEETS["Tech"])
         top = QHBoxLayout()
         self.title = label(name="Section", wrap=False)
         self.status = label(name="Subtitle")

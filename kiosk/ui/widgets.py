@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Offer
 from ..core.messages import say
-from .theme import FAMILY, INK, MUTED, PRIMARY, item_picture
+from .theme import INK, MUTED, PRIMARY, apply, font, item_picture
 
 TILE_W = 230
 
@@ -47,15 +47,13 @@ class ItemTile(QWidget):
         self.tag_text: str | None = None
         self.in_cart = 0
         self.remove = QPushButton(self)
-        self.remove.setObjectName("Small")
+        apply(self.remove, "Small")
         self.remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.remove.clicked.connect(lambda: self.removed.emit(self.offer.item.id))
         self.remove.hide()
-        self._fonts = {
-            "name": _font(26, bold=True),
-            "price": _font(26, bold=True),
-            "pill": _font(20),
-        }
+        self._cache: QPixmap | None = None
+        self._cache_key: object = None
+        self._fonts = {"name": font(26, bold=True), "price": font(26, bold=True), "pill": font(20)}
 
     def show_state(self, lang: str, tag_key: str | None, in_cart: int, removable: bool) -> None:
         item = self.offer.item
@@ -83,7 +81,29 @@ class ItemTile(QWidget):
         self._place_remove()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        # A screen switch repaints each tile several times: draw it once per state.
+        key = (
+            self.size(),
+            self.name_text,
+            self.price_text,
+            self.tag_text,
+            self.in_cart,
+            self.remove.isVisible(),
+            self.devicePixelRatioF(),
+        )
+        if key != self._cache_key or self._cache is None:
+            self._cache = self._render()
+            self._cache_key = key
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._cache)
+        p.end()
+
+    def _render(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         p.setPen(QPen(QColor("#e6ded4"), 2))
@@ -104,6 +124,7 @@ class ItemTile(QWidget):
             width = p.fontMetrics().horizontalAdvance(self.tag_text) + 28
             self._pill(p, QRectF((w - width) / 2, h - 58, width, 38), MUTED, self.tag_text)
         p.end()
+        return pixmap
 
     @staticmethod
     def _pill(p: QPainter, rect: QRectF, colour: str, text: str) -> None:
@@ -119,13 +140,6 @@ class ItemTile(QWidget):
         super().mouseReleaseEvent(event)
 
 
-def _font(pixels: int, bold: bool = False) -> QFont:
-    font = QFont(FAMILY)
-    font.setPixelSize(pixels)
-    font.setBold(bold)
-    return font
-
-
 class ItemGrid(QScrollArea):
     """Tiles in as many columns as the width allows (portrait or landscape)."""
 
@@ -137,8 +151,8 @@ class ItemGrid(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        apply(self.verticalScrollBar(), "Scroll")
         self._inner = QWidget()
-        self._inner.setObjectName("Screen")
         self._grid = QGridLayout(self._inner)
         self._grid.setSpacing(16)
         self._grid.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -179,18 +193,14 @@ class ItemGrid(QScrollArea):
 
 def big_button(text: str, primary: bool = False, small: bool = False) -> QPushButton:
     button = QPushButton(text)
-    if primary:
-        button.setObjectName("Primary")
-    elif small:
-        button.setObjectName("Small")
+    apply(button, "Primary" if primary else "Small" if small else "Button")
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return button
 
 
 def label(text: str = "", name: str | None = None, *, wrap: bool = True, center: bool = False) -> QLabel:
     widget = QLabel(text)
-    if name:
-        widget.setObjectName(name)
+    apply(widget, name or "Body")
     widget.setWordWrap(wrap)
     if center:
         widget.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -171,3 +171,31 @@ def test_volunteer_ids_are_unique(world: KioskWorld) -> None:
 
     with pytest.raises(IntegrityError), world.parts.repo.unit() as s:
         s.execute(insert(VolunteerRow).values(id="V0001", name="dup"))
+
+
+def test_a_seen_code_is_remembered_at_once_and_on_disk_after_the_flush(world: KioskWorld) -> None:
+    repo = world.parts.repo
+
+    def on_disk() -> int:
+        db = sqlite3.connect(world.config.db_path)
+        try:
+            return int(db.execute("SELECT count(*) FROM seen_codes WHERE jti = 'j1'").fetchone()[0])
+        finally:
+            db.close()
+
+    assert repo.accept_once("j1", 2_000_000_000, 0)
+    assert not repo.accept_once("j1", 2_000_000_000, 0)  # remembered before the flush
+    assert on_disk() == 0
+    repo.flush_seen()
+    assert on_disk() == 1
+    assert not repo.accept_once("j1", 2_000_000_000, 0)
+
+
+def test_a_vend_makes_the_scanned_code_durable_first(world: KioskWorld) -> None:
+    service = world.parts.service
+    assert service.scan(world.code("app")).volunteer is not None
+    item = next(i for i in world.parts.repo.items() if i.name_en == "Tissues")
+    service.vend("V0001", item, "visit")
+    db = sqlite3.connect(world.config.db_path)
+    assert db.execute("SELECT count(*) FROM seen_codes").fetchone()[0] == 1
+    db.close()

@@ -174,3 +174,14 @@ def test_inactivity_returns_to_idle(kiosk: Driver) -> None:
     kiosk.app.session.timeouts = type(kiosk.app.session.timeouts)(identified=0.2)
     kiosk.wait_step(Step.IDLE, timeout=5000)
     assert kiosk.w.current is kiosk.w.idle
+
+
+def test_the_worker_writes_the_scanned_code_to_disk_after_answering(kiosk: Driver) -> None:
+    import sqlite3
+
+    kiosk.scan(kiosk.code("app"))
+    db = sqlite3.connect(kiosk.app.parts.config.db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM seen_codes").fetchone()[0] == 1
+    finally:
+        db.close()
