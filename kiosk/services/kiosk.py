@@ -201,6 +201,10 @@ class KioskService:
         self._catalog_changed()
         return self.repo.refill(actor, lane)
 
+    def add_item(self, actor: str) -> Item:
+        """A new item for the technician to name and price (it sells once a lane holds it)."""
+        return self.repo.add_item(actor, "新商品", "New item", 10)
+
     def update_item(self, actor: str, item_id: int, changes: dict[str, Any]) -> Item:
         if not changes.get("name_zh", "x"):
             raise ValueError("an item needs a Chinese name")

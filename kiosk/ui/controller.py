@@ -71,6 +71,7 @@ class KioskController(QObject):
         w.tech.exited.connect(self.on_cancelled)
         w.tech.lane_saved.connect(self.on_lane_saved)
         w.tech.item_saved.connect(self.on_item_saved)
+        w.tech.item_added.connect(self.on_item_added)
         w.tech.refilled.connect(self.on_refilled)
         w.tech.test_vend_requested.connect(self.on_test_vend_requested)
         self._ticker = QTimer(self)
@@ -239,6 +240,10 @@ class KioskController(QObject):
         self._tech_call(
             partial(self.service.update_item, actor, item_id, changes), say("tech_saved", self.lang)
         )
+
+    def on_item_added(self) -> None:
+        actor = self.session.tech_id or "?"
+        self._tech_call(partial(self.service.add_item, actor), say("tech_saved", self.lang))
 
     def on_refilled(self, lane: int | None) -> None:
         actor = self.session.tech_id or "?"

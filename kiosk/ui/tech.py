@@ -107,6 +107,7 @@ class TechScreen(Screen):
 
     lane_saved = Signal(int, dict)
     item_saved = Signal(int, dict)
+    item_added = Signal()
     refilled = Signal(object)  # lane number, or None for every lane
     test_vend_requested = Signal(int)
     exited = Signal()
@@ -137,8 +138,14 @@ class TechScreen(Screen):
         lanes_box.addWidget(self.refill_all, 1, 1, Qt.AlignmentFlag.AlignRight)
         self.tabs.addTab(lanes_page, "")
         # items
-        self.items = _table(("名称 Name", "English", "价格 Price (益币)", ""))
-        self.tabs.addTab(self.items, "")
+        items_page = QWidget()
+        items_box = QGridLayout(items_page)
+        self.items = _table(("名称 Name", "English", "价格 Price (益币)", "图片 Image (assets/items)", ""))
+        items_box.addWidget(self.items, 0, 0, 1, 2)
+        self.add_item = big_button("")
+        self.add_item.clicked.connect(self.item_added)
+        items_box.addWidget(self.add_item, 1, 1, Qt.AlignmentFlag.AlignRight)
+        self.tabs.addTab(items_page, "")
         # recent redemptions and audit log
         self.recent = _table(
             ("时间 Time", "志愿者 Volunteer", "商品 Item", "货道 Lane", "益币", "状态 State")
@@ -156,6 +163,7 @@ class TechScreen(Screen):
         self.title.setText(say("tech_title", lang) + f" · {session.tech_id or ''}")
         self.exit.setText(say("tech_exit", lang))
         self.refill_all.setText(say("tech_refill_all", lang))
+        self.add_item.setText(say("tech_add_item", lang))
         for i, key in enumerate(("tech_lanes", "tech_items", "tech_recent")):
             self.tabs.setTabText(i, say(key, lang))
         self.tabs.setTabText(3, "审计日志 Audit" if lang == "zh" else "Audit log")
@@ -234,13 +242,21 @@ class TechScreen(Screen):
             t.setCellWidget(row, 0, zh)
             t.setCellWidget(row, 1, en)
             t.setCellWidget(row, 2, price)
+            image = QLineEdit(item.image)
+            t.setCellWidget(row, 3, image)
             save = big_button(say("tech_save"), small=True)
             save.clicked.connect(
-                lambda _=False, i=item.id, z=zh, e=en, p=price: self.item_saved.emit(
-                    i, {"name_zh": z.text().strip(), "name_en": e.text().strip(), "price": p.value()}
+                lambda _=False, i=item.id, z=zh, e=en, p=price, im=image: self.item_saved.emit(
+                    i,
+                    {
+                        "name_zh": z.text().strip(),
+                        "name_en": e.text().strip(),
+                        "price": p.value(),
+                        "image": im.text().strip(),
+                    },
                 )
             )
-            t.setCellWidget(row, 3, save)
+            t.setCellWidget(row, 4, save)
 
     def show_recent(self, rows: Sequence[Redemption]) -> None:
         t = self.recent

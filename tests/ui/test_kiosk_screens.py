@@ -146,7 +146,7 @@ def test_a_price_change_appears_in_the_audit_log(kiosk: Driver) -> None:
     table = kiosk.w.tech.items
     row = next(r for r in range(table.rowCount()) if table.cellWidget(r, 1).text() == "Tissues")
     table.cellWidget(row, 2).setValue(18)
-    kiosk.tap(table.cellWidget(row, 3))
+    kiosk.tap(table.cellWidget(row, 4))
     kiosk.qtbot.waitUntil(
         lambda: kiosk.w.tech.audit.rowCount() > 0 and kiosk.app.background.idle, timeout=5000
     )
@@ -185,3 +185,27 @@ def test_the_worker_writes_the_scanned_code_to_disk_after_answering(kiosk: Drive
         assert db.execute("SELECT count(*) FROM seen_codes").fetchone()[0] == 1
     finally:
         db.close()
+
+
+def test_a_technician_adds_an_item_and_names_it(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("tech", "T001"))
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+    table = kiosk.w.tech.items
+    kiosk.qtbot.waitUntil(lambda: table.rowCount() == 8, timeout=5000)
+    kiosk.tap(kiosk.w.tech.add_item)
+    kiosk.qtbot.waitUntil(lambda: table.rowCount() == 9 and kiosk.app.background.idle, timeout=5000)
+    table.cellWidget(8, 0).setText("雨衣")
+    table.cellWidget(8, 1).setText("Raincoat")
+    table.cellWidget(8, 2).setValue(60)
+    table.cellWidget(8, 3).setText("raincoat.png")
+    kiosk.tap(table.cellWidget(8, 4))
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
+    added = kiosk.app.parts.repo.items()[-1]
+    assert (added.name_zh, added.name_en, added.price, added.image) == (
+        "雨衣",
+        "Raincoat",
+        60,
+        "raincoat.png",
+    )
+    assert [a.action for a in kiosk.app.parts.repo.audit_log(2)] == ["item_changed", "item_added"]
