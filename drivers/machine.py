@@ -34,6 +34,7 @@ class Flag(StrEnum):
     DOOR_OPEN = "door_open"
     TIMEOUT = "timeout"
     RESTARTED = "board_restarted"
+    NOT_RECEIVED = "dispense_not_received"
 
 
 JAM_FLAGS = frozenset({Flag.MOTOR_DID_NOT_TURN, Flag.JAM_DURING_TURN, Flag.NOT_HOME})
