@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from drivers.lane_board.codec import Reply
@@ -37,12 +37,15 @@ def test_frames_survive_noise_and_any_split(
 
 @given(replies, st.integers(0, 7))
 def test_a_corrupted_byte_is_never_taken_as_a_reply(reply: Reply, position: int) -> None:
-    frame = bytearray(reply.encode())
+    good = reply.encode()
+    # a header byte inside the body may start a false frame that passes the 8-bit XOR by
+    # chance; the client then rejects it by SN, CMD and slot. Here the body has none.
+    assume(0xEE not in good[1:])
+    frame = bytearray(good)
     frame[position] ^= 0x5A
     framer = reply_framer()
-    got = framer.feed(bytes(frame)) + framer.feed(reply.encode())
-    assert got[-1:] == [reply.encode()]  # the good frame after it is still found
-    assert all(Reply.decode(f) == reply for f in got)
+    got = framer.feed(bytes(frame)) + framer.feed(good)
+    assert got == [good]
 
 
 def test_a_header_byte_inside_noise_does_not_hide_the_frame() -> None:
