@@ -43,6 +43,7 @@ def test_a_corrupted_byte_is_never_taken_as_a_reply(reply: Reply, position: int)
     assume(0xEE not in good[1:])
     frame = bytearray(good)
     frame[position] ^= 0x5A
+    assume(0xEE not in frame[1:])
     framer = reply_framer()
     got = framer.feed(bytes(frame)) + framer.feed(good)
     assert got == [good]
