@@ -67,8 +67,22 @@ class MachineStatus:
 class VendingMachine(Protocol):
     def status(self) -> MachineStatus: ...
 
-    def dispense(self, lane: int, *, on_progress: Callable[[float], None] | None = None) -> DispenseResult:
-        """Turn ``lane`` once and report what happened; ``on_progress`` gets 0..1."""
+    def dispense(
+        self,
+        lane: int,
+        *,
+        sn: int | None = None,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> DispenseResult:
+        """Turn ``lane`` once and report what happened; ``on_progress`` gets 0..1.
+
+        ``sn`` is the sequence number the caller recorded durably with the hold, so a
+        later run can ask what became of this dispense (``resolve``).
+        """
+        ...
+
+    def resolve(self, lane: int, sn: int | None) -> DispenseResult:
+        """What became of a dispense a previous run started and never heard the end of."""
         ...
 
     def close(self) -> None: ...

@@ -84,7 +84,17 @@ class SimulatedMachine:
             temperature_c=self.temperature_c,
         )
 
-    def dispense(self, lane: int, *, on_progress: Callable[[float], None] | None = None) -> DispenseResult:
+    def resolve(self, lane: int, sn: int | None) -> DispenseResult:
+        """The in-process cabinet forgets everything with the process: a person decides."""
+        return DispenseResult(Outcome.UNKNOWN, lane, (Flag.RESTARTED,), sn=sn)
+
+    def dispense(
+        self,
+        lane: int,
+        *,
+        sn: int | None = None,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> DispenseResult:
         if self.silent:
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
         if lane not in self._lanes:
@@ -105,8 +115,8 @@ class SimulatedMachine:
         self._update(lane, turning=False, stock=current.stock - 1 if dropped else 0)
         motor_ms = int(self.turn_s * 1000)
         if dropped:
-            return DispenseResult(Outcome.DISPENSED, lane, (), motor_ms)
-        return DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.NOTHING_DROPPED,), motor_ms)
+            return DispenseResult(Outcome.DISPENSED, lane, (), motor_ms, sn)
+        return DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.NOTHING_DROPPED,), motor_ms, sn)
 
     def close(self) -> None:
         pass

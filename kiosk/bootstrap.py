@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from drivers.lane_board.client import LaneBoardClient
 from drivers.machine import VendingMachine
 from drivers.simulated import SimulatedMachine
 
@@ -57,9 +58,11 @@ def bootstrap(
                 {lane.number: lane.stock for lane in repo.lanes()}, turn_s=config.sim_turn_s
             )
             machine = simulator
-        else:  # pragma: no cover - every kind is handled above
-            raise ValueError(f"unknown machine kind {config.machine}")
+        else:
+            assert config.port is not None
+            machine = LaneBoardClient.open(config.port, next_sn=repo.next_sn)
     elif isinstance(machine, SimulatedMachine):
         simulator = machine
     service = KioskService(repo, machine, list(config.issuers), config.limits)
+    service.recover()  # a dispense the last run left in flight, before any new volunteer
     return Parts(config, engine, repo, machine, service, simulator)

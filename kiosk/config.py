@@ -23,6 +23,7 @@ APP_NAME = "timebank-kiosk"
 
 class MachineKind(StrEnum):
     SIMULATED = "simulated"
+    LANE_BOARD = "lane_board"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     timeouts: Timeouts = field(default_factory=Timeouts)
     machine: MachineKind = MachineKind.SIMULATED
+    port: str | None = None
+    """The lane board's serial port URL (``/dev/ttyUSB0``, ``socket://…``)."""
     sim_turn_s: float = 1.2
     language: str = "zh"
     fullscreen: bool = False
@@ -65,12 +68,15 @@ def parse(data: dict[str, Any], base: Path) -> Config:
         issuers = codes.get("issuers")
         if not issuers or not all(isinstance(i, str) for i in issuers):
             raise ConfigError("[codes] issuers must list at least one issuer")
+        if machine.get("kind") == MachineKind.LANE_BOARD and not machine.get("port"):
+            raise ConfigError('[machine] kind = "lane_board" needs a port')
         return Config(
             db_path=db if db.is_absolute() else base / db,
             issuers=tuple(issuers),
             limits=Limits(**limits),
             timeouts=Timeouts(**timeouts),
             machine=MachineKind(machine.get("kind", "simulated")),
+            port=machine.get("port"),
             sim_turn_s=float(machine.get("sim_turn_s", 1.2)),
             language=str(ui.get("language", "zh")),
             fullscreen=bool(ui.get("fullscreen", False)),

@@ -41,7 +41,12 @@ class ScriptedMachine:
     def status(self) -> MachineStatus:
         return MachineStatus(alive=self.alive)
 
-    def dispense(self, lane: int, *, on_progress: Callable[[float], None] | None = None) -> DispenseResult:
+    def resolve(self, lane: int, sn: int | None) -> DispenseResult:
+        return DispenseResult(Outcome.UNKNOWN, lane, sn=sn)
+
+    def dispense(
+        self, lane: int, *, sn: int | None = None, on_progress: Callable[[float], None] | None = None
+    ) -> DispenseResult:
         with self.lock:
             self.calls.append(lane)
             result = self.outcomes.pop(0) if self.outcomes else DispenseResult(Outcome.DISPENSED, lane)

@@ -184,8 +184,10 @@ class LaneBoardClient:
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,), sn=sn)
         return self._follow(sn, lane, first, started, on_progress)
 
-    def resolve(self, lane: int, sn: int) -> DispenseResult:
+    def resolve(self, lane: int, sn: int | None) -> DispenseResult:
         """The outcome of a dispense left in flight (after a restart): CHECK, then STATUS."""
+        if sn is None:
+            return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
         return self._follow(sn, lane, None, time.monotonic(), None)
 
     def _follow(

@@ -136,6 +136,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "tech_save": ("保存", "Save"),
     "tech_saved": ("已保存", "Saved"),
     "tech_add_item": ("新增商品", "Add item"),
+    "tech_in_doubt": ("待核实出货 ({n})", "To verify ({n})"),
+    "tech_settle_dropped": ("已出货·扣", "Dropped: charge"),
+    "tech_settle_not_dropped": ("未出货·退", "Not dropped: release"),
     "ok": ("确定", "OK"),
     "clear": ("清除", "Clear"),
 }

@@ -36,3 +36,18 @@ class HoldPlaced:
     item_id: int
     lane: int
     price: int
+    sn: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InDoubt:
+    """A dispense nobody can tell the end of: the hold stays until a technician settles it."""
+
+    vend_id: str
+    at: int
+    lane: int
+    volunteer_id: str
+    volunteer_name: str
+    item_name: str
+    amount: int
+    board_said: str

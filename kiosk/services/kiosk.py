@@ -16,10 +16,11 @@ from typing import Any
 
 from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, VendingMachine
 
+from .. import failpoints
 from ..core.catalog import Item, Lane, Offer, pick_lane
 from ..core.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
 from ..core.people import PinState, Volunteer, pin_matches
-from ..core.records import AuditEntry, Redemption
+from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
 from ..core.session import LineStatus, Notice
 from ..store.repository import Refused, Repository
@@ -51,6 +52,7 @@ class TechOverview:
     recent: tuple[Redemption, ...]
     audit: tuple[AuditEntry, ...]
     status: MachineStatus
+    in_doubt: tuple[InDoubt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +141,37 @@ class KioskService:
             hold = self.repo.place_hold(volunteer_id, item.id, lane.number, visit_id, self.limits)
         except Refused as refused:
             return self._refused(volunteer_id, refused.reason)
+        failpoints.reached("after_hold")
         try:
-            result = self.machine.dispense(lane.number, on_progress=on_progress)
+            result = self.machine.dispense(lane.number, sn=hold.sn, on_progress=on_progress)
         except Exception:  # a driver that raised cannot say whether the motor turned
             log.exception("dispense on lane %s raised", lane.number)
-            result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,))
+            result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,), sn=hold.sn)
+        failpoints.reached("before_settle")
         balance = self.repo.settle(hold, result)
         self._catalog_changed()
         notice = None if result.outcome is Outcome.DISPENSED else Notice("machine_fault")
         return VendReport(_OUTCOME_STATUS[result.outcome], balance.available, notice, result)
+
+    def recover(self) -> list[DispenseResult]:
+        """Settle what a previous run left in flight, by asking the machine (start-up)."""
+        results = []
+        for hold in self.repo.in_flight():
+            try:
+                result = self.machine.resolve(hold.lane, hold.sn)
+            except Exception:
+                log.exception("resolving the dispense on lane %s failed", hold.lane)
+                result = DispenseResult(Outcome.UNKNOWN, hold.lane, (Flag.NO_REPLY,), sn=hold.sn)
+            log.warning("dispense left in flight on lane %s: %s", hold.lane, result.outcome)
+            self.repo.settle(hold, result)
+            results.append(result)
+        if results:
+            self._catalog_changed()
+        return results
+
+    def settle_in_doubt(self, actor: str, vend_id: str, dispensed: bool) -> None:
+        self.repo.settle_in_doubt(actor, vend_id, dispensed)
+        self._catalog_changed()
 
     def _status(self) -> MachineStatus:
         try:
@@ -191,6 +215,7 @@ class KioskService:
             recent=tuple(self.repo.recent_redemptions()),
             audit=tuple(self.repo.audit_log()),
             status=self._status(),
+            in_doubt=tuple(self.repo.in_doubt()),
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:

@@ -24,7 +24,7 @@ from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
 from ..core.catalog import Item, Lane, Offer, build_offers
 from ..core.ledger import Balance, Entry, EntryKind, balance_of, taken_on
 from ..core.people import PinState, Volunteer
-from ..core.records import AuditEntry, HoldPlaced, Redemption
+from ..core.records import AuditEntry, HoldPlaced, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
 from .models import (
     AuditRow,
@@ -33,6 +33,7 @@ from .models import (
     LedgerRow,
     RevokedCardRow,
     SeenCodeRow,
+    SettingRow,
     TechnicianRow,
     TrustKeyRow,
     VendRow,
@@ -162,6 +163,24 @@ class Repository:
             lanes = [_lane(r) for r in s.scalars(select(LaneRow))]
         return build_offers(items, lanes)
 
+    # --- the lane board's sequence numbers ------------------------------------------------
+
+    SN_KEY = "lane_board_sn"
+
+    def _next_sn(self, s: Session) -> int:
+        row = s.get(SettingRow, self.SN_KEY)
+        sn = (int(row.value) % 255 + 1) if row is not None else 1
+        if row is None:
+            s.add(SettingRow(key=self.SN_KEY, value=str(sn)))
+        else:
+            row.value = str(sn)
+        return sn
+
+    def next_sn(self) -> int:
+        """The next lane-board SN (1..255, never 0), on disk before it is used."""
+        with self.unit() as s:
+            return self._next_sn(s)
+
     # --- a redemption: hold, then charge or release --------------------------------------
 
     def place_hold(
@@ -190,6 +209,7 @@ class Repository:
                 item_id=item_id,
                 lane=lane,
                 price=item_row.price,
+                sn=self._next_sn(s),  # with the hold, before the frame is sent
             )
             s.add(
                 LedgerRow(
@@ -211,6 +231,7 @@ class Repository:
                     lane=lane,
                     state="in_flight",
                     flags="",
+                    sn=hold.sn,
                     started_at=at,
                 )
             )
@@ -229,7 +250,6 @@ class Repository:
             vend.state = result.outcome.value
             vend.flags = ",".join(f.value for f in result.flags)
             vend.finished_at = at
-            vend.sn = result.sn
             kind = {
                 Outcome.DISPENSED: EntryKind.CHARGE,
                 Outcome.NOT_DISPENSED: EntryKind.RELEASE,
@@ -263,6 +283,70 @@ class Repository:
                         after=json.dumps({"enabled": False, "fault": vend.flags}),
                     )
                 )
+            s.flush()
+            return self._balance(s, hold.volunteer_id)
+
+    def in_flight(self) -> list[HoldPlaced]:
+        """Dispenses a previous run started and never settled (it stopped mid-vend)."""
+        with self.unit() as s:
+            rows = s.execute(
+                select(VendRow, LedgerRow)
+                .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
+                .where(VendRow.state == "in_flight")
+                .order_by(VendRow.started_at)
+            ).all()
+            return [
+                HoldPlaced(h.id, v.id, h.volunteer_id, h.item_id or 0, v.lane, h.amount, v.sn)
+                for v, h in rows
+            ]
+
+    def in_doubt(self) -> list[InDoubt]:
+        with self.unit() as s:
+            rows = s.execute(
+                select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh)
+                .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
+                .outerjoin(VolunteerRow, VolunteerRow.id == LedgerRow.volunteer_id)
+                .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
+                .where(VendRow.state == "unknown")
+                .order_by(VendRow.started_at)
+            ).all()
+            return [
+                InDoubt(v.id, v.started_at, v.lane, h.volunteer_id, name or "", item or "", h.amount, v.flags)
+                for v, h, name, item in rows
+            ]
+
+    def settle_in_doubt(self, actor: str, vend_id: str, dispensed: bool) -> Balance:
+        """A technician's word on a dispense in doubt: charge it, or release the hold."""
+        at, day = self._now()
+        with self.unit() as s:
+            vend = s.get(VendRow, vend_id)
+            if vend is None or vend.state != "unknown":
+                raise LookupError(f"no dispense in doubt with id {vend_id}")
+            hold = s.get(LedgerRow, vend.hold_id)
+            assert hold is not None
+            kind = EntryKind.CHARGE if dispensed else EntryKind.RELEASE
+            s.add(
+                LedgerRow(
+                    id=str(uuid.uuid4()),
+                    volunteer_id=hold.volunteer_id,
+                    kind=kind.value,
+                    amount=hold.amount,
+                    ref=hold.id,
+                    item_id=hold.item_id,
+                    lane=hold.lane,
+                    note=f"settled by {actor}",
+                    at=at,
+                    day=day,
+                )
+            )
+            before = {"state": vend.state}
+            vend.state = "dispensed" if dispensed else "not_dispensed"
+            vend.finished_at = at
+            if dispensed:
+                lane = s.get(LaneRow, vend.lane)
+                if lane is not None:
+                    lane.stock = max(lane.stock - 1, 0)
+            self._audit(s, actor, "vend_settled", f"vend:{vend_id}", before, {"state": vend.state})
             s.flush()
             return self._balance(s, hold.volunteer_id)
 

@@ -72,6 +72,7 @@ class KioskController(QObject):
         w.tech.lane_saved.connect(self.on_lane_saved)
         w.tech.item_saved.connect(self.on_item_saved)
         w.tech.item_added.connect(self.on_item_added)
+        w.tech.in_doubt_settled.connect(self.on_in_doubt_settled)
         w.tech.refilled.connect(self.on_refilled)
         w.tech.test_vend_requested.connect(self.on_test_vend_requested)
         self._ticker = QTimer(self)
@@ -214,6 +215,7 @@ class KioskController(QObject):
         tech.show_items(overview.items)
         tech.show_recent(overview.recent)
         tech.show_audit(overview.audit)
+        tech.show_in_doubt(overview.in_doubt)
         self.tech_loaded.emit()
 
     def _tech_call(self, call: Any, done_message: str) -> None:
@@ -240,6 +242,11 @@ class KioskController(QObject):
         self._tech_call(
             partial(self.service.update_item, actor, item_id, changes), say("tech_saved", self.lang)
         )
+
+    def on_in_doubt_settled(self, vend_id: str, dispensed: bool) -> None:
+        actor = self.session.tech_id or "?"
+        call = partial(self.service.settle_in_doubt, actor, vend_id, dispensed)
+        self._tech_call(call, say("tech_saved", self.lang))
 
     def on_item_added(self) -> None:
         actor = self.session.tech_id or "?"

@@ -30,7 +30,7 @@ from drivers.machine import MachineStatus
 
 from ..core.catalog import Item, Lane
 from ..core.messages import say
-from ..core.records import AuditEntry, Redemption
+from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.session import Session
 from .screens import Screen
 from .theme import SHEETS, apply
@@ -111,6 +111,7 @@ class TechScreen(Screen):
     refilled = Signal(object)  # lane number, or None for every lane
     test_vend_requested = Signal(int)
     exited = Signal()
+    in_doubt_settled = Signal(str, bool)  # vend id, whether the item dropped
 
     LANE_COLUMNS = ("货道 Lane", "商品 Item", "容量 Cap.", "库存 Stock", "启用 On", "", "", "")
 
@@ -155,6 +156,10 @@ class TechScreen(Screen):
             ("时间 Time", "操作人 Who", "操作 What", "对象 Target", "之前 Before", "之后 After")
         )
         self.tabs.addTab(self.audit, "")
+        self.in_doubt = _table(
+            ("时间 Time", "货道 Lane", "志愿者 Volunteer", "商品 Item", "益币", "机器回复 Board said", "", "")
+        )
+        self.tabs.addTab(self.in_doubt, "")
         self.message = label(name="Subtitle")
         self.box.addWidget(self.message)
         self._items: list[Item] = []
@@ -167,6 +172,7 @@ class TechScreen(Screen):
         for i, key in enumerate(("tech_lanes", "tech_items", "tech_recent")):
             self.tabs.setTabText(i, say(key, lang))
         self.tabs.setTabText(3, "审计日志 Audit" if lang == "zh" else "Audit log")
+        self.tabs.setTabText(4, say("tech_in_doubt", lang, n=self.in_doubt.rowCount()))
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
@@ -273,6 +279,28 @@ class TechScreen(Screen):
                 )
             ):
                 t.setItem(r, c, QTableWidgetItem(text))
+
+    def show_in_doubt(self, rows: Sequence[InDoubt]) -> None:
+        t = self.in_doubt
+        t.setRowCount(len(rows))
+        for r, x in enumerate(rows):
+            cells = (
+                _when(x.at),
+                str(x.lane),
+                f"{x.volunteer_name} ({x.volunteer_id})",
+                x.item_name,
+                str(x.amount),
+                x.board_said,
+            )
+            for c, text in enumerate(cells):
+                t.setItem(r, c, QTableWidgetItem(text))
+            dropped = big_button(say("tech_settle_dropped"), small=True)
+            dropped.clicked.connect(lambda _=False, v=x.vend_id: self.in_doubt_settled.emit(v, True))
+            not_dropped = big_button(say("tech_settle_not_dropped"), small=True)
+            not_dropped.clicked.connect(lambda _=False, v=x.vend_id: self.in_doubt_settled.emit(v, False))
+            t.setCellWidget(r, 6, dropped)
+            t.setCellWidget(r, 7, not_dropped)
+        self.tabs.setTabText(4, say("tech_in_doubt", n=len(rows)))
 
     def show_audit(self, rows: Sequence[AuditEntry]) -> None:
         t = self.audit

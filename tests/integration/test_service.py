@@ -74,7 +74,7 @@ def test_an_unknown_outcome_is_held_not_charged(tmp_path: Path) -> None:
 
 def test_a_raising_driver_counts_as_unknown(tmp_path: Path) -> None:
     class Exploding(ScriptedMachine):
-        def dispense(self, lane, *, on_progress=None):  # type: ignore[no-untyped-def]
+        def dispense(self, lane, *, sn=None, on_progress=None):  # type: ignore[no-untyped-def]
             raise OSError("port vanished")
 
     world = make_world(tmp_path, Exploding())
@@ -101,3 +101,43 @@ def test_test_vend_is_audited_and_follows_stock(world: KioskWorld) -> None:
     assert result.outcome is Outcome.DISPENSED
     assert world.parts.repo.lanes()[0].stock == lane.stock - 1
     assert world.parts.repo.audit_log()[0].action == "test_vend"
+
+
+@pytest.mark.parametrize("dropped", [True, False])
+def test_a_dispense_in_doubt_is_settled_by_a_technician(tmp_path: Path, dropped: bool) -> None:
+    machine = ScriptedMachine([DispenseResult(Outcome.UNKNOWN, 0, (Flag.RESTARTED,))])
+    world = make_world(tmp_path, machine)
+    try:
+        item = tissues(world)
+        world.parts.service.vend("V0001", item, "visit")
+        [doubt] = world.parts.repo.in_doubt()
+        assert (doubt.volunteer_id, doubt.amount, doubt.board_said) == ("V0001", 15, "board_restarted")
+        stock = world.parts.repo.lanes()[0].stock
+        world.parts.service.settle_in_doubt("T001", doubt.vend_id, dropped)
+        balance = world.parts.repo.balance("V0001")
+        assert (balance.settled, balance.held) == ((245, 0) if dropped else (260, 0))
+        assert world.parts.repo.lanes()[0].stock == stock - (1 if dropped else 0)
+        assert world.parts.repo.in_doubt() == []
+        assert world.parts.repo.audit_log()[0].action == "vend_settled"
+        with pytest.raises(LookupError):
+            world.parts.service.settle_in_doubt("T001", doubt.vend_id, dropped)
+    finally:
+        world.parts.close()
+
+
+def test_each_hold_records_a_fresh_durable_sn(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    from kiosk.core.rules import Limits
+
+    item = tissues(world)
+    lane = next(lane.number for lane in repo.lanes() if lane.item_id == item.id)
+    first = repo.place_hold("V0001", item.id, lane, "v", Limits())
+    second = repo.next_sn()
+    third = repo.place_hold("V0001", item.id, lane, "v", Limits(per_item_per_day=5))
+    assert first.sn is not None and (second, third.sn) == (first.sn + 1, first.sn + 2)
+    assert [h.sn for h in repo.in_flight()] == [first.sn, third.sn]
+
+
+def test_sn_wraps_past_255_and_skips_zero(world: KioskWorld) -> None:
+    seen = [world.parts.repo.next_sn() for _ in range(256)]
+    assert 0 not in seen and seen[0] == 1 and seen[254] == 255 and seen[255] == 1
