@@ -3,9 +3,11 @@
     kiosk run --config FILE
     kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR]
     kiosk code verify --jwks FILE --issuer ISS [--revoked FILE] [--now UNIX] CODE...
+    kiosk hw --board lane --port URL status | vend LANE
 
-``code verify`` is a contract: one JSON object per code and line, exit 0 when every
-code was checked, 2 on bad arguments. It keeps a fresh replay memory per run and never
+``hw vend`` prints ``{"outcome", "flags", "sn"}`` and exits 0 dispensed, 1 not
+dispensed, 3 unknown, 2 on a usage or port error. ``code verify`` is a contract: one
+JSON object per code and line, exit 0 when every code was checked, 2 on bad arguments. It keeps a fresh replay memory per run and never
 opens a kiosk's database.
 """
 
@@ -66,6 +68,67 @@ def cmd_code_verify(ns: argparse.Namespace) -> int:
         verdict = verifier.verify(code, now=now)
         print(json.dumps(verdict.as_json(), ensure_ascii=False), flush=True)
     return 0
+
+
+def cmd_hw(ns: argparse.Namespace) -> int:
+    """Field diagnostics on the lane board; no state is kept between runs."""
+    from drivers.lane_board.client import LaneBoardClient, NoReply
+    from drivers.lane_board.transport import PortError
+    from drivers.machine import Flag, Outcome
+
+    try:
+        client = LaneBoardClient.open(ns.port)
+    except PortError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        if ns.action == "status":
+            status = client.status()
+            print(
+                json.dumps(
+                    {
+                        "alive": status.alive,
+                        "service_door_open": status.service_door_open,
+                        "pickup_flap_open": status.pickup_flap_open,
+                        "temperature_c": status.temperature_c,
+                        "restarted": status.restarted,
+                        "error": None if status.alive else status.last_error,
+                    }
+                )
+            )
+            return 0 if status.alive else 3
+        # a host that does not know the board's remembered SN starts with STATUS
+        try:
+            reply = client.status_reply()
+        except (NoReply, PortError) as exc:
+            print(json.dumps({"outcome": "unknown", "flags": [Flag.NO_REPLY.value], "sn": None}))
+            print(f"kiosk: the board does not answer: {exc}", file=sys.stderr)
+            return 3
+        if reply.service_door_open:
+            print(json.dumps({"outcome": "not_dispensed", "flags": [Flag.DOOR_OPEN.value], "sn": None}))
+            return 1
+        result = client.dispense(ns.lane)
+        print(
+            json.dumps(
+                {
+                    "outcome": result.outcome.value,
+                    "flags": [f.value for f in result.flags],
+                    "sn": result.sn,
+                }
+            )
+        )
+        return {Outcome.DISPENSED: 0, Outcome.NOT_DISPENSED: 1, Outcome.UNKNOWN: 3}[result.outcome]
+    finally:
+        client.close()
+
+
+def _lane_number(text: str) -> int:
+    try:
+        lane = int(text)
+    except ValueError:
+        lane = 0
+    if not 1 <= lane <= 80:
+        raise argparse.ArgumentTypeError(f"a lane is a number from 1 to 80, not {text!r}")
+    return lane
 
 
 def _has_display() -> bool:
@@ -145,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="run offscreen: buy two items, save every screen as PNG into DIR, and exit",
     )
     p_demo.set_defaults(func=cmd_demo)
+    p_hw = sub.add_parser("hw", help="lane board diagnostics: status, or one test vend")
+    p_hw.add_argument("--board", choices=["lane"], default="lane", help="which board (lane)")
+    p_hw.add_argument("--port", required=True, help="serial port URL: /dev/ttyUSB0, socket://host:port, …")
+    hw_sub = p_hw.add_subparsers(dest="action", required=True)
+    hw_sub.add_parser("status", help="print the board's status as JSON")
+    p_vend = hw_sub.add_parser("vend", help="turn one lane once and print the outcome as JSON")
+    p_vend.add_argument("lane", type=_lane_number)
+    p_hw.set_defaults(func=cmd_hw)
     p_code = sub.add_parser("code", help="volunteer-code diagnostics")
     code_sub = p_code.add_subparsers(dest="code_command", required=True)
     p_verify = code_sub.add_parser("verify", help="check codes against a trust list, in order")
