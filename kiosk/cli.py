@@ -7,8 +7,8 @@
 
 ``hw vend`` prints ``{"outcome", "flags", "sn"}`` and exits 0 dispensed, 1 not
 dispensed, 3 unknown, 2 on a usage or port error. ``code verify`` is a contract: one
-JSON object per code and line, exit 0 when every code was checked, 2 on bad arguments. It keeps a fresh replay memory per run and never
-opens a kiosk's database.
+JSON object per code and line, exit 0 when every code was checked, 2 on bad arguments.
+It keeps a fresh replay memory per run and never opens a kiosk's database.
 """
 
 from __future__ import annotations
