@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.lane_board.client import LaneBoardClient  # noqa: E402
-from drivers.lane_board.simulator import BYTE_S, BoardModel, LaneState, PtyBoard  # noqa: E402
+from drivers.lane_board.client import LaneBoardClient
+from drivers.lane_board.simulator import BYTE_S, BoardModel, LaneState, PtyBoard
 
 
 def main() -> None:
@@ -47,7 +47,10 @@ def main() -> None:
     med, p99 = statistics.median(times), ordered[int(0.99 * (len(ordered) - 1))]
     print(f"round trips timed     {len(times)}")
     print(f"wire time of 16 bytes {wire:6.2f} ms")
-    print(f"STATUS round trip     median {med:6.2f} ms ({med / wire:.2f}×)   p99 {p99:6.2f} ms ({p99 / wire:.2f}×)")
+    print(
+        f"STATUS round trip     median {med:6.2f} ms ({med / wire:.2f}×)"
+        f"   p99 {p99:6.2f} ms ({p99 / wire:.2f}×)"
+    )
     print(f"target ≤ 1.5× wire    {'met' if p99 <= 1.5 * wire else 'NOT met (p99)'}")
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from .machine import DispenseResult, Flag, MachineStatus, Outcome
 
@@ -29,6 +30,18 @@ class SimLane:
 
 
 Listener = Callable[[SimLane], None]
+
+
+class Cabinet(Protocol):
+    """What the hardware simulator window shows and switches: lanes and their motors."""
+
+    def lane_views(self) -> list[SimLane]: ...
+
+    def lane(self, number: int) -> SimLane: ...
+
+    def set_stock(self, number: int, stock: int) -> None: ...
+
+    def set_jammed(self, number: int, jammed: bool) -> None: ...
 
 
 class SimulatedMachine:
@@ -49,6 +62,9 @@ class SimulatedMachine:
     def lanes(self) -> list[SimLane]:
         with self._lock:
             return sorted(self._lanes.values(), key=lambda lane: lane.number)
+
+    def lane_views(self) -> list[SimLane]:
+        return self.lanes()
 
     def lane(self, number: int) -> SimLane:
         with self._lock:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from drivers.machine import VendingMachine
+from drivers.simulated import Cabinet
 
 from .bootstrap import Parts, bootstrap
 from .config import Config
@@ -42,6 +43,7 @@ class KioskApp:
     background: Background
     simulator_window: SimulatorWindow | None = None
     codes: DemoCodes | None = None
+    on_close: Callable[[], None] | None = None
     _closed: bool = field(default=False, repr=False)
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
@@ -68,6 +70,8 @@ class KioskApp:
                 obj.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         self.parts.close()
+        if self.on_close is not None:
+            self.on_close()
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
@@ -101,7 +105,11 @@ def create_app(
     clock: Callable[[], float] = time.time,
     codes: DemoCodes | None = None,
     seed_store: Callable[[Repository], None] | None = None,
+    cabinet: Cabinet | None = None,
+    on_close: Callable[[], None] | None = None,
 ) -> KioskApp:
+    """Build the kiosk; in demo mode ``cabinet`` is what the simulator window shows
+    (the in-process cabinet, or the board simulator behind a pty)."""
     existing = QApplication.instance()
     qt = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     theme.install(qt)
@@ -115,14 +123,17 @@ def create_app(
     window.show_session(session, controller.lang)
     controller.refresh_offers()
     simulator_window = None
-    if parts.simulator is not None and config.demo:
+    cabinet = cabinet or parts.simulator
+    if cabinet is not None and config.demo:
         names = {}
         items = {item.id: item for item in parts.repo.items()}
         for lane in parts.repo.lanes():
             if lane.item_id in items:
                 names[lane.number] = items[lane.item_id].name_zh
-        simulator_window = SimulatorWindow(parts.simulator, names, codes, scanner, clock)
-    return KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
+        simulator_window = SimulatorWindow(cabinet, names, codes, scanner, clock)
+    app = KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
+    app.on_close = on_close
+    return app
 
 
 def run(app: KioskApp) -> int:

@@ -172,7 +172,24 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     codes, seed = demo_parts(data_dir)
     config = demo_config(data_dir, turn_s=0.3 if shots else 1.2)
-    app = create_app(config, codes=codes, seed_store=seed)
+    cabinet = board = None
+    if ns.board == "pty":
+        import dataclasses
+
+        from drivers.lane_board.simulator import BoardModel, LaneState, PtyBoard
+
+        from .config import MachineKind
+        from .demo import DEMO_ITEMS
+
+        cabinet = BoardModel(
+            {lane: LaneState(stock) for *_, lane, _cap, stock in DEMO_ITEMS}, turn_s=config.sim_turn_s + 0.6
+        )
+        board = PtyBoard(cabinet)
+        config = dataclasses.replace(config, machine=MachineKind.LANE_BOARD, port=board.port)
+        print(f"Lane board simulator on {board.port}", file=sys.stderr)
+    app = create_app(
+        config, codes=codes, seed_store=seed, cabinet=cabinet, on_close=board.close if board else None
+    )
     print(f"Demo data: {data_dir}  (technician PIN 2468)", file=sys.stderr)
     if shots is not None:
         try:
@@ -201,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="start the kiosk and the hardware simulator with demo data")
     p_demo.add_argument("--data-dir", help="where the demo database and key live")
     p_demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
+    p_demo.add_argument(
+        "--board",
+        choices=["sim", "pty"],
+        default="sim",
+        help="sim: the in-process cabinet; pty: the lane-board simulator over a pseudo-terminal, "
+        "driven through the real serial driver",
+    )
     p_demo.add_argument(
         "--walkthrough",
         type=Path,

@@ -25,6 +25,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..simulated import SimLane
 from .codec import (
     BUSY,
     FAILED,
@@ -98,6 +99,35 @@ class BoardModel:
     @property
     def motor_turns(self) -> int:
         return sum(lane.turns for lane in self.lanes.values())
+
+    # --- the cabinet view the hardware simulator window shows ------------------------
+
+    def _turning(self, number: int) -> bool:
+        r = self.remembered
+        return (
+            r is not None
+            and r.cmd == Cmd.DISPENSE
+            and r.slot == number
+            and bool(r.st & BUSY)
+            and self.clock() < r.done_at
+        )
+
+    def lane(self, number: int) -> SimLane:
+        with self.lock:
+            self._settle()
+            state = self.lanes[number]
+            return SimLane(number, max(state.stock, 0), state.jammed, self._turning(number), state.turns)
+
+    def lane_views(self) -> list[SimLane]:
+        return [self.lane(n) for n in sorted(self.lanes)]
+
+    def set_stock(self, number: int, stock: int) -> None:
+        with self.lock:
+            self.lanes[number].stock = max(0, stock)
+
+    def set_jammed(self, number: int, jammed: bool) -> None:
+        with self.lock:
+            self.lanes[number].jammed = jammed
 
     def power_cycle(self) -> None:
         with self.lock:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from drivers.simulated import SimLane, SimulatedMachine
+from drivers.simulated import Cabinet, SimLane
 
 from ..demo import DEMO_PANEL, DemoCode, DemoCodes
 from .qr import qr_pixmap
@@ -35,7 +35,7 @@ SPIN = "◐◓◑◒"
 
 
 class LaneRow(QFrame):
-    def __init__(self, lane: SimLane, item_name: str, machine: SimulatedMachine) -> None:
+    def __init__(self, lane: SimLane, item_name: str, machine: Cabinet) -> None:
         super().__init__()
         apply(self, "Line")
         self.number = lane.number
@@ -58,6 +58,7 @@ class LaneRow(QFrame):
             row.addWidget(widget)
         self._saved_stock = lane.stock
         self._phase = 0
+        self._shown: SimLane | None = None
         self.show_lane(lane)
 
     def _on_empty_toggled(self, on: bool) -> None:
@@ -69,6 +70,9 @@ class LaneRow(QFrame):
             self.machine.set_stock(self.number, self._saved_stock)
 
     def show_lane(self, lane: SimLane) -> None:
+        if lane == self._shown:
+            return
+        self._shown = lane
         self.stock.setText(f"实物 {lane.stock}")
         self.turns.setText(f"转 {lane.turns}")
         self.motor.setStyleSheet(
@@ -83,12 +87,11 @@ class LaneRow(QFrame):
 
 
 class SimulatorWindow(QWidget):
-    lane_changed = Signal(object)
     code_clicked = Signal(str)
 
     def __init__(
         self,
-        machine: SimulatedMachine,
+        machine: Cabinet,
         item_names: Mapping[int, str],
         codes: DemoCodes | None,
         scanner: HidScanner,
@@ -108,7 +111,7 @@ class SimulatorWindow(QWidget):
         left = QVBoxLayout()
         left.addWidget(label("货道（模拟机柜）Lanes", "Section"))
         self.rows: dict[int, LaneRow] = {}
-        for lane in machine.lanes():
+        for lane in machine.lane_views():
             row = LaneRow(lane, item_names.get(lane.number, "—"), machine)
             self.rows[lane.number] = row
             left.addWidget(row)
@@ -134,8 +137,6 @@ class SimulatorWindow(QWidget):
             right.addLayout(grid)
             box.addLayout(right)
         box.addStretch(1)
-        self.lane_changed.connect(self.on_lane_changed)
-        machine.subscribe(self.lane_changed.emit)  # from the worker thread: queued to ours
         self._spinner = QTimer(self)
         self._spinner.setInterval(120)
         self._spinner.timeout.connect(self._spin)
@@ -150,15 +151,13 @@ class SimulatorWindow(QWidget):
         self.scanner.inject(code)
         return code
 
-    def on_lane_changed(self, lane: SimLane) -> None:
-        row = self.rows.get(lane.number)
-        if row is not None:
-            row.show_lane(lane)
-
     def _spin(self) -> None:
-        for lane in self.machine.lanes():
+        """Poll the cabinet (it may live behind a pty): stock, turn counts, spinning motors."""
+        for lane in self.machine.lane_views():
+            row = self.rows[lane.number]
+            row.show_lane(lane)
             if lane.turning:
-                self.rows[lane.number].spin()
+                row.spin()
 
     def shutdown(self) -> None:
         self._spinner.stop()

@@ -31,7 +31,7 @@ def test_boot_scan_buy_and_check_the_ledger(qtbot: Any, tmp_path: Path) -> None:
         entries = app.parts.repo.entries("V0003")
         assert sorted(e.kind.value for e in entries) == ["charge", "credit", "hold"]
         assert app.parts.repo.balance("V0003").available == 150 - 20
-        assert app.simulator_window.rows[2].turns.text() == "转 1"
+        assert wait_until(lambda: app.simulator_window.rows[2].turns.text() == "转 1", 2)
     finally:
         app.close()
 
@@ -49,3 +49,34 @@ def test_the_demo_command_runs_headless(tmp_path: Path) -> None:
     assert "No display found" in out.stderr
     shots = [Path(line) for line in out.stdout.splitlines()]
     assert len(shots) == 10 and all(p.exists() for p in shots)
+
+
+def test_demo_through_the_serial_driver_and_a_pty_board(qtbot: Any, tmp_path: Path) -> None:
+    import dataclasses
+
+    from drivers.lane_board.simulator import BoardModel, LaneState, PtyBoard
+    from kiosk.config import MachineKind
+    from kiosk.demo import DEMO_ITEMS
+
+    model = BoardModel({lane: LaneState(stock) for *_, lane, _cap, stock in DEMO_ITEMS}, turn_s=0.2)
+    board = PtyBoard(model)
+    codes, seed = demo_parts(tmp_path)
+    config = dataclasses.replace(demo_config(tmp_path), machine=MachineKind.LANE_BOARD, port=board.port)
+    app = create_app(config, codes=codes, seed_store=seed, cabinet=model, on_close=board.close)
+    try:
+        assert app.simulator_window is not None
+        app.window.show()
+        assert wait_until(lambda: bool(app.session.offers), 5)
+        app.simulator_window.scan(DEMO_PANEL[0])
+        assert wait_until(lambda: app.session.step is Step.IDENTIFIED, 5)
+        ids = {o.item.name_en: o.item.id for o in app.session.offers}
+        app.window.catalog.picked.emit(ids["Tissues"])
+        app.window.catalog.picked.emit(ids["Bottled water"])
+        app.window.catalog.reviewed.emit()
+        app.window.confirm.confirmed.emit()
+        assert wait_until(lambda: app.session.step is Step.RESULT, 20)
+        assert sorted(e.kind.value for e in app.parts.repo.entries("V0001")).count("charge") == 2
+        assert model.motor_turns == 2
+        assert wait_until(lambda: app.simulator_window.rows[1].turns.text() == "转 1", 2)
+    finally:
+        app.close()
