@@ -28,7 +28,7 @@ from .ui import theme
 from .ui.controller import KioskController
 from .ui.main_window import KioskWindow
 from .ui.ops import Background
-from .ui.scanner import HidScanner
+from .ui.scanner import HidScanner, SerialScannerBridge
 from .ui.simulator import SimulatorWindow
 
 
@@ -44,6 +44,7 @@ class KioskApp:
     simulator_window: SimulatorWindow | None = None
     codes: DemoCodes | None = None
     on_close: Callable[[], None] | None = None
+    serial_scanner: SerialScannerBridge | None = None
     _closed: bool = field(default=False, repr=False)
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
@@ -56,6 +57,8 @@ class KioskApp:
         self._closed = True
         self.controller.shutdown()
         self.qt.removeEventFilter(self.scanner)
+        if self.serial_scanner is not None:
+            self.serial_scanner.close()
         self.background.shutdown()
         self.background.post = lambda callback: None  # type: ignore[method-assign]
         if self.simulator_window is not None:
@@ -133,6 +136,8 @@ def create_app(
         simulator_window = SimulatorWindow(cabinet, names, codes, scanner, clock)
     app = KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
     app.on_close = on_close
+    if config.scanner_port:
+        app.serial_scanner = SerialScannerBridge(config.scanner_port, scanner)
     return app
 
 

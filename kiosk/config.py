@@ -35,6 +35,8 @@ class Config:
     machine: MachineKind = MachineKind.SIMULATED
     port: str | None = None
     """The lane board's serial port URL (``/dev/ttyUSB0``, ``socket://…``)."""
+    scanner_port: str | None = None
+    """A 2D scanner in serial mode (lines ending in CR/LF); a keyboard-wedge scanner needs none."""
     sim_turn_s: float = 1.2
     language: str = "zh"
     fullscreen: bool = False
@@ -64,6 +66,7 @@ def parse(data: dict[str, Any], base: Path) -> Config:
         timeouts = _section(data, "timeouts")
         machine = _section(data, "machine")
         ui = _section(data, "ui")
+        scanner = _section(data, "scanner")
         db = Path(store.get("path", default_data_dir() / "kiosk.db")).expanduser()
         issuers = codes.get("issuers")
         if not issuers or not all(isinstance(i, str) for i in issuers):
@@ -77,6 +80,7 @@ def parse(data: dict[str, Any], base: Path) -> Config:
             timeouts=Timeouts(**timeouts),
             machine=MachineKind(machine.get("kind", "simulated")),
             port=machine.get("port"),
+            scanner_port=scanner.get("port"),
             sim_turn_s=float(machine.get("sim_turn_s", 1.2)),
             language=str(ui.get("language", "zh")),
             fullscreen=bool(ui.get("fullscreen", False)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,13 +85,15 @@ def make_world(tmp_path: Path, machine: object | None = None) -> KioskWorld:
     return KioskWorld(config, parts, DemoCodes(key), clock)
 
 
-def make_app(tmp_path: Path, machine: object | None = None, clock: FakeClock | None = None):  # type: ignore[no-untyped-def]
+def make_app(  # type: ignore[no-untyped-def]
+    tmp_path: Path, machine: object | None = None, clock: FakeClock | None = None, **config_changes
+):
     """The whole GUI from the composition root, on a seeded demo store, cabinet at full speed."""
     from kiosk.app import create_app
 
     key = load_or_create_key(tmp_path / "key.pem")
     clock = clock or FakeClock()
-    config = demo_config(tmp_path, turn_s=0.0)
+    config = dataclasses.replace(demo_config(tmp_path, turn_s=0.0), **config_changes)
     codes = DemoCodes(key)
     app = create_app(
         config,

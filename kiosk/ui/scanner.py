@@ -65,3 +65,25 @@ class HidScanner(QObject):
     @staticmethod
     def _typing_field() -> bool:
         return isinstance(QApplication.focusWidget(), QLineEdit | QTextEdit | QAbstractSpinBox)
+
+
+class SerialScannerBridge(QObject):
+    """Carries codes and states from the serial scanner's thread to the GUI thread."""
+
+    code_read = Signal(str)
+    state_changed = Signal(str)
+
+    def __init__(self, url: str, wedge: HidScanner) -> None:
+        super().__init__()
+        from drivers.scanner import SerialScanner
+
+        self.state = "connecting"
+        self.code_read.connect(wedge.inject)  # queued: emitted from the reader thread
+        self.state_changed.connect(self._on_state)
+        self.device = SerialScanner(url, self.code_read.emit, on_state=self.state_changed.emit)
+
+    def _on_state(self, state: str) -> None:
+        self.state = state
+
+    def close(self) -> None:
+        self.device.close()

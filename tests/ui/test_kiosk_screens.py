@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from PySide6.QtCore import Qt
 
 from kiosk.core.scan import DuplicateFilter
 from kiosk.core.session import Step
+from kiosk.demo import DemoCode
+from tests.drivers.test_scanner import FakeScannerDevice
+from tests.helpers import make_app
 from tests.ui.conftest import Driver
 
 
@@ -209,3 +215,23 @@ def test_a_technician_adds_an_item_and_names_it(kiosk: Driver) -> None:
         "raincoat.png",
     )
     assert [a.action for a in kiosk.app.parts.repo.audit_log(2)] == ["item_changed", "item_added"]
+
+
+def test_a_serial_scanner_feeds_the_same_path_and_duplicates_are_dropped(qtbot: Any, tmp_path: Path) -> None:
+    device = FakeScannerDevice()
+    app, codes, clock = make_app(tmp_path, scanner_port=device.url)
+    handled: list[int] = []
+    app.controller.scan_handled.connect(lambda: handled.append(1))
+    try:
+        code = codes.make(DemoCode("", "", "app", "V0001"), now=clock()).encode()
+        # opening a port clears its input buffer: a real scanner is read from then on
+        assert app.serial_scanner is not None
+        qtbot.waitUntil(lambda: app.serial_scanner.state == "connected", timeout=5000)
+        device.send(code[:50])
+        device.send(code[50:] + b"\r\n" + code + b"\r\n")  # split, then read twice at once
+        qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)
+        qtbot.wait(200)
+        assert handled == [1]
+    finally:
+        app.close()
+        device.close()
