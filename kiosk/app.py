@@ -137,7 +137,9 @@ def create_app(
     app = KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
     app.on_close = on_close
     if config.scanner_port:
-        app.serial_scanner = SerialScannerBridge(config.scanner_port, scanner)
+        bridge = SerialScannerBridge(config.scanner_port, scanner)
+        app.serial_scanner = bridge
+        controller.serial_scanner_state = lambda: bridge.state
     return app
 
 

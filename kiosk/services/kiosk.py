@@ -53,6 +53,7 @@ class TechOverview:
     audit: tuple[AuditEntry, ...]
     status: MachineStatus
     in_doubt: tuple[InDoubt, ...] = ()
+    driver_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,7 @@ class KioskService:
             audit=tuple(self.repo.audit_log()),
             status=self._status(),
             in_doubt=tuple(self.repo.in_doubt()),
+            driver_errors=tuple(getattr(self.machine, "errors", ()))[-5:],
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -51,6 +52,7 @@ class KioskController(QObject):
         self.background = background
         self.lang = lang
         self.visit_id = ""
+        self.serial_scanner_state: Callable[[], str] | None = None
         session.subscribe(self.on_session_changed)
         scanner.code_scanned.connect(self.on_code_scanned)
         scanner.touched.connect(self.session.touch)
@@ -210,7 +212,8 @@ class KioskController(QObject):
 
     def on_tech_loaded(self, overview: TechOverview) -> None:
         tech = self.window.tech
-        tech.show_status(overview.status)
+        scanner = self.serial_scanner_state() if self.serial_scanner_state else None
+        tech.show_status(overview.status, overview.driver_errors, scanner)
         tech.show_lanes(overview.lanes, overview.items, overview.faults)
         tech.show_items(overview.items)
         tech.show_recent(overview.recent)

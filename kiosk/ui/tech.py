@@ -177,16 +177,26 @@ class TechScreen(Screen):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
-    def show_status(self, status: MachineStatus) -> None:
+    def show_status(
+        self, status: MachineStatus, errors: Sequence[str] = (), scanner: str | None = None
+    ) -> None:
+        """Board status (doors, temperature, last error), scanner state, recent driver errors."""
         if not status.alive:
-            self.status.setText("机器无应答 / machine not answering")
-            return
-        parts = ["机器正常 OK"]
-        if status.service_door_open:
-            parts.append("维修门开 door open")
-        if status.temperature_c is not None:
-            parts.append(f"{status.temperature_c} °C")
-        self.status.setText(" · ".join(parts))
+            parts = ["机器无应答 machine not answering"]
+        else:
+            parts = ["机器正常 OK"]
+            if status.service_door_open:
+                parts.append("维修门开 door open")
+            if status.pickup_flap_open:
+                parts.append("取物口开 flap open")
+            if status.temperature_c is not None:
+                parts.append(f"{status.temperature_c} °C")
+        if scanner is not None:
+            parts.append(f"扫码器 scanner: {scanner}")
+        lines = [" · ".join(parts)]
+        if errors:
+            lines.append("最近错误 recent errors: " + " | ".join(errors[-3:]))
+        self.status.setText("\n".join(lines))
 
     def show_lanes(self, lanes: Sequence[Lane], items: Sequence[Item], faults: dict[int, str]) -> None:
         self._items = list(items)

@@ -235,3 +235,30 @@ def test_a_serial_scanner_feeds_the_same_path_and_duplicates_are_dropped(qtbot: 
     finally:
         app.close()
         device.close()
+
+
+def test_technician_diagnostics_through_the_real_driver(qtbot: Any, tmp_path: Path) -> None:
+    from drivers.lane_board.client import LaneBoardClient
+    from drivers.lane_board.simulator import BoardModel, LaneState, PtyBoard
+
+    model = BoardModel({n: LaneState(5) for n in range(1, 9)}, turn_s=0.2)
+    board = PtyBoard(model)
+    client = LaneBoardClient.open(board.port)
+    app, codes, clock = make_app(tmp_path, machine=client)
+    kiosk = Driver(app, codes, clock, qtbot)
+    try:
+        app.window.show()
+        kiosk.scan(kiosk.code("tech", "T001"))
+        enter_pin(kiosk, "2468")
+        kiosk.wait_step(Step.TECH)
+        qtbot.waitUntil(lambda: "4 °C" in app.window.tech.status.text(), timeout=5000)
+        kiosk.tap(app.window.tech.lanes.cellWidget(0, 7))  # 测试出货 on lane 1
+        qtbot.waitUntil(lambda: model.motor_turns == 1 and app.background.idle, timeout=5000)
+        assert app.parts.repo.audit_log()[0].action == "test_vend"
+        model.faults.silent = True
+        kiosk.tap(app.window.tech.lanes.cellWidget(0, 7))  # the table was rebuilt
+        qtbot.waitUntil(lambda: "machine not answering" in app.window.tech.status.text(), timeout=10000)
+        assert "recent errors" in app.window.tech.status.text()
+    finally:
+        app.close()
+        board.close()
