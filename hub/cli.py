@@ -1,0 +1,96 @@
+"""The ``kiosk-hub`` command: serve the hub, register kiosks, import hours, issue codes.
+
+    kiosk-hub [--db URL] serve [--host H] [--port P]
+    kiosk-hub [--db URL] kiosk add NAME
+    kiosk-hub [--db URL] import-hours FILE.csv [--rate 10]
+    kiosk-hub [--db URL] balance VOLUNTEER_ID
+    kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card]
+
+``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory.
+Each command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named
+volunteer or kiosk is unknown, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.core.codes import CodeKind
+
+from .db import default_url, migrate, open_engine
+from .service import Hub, UnknownVolunteer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="kiosk-hub", description="The time bank's hub")
+    ap.add_argument("--db", default=os.environ.get("HUB_DATABASE_URL") or default_url(), help="database URL")
+    sub = ap.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="kiosk_command", required=True)
+    add = kiosk.add_parser("add", help="register a kiosk and print its token once")
+    add.add_argument("name")
+    imp = sub.add_parser("import-hours", help="credit certified hours from the platform's CSV")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--rate", type=int, default=10, help="益币 per hour (default 10)")
+    bal = sub.add_parser("balance", help="a volunteer's balance")
+    bal.add_argument("volunteer_id")
+    code = sub.add_parser("code", help="volunteer codes").add_subparsers(dest="code_command", required=True)
+    issue = code.add_parser("issue", help="sign a code for a volunteer")
+    issue.add_argument("volunteer_id")
+    issue.add_argument("--kind", choices=["app", "card"], default="app")
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ns = build_parser().parse_args(argv)
+    engine = open_engine(ns.db)
+    try:
+        migrate(engine)
+        hub = Hub(engine)
+        if ns.command == "serve":
+            import uvicorn
+
+            from .app import create_api
+
+            uvicorn.run(create_api(hub), host=ns.host, port=ns.port)
+            return 0
+        if ns.command == "kiosk":
+            try:
+                print(json.dumps(hub.add_kiosk(ns.name)))
+            except ValueError as exc:
+                print(f"kiosk-hub: {exc}", file=sys.stderr)
+                return 2
+            return 0
+        if ns.command == "import-hours":
+            try:
+                data = ns.file.read_bytes()
+            except OSError as exc:
+                print(f"kiosk-hub: cannot read {ns.file}: {exc.strerror}", file=sys.stderr)
+                return 2
+            if ns.rate <= 0:
+                print("kiosk-hub: --rate must be a positive whole number", file=sys.stderr)
+                return 2
+            print(json.dumps(hub.import_hours(data, ns.rate).as_json(), ensure_ascii=False))
+            return 0
+        try:
+            if ns.command == "balance":
+                print(json.dumps(hub.balance(ns.volunteer_id)))
+            else:
+                print(hub.issue_code(ns.volunteer_id, CodeKind(ns.kind)))
+        except UnknownVolunteer:
+            print(f"kiosk-hub: no volunteer {ns.volunteer_id}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The hub's tables (SQLAlchemy 2 typed mappings; SQLite and PostgreSQL alike).
+
+``ledger.seq`` is the hub sequence: the order in which entries were applied, which the
+kiosks' sync cursors count by. ``record_id`` makes an hours import idempotent and
+``event_id`` makes a kiosk's event apply once; both are unique where present.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    volunteer_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # credit, redemption, reversal, settlement
+    amount: Mapped[int] = mapped_column(Integer)  # signed: credits positive, redemptions negative
+    record_id: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
+    event_id: Mapped[str | None] = mapped_column(String(36), unique=True, nullable=True)
+    kiosk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    generation: Mapped[int] = mapped_column(Integer, unique=True)
+    """Rotation order: the newest key signs; the one before it stays live."""
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RevokedCard(Base):
+    __tablename__ = "revoked_cards"
+    jti: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,219 @@
+"""The hub's use cases: import hours, balances, kiosks and their tokens, codes and keys.
+
+Each method is one unit of work on the hub's database. Money is integer 益币 in an
+append-only ledger; a balance is the sum of a volunteer's entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.core.codes import CodeKind, issue_code, public_jwk
+
+from . import hours as hours_csv
+from .models import Kiosk, LedgerEntry, RevokedCard, SigningKey, Volunteer
+
+DEFAULT_ISSUER = "timebank-hub"
+RATE = 10  # 益币 per certified hour
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    imported: int
+    duplicates: int
+    errors: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"imported": self.imported, "duplicates": self.duplicates, "errors": self.errors}
+
+
+class UnknownVolunteer(LookupError):
+    pass
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Hub:
+    def __init__(
+        self, engine: Engine, *, issuer: str = DEFAULT_ISSUER, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.engine = engine
+        self.issuer = issuer
+        self.clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- hours -------------------------------------------------------------------------
+
+    def import_hours(self, data: bytes, rate: int = RATE) -> ImportReport:
+        """Credit ``hours × rate`` for each new record; a record seen before changes nothing."""
+        rows, errors = hours_csv.parse(data)
+        imported = duplicates = 0
+        now = int(self.clock())
+        seen: set[str] = set()
+        for start in range(0, len(rows), CHUNK):
+            chunk = []
+            for row in rows[start : start + CHUNK]:
+                if row.record_id in seen:
+                    duplicates += 1
+                else:
+                    seen.add(row.record_id)
+                    chunk.append(row)
+            with self.unit() as s:
+                ids = [r.record_id for r in chunk]
+                known = set(s.scalars(select(LedgerEntry.record_id).where(LedgerEntry.record_id.in_(ids))))
+                fresh = [r for r in chunk if r.record_id not in known]
+                duplicates += len(chunk) - len(fresh)
+                people = {r.volunteer_id: r.name for r in fresh}
+                existing = set(s.scalars(select(Volunteer.id).where(Volunteer.id.in_(list(people)))))
+                for vid, name in people.items():
+                    if vid not in existing:
+                        s.add(Volunteer(id=vid, name=name, flagged=False))
+                s.flush()
+                for r in fresh:
+                    s.add(
+                        LedgerEntry(
+                            id=str(uuid.uuid4()),
+                            volunteer_id=r.volunteer_id,
+                            kind="credit",
+                            amount=r.coins(rate),
+                            record_id=r.record_id,
+                            note=f"{r.hours} h · {r.activity} · {r.certified_on}"[:200],
+                            at=now,
+                        )
+                    )
+                imported += len(fresh)
+        return ImportReport(imported, duplicates, [{"line": e.line, "reason": e.reason} for e in errors])
+
+    # --- balances ----------------------------------------------------------------------
+
+    def balance(self, volunteer_id: str) -> dict[str, Any]:
+        with self.unit() as s:
+            person = s.get(Volunteer, volunteer_id)
+            if person is None:
+                raise UnknownVolunteer(volunteer_id)
+            total = s.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+                    LedgerEntry.volunteer_id == volunteer_id
+                )
+            )
+            return {"volunteer_id": volunteer_id, "balance": int(total or 0), "flagged": person.flagged}
+
+    # --- kiosks ------------------------------------------------------------------------
+
+    def add_kiosk(self, name: str) -> dict[str, str]:
+        """Register a kiosk; its token is shown once and kept only as a hash."""
+        token = secrets.token_urlsafe(32)
+        kiosk_id = str(uuid.uuid4())
+        try:
+            with self.unit() as s:
+                s.add(
+                    Kiosk(id=kiosk_id, name=name, token_hash=token_hash(token), created_at=int(self.clock()))
+                )
+        except IntegrityError as exc:
+            raise ValueError(f"a kiosk named {name!r} exists already") from exc
+        return {"kiosk_id": kiosk_id, "token": token}
+
+    def kiosk_for_token(self, token: str) -> str | None:
+        with self.unit() as s:
+            found = s.scalar(select(Kiosk.id).where(Kiosk.token_hash == token_hash(token)))
+            return None if found is None else str(found)
+
+    # --- signing keys and codes --------------------------------------------------------
+
+    def rotate_key(self) -> str:
+        """Add a new signing key; the previous one stays live, older ones retire (two live)."""
+        key = Ed25519PrivateKey.generate()
+        kid = f"hub-{dt.datetime.fromtimestamp(self.clock(), dt.UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        with self.unit() as s:
+            live = list(
+                s.scalars(
+                    select(SigningKey)
+                    .where(SigningKey.retired.is_(False))
+                    .order_by(SigningKey.generation.desc())
+                )
+            )
+            for old in live[1:]:
+                old.retired = True
+            generation = (s.scalar(select(func.max(SigningKey.generation))) or 0) + 1
+            s.add(
+                SigningKey(
+                    kid=kid,
+                    private_pem=pem,
+                    public_jwk=json.dumps(public_jwk(key, kid)),
+                    created_at=int(self.clock()),
+                    generation=generation,
+                    retired=False,
+                )
+            )
+        return kid
+
+    def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
+        with self.unit() as s:
+            row = s.scalars(
+                select(SigningKey).where(SigningKey.retired.is_(False)).order_by(SigningKey.generation.desc())
+            ).first()
+            if row is not None:
+                key = serialization.load_pem_private_key(row.private_pem.encode(), password=None)
+                assert isinstance(key, Ed25519PrivateKey)
+                return row.kid, key
+        self.rotate_key()
+        return self._signing_key()
+
+    def jwks(self) -> dict[str, Any]:
+        with self.unit() as s:
+            rows = s.scalars(select(SigningKey).where(SigningKey.retired.is_(False)))
+            return {"keys": [json.loads(r.public_jwk) for r in rows]}
+
+    def issue_code(self, volunteer_id: str, kind: CodeKind = CodeKind.APP) -> str:
+        with self.unit() as s:
+            person = s.get(Volunteer, volunteer_id)
+            if person is None:
+                raise UnknownVolunteer(volunteer_id)
+            name = person.name
+        kid, key = self._signing_key()
+        lifetime = 60 if kind is CodeKind.APP else None
+        return issue_code(
+            key,
+            kid,
+            iss=self.issuer,
+            sub=volunteer_id,
+            kind=kind,
+            now=int(self.clock()),
+            lifetime_s=lifetime,
+            name=name,
+        )
+
+    def revoke_card(self, jti: str) -> None:
+        with self.unit() as s:
+            if s.get(RevokedCard, jti) is None:
+                s.add(RevokedCard(jti=jti, at=int(self.clock())))
+
+    def revoked(self) -> list[str]:
+        with self.unit() as s:
+            return list(s.scalars(select(RevokedCard.jti)))
