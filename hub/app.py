@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel
 
 from kiosk.core.codes import CodeKind
 
+from . import sync
 from .service import Hub, UnknownVolunteer
+
+
+class PushBody(BaseModel):
+    events: list[dict[str, Any]]
 
 
 class CodeRequest(BaseModel):
@@ -45,6 +50,27 @@ def create_api(hub: Hub) -> FastAPI:
             return hub.balance(volunteer_id)
         except UnknownVolunteer as exc:
             raise HTTPException(404, f"no volunteer {volunteer_id}") from exc
+
+    def kiosk_id(authorization: str = Header(default="")) -> str:
+        scheme, _, token = authorization.partition(" ")
+        found = hub.kiosk_for_token(token) if scheme.lower() == "bearer" and token else None
+        if found is None:
+            raise HTTPException(401, "unknown kiosk", headers={"WWW-Authenticate": "Bearer"})
+        return found
+
+    @api.post("/v1/sync/push")
+    def push(body: PushBody, kiosk: str = Depends(kiosk_id)) -> dict[str, Any]:
+        if len(body.events) > 5000:
+            raise HTTPException(413, "at most 5000 events a batch")
+        try:
+            events = [sync.Event.from_json(e) for e in body.events]
+        except sync.BadEvent as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return {"acks": sync.push(hub, kiosk, events)}
+
+    @api.get("/v1/sync/pull")
+    def pull(cursor: int = 0, limit: int = 5000, kiosk: str = Depends(kiosk_id)) -> dict[str, Any]:
+        return sync.pull(hub, max(0, cursor), max(1, min(limit, 50_000)))
 
     @api.get("/health")
     def health() -> dict[str, str]:

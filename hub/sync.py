@@ -1,0 +1,146 @@
+"""The hub's side of kiosk sync: events pushed exactly once, changes pulled by cursor.
+
+Push: each event carries the kiosk's UUID; the ledger's unique ``event_id`` applies it
+once, whatever the retries, and the acknowledgement names the hub sequence it was
+applied at (the same sequence for a repeat). Late arrivals are kept; an overdraft from
+offline spending is never refused (the item is gone): it is recorded and the account
+is flagged.
+
+Pull: the ledger's sequence is the cursor. A page holds the volunteers whose entries
+lie in (cursor, new cursor], each with the balance as of the new cursor, so a kiosk
+that stores the page and its cursor in one transaction always holds balances that are
+exact as of a point of the hub's history.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .models import LedgerEntry, SigningKey, Volunteer
+from .service import Hub
+
+EVENT_KINDS = {"redemption": -1, "reversal": 1}
+
+
+class BadEvent(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    kind: str
+    volunteer_id: str
+    amount: int
+    at: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Event:
+        try:
+            event = cls(
+                id=str(uuid.UUID(str(data["id"]))),
+                kind=str(data["kind"]),
+                volunteer_id=str(data["volunteer_id"]),
+                amount=data["amount"],
+                at=int(data["at"]),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BadEvent(f"bad event: {exc}") from exc
+        if event.kind not in EVENT_KINDS:
+            raise BadEvent(f"unknown event kind {event.kind!r}")
+        if not isinstance(event.amount, int) or isinstance(event.amount, bool) or event.amount <= 0:
+            raise BadEvent("amount is a positive whole number of 益币")
+        return event
+
+
+def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
+    """Apply each event once; acknowledge every event with the sequence it was applied at."""
+    acks: list[dict[str, Any]] = []
+    with hub.unit() as s:
+        for e in events:
+            try:
+                with s.begin_nested():
+                    entry = LedgerEntry(
+                        id=str(uuid.uuid4()),
+                        volunteer_id=e.volunteer_id,
+                        kind=e.kind,
+                        amount=EVENT_KINDS[e.kind] * e.amount,
+                        event_id=e.id,
+                        kiosk_id=kiosk_id,
+                        at=e.at,
+                    )
+                    s.add(entry)
+                    s.flush()
+                    seq = entry.seq
+                    if s.get(Volunteer, e.volunteer_id) is None:
+                        s.add(Volunteer(id=e.volunteer_id, name="", flagged=True))
+                        s.flush()
+            except IntegrityError:
+                earlier = s.scalar(select(LedgerEntry.seq).where(LedgerEntry.event_id == e.id))
+                if earlier is None:  # not a repeat after all: a real error
+                    raise
+                acks.append({"id": e.id, "seq": int(earlier), "duplicate": True})
+                continue
+            acks.append({"id": e.id, "seq": int(seq), "duplicate": False})
+        touched = {e.volunteer_id for e in events}
+        for vid in touched:
+            total = s.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.volunteer_id == vid)
+            )
+            if total is not None and total < 0:
+                person = s.get(Volunteer, vid)
+                if person is not None:
+                    person.flagged = True
+    return acks
+
+
+def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
+    """Volunteers changed after ``cursor``, at most ``limit`` ledger entries' worth."""
+    with hub.unit() as s:
+        seqs = list(
+            s.execute(
+                select(LedgerEntry.seq, LedgerEntry.volunteer_id)
+                .where(LedgerEntry.seq > cursor)
+                .order_by(LedgerEntry.seq)
+                .limit(limit + 1)
+            )
+        )
+        more = len(seqs) > limit
+        page = seqs[:limit]
+        new_cursor = int(page[-1][0]) if page else cursor
+        ids = sorted({vid for _, vid in page})
+        volunteers = []
+        if ids:
+            balances: dict[str, int] = {
+                str(vid): int(total)
+                for vid, total in s.execute(
+                    select(LedgerEntry.volunteer_id, func.sum(LedgerEntry.amount))
+                    .where(LedgerEntry.volunteer_id.in_(ids))
+                    .where(LedgerEntry.seq <= new_cursor)
+                    .group_by(LedgerEntry.volunteer_id)
+                )
+            }
+            names: dict[str, str] = {
+                str(vid): str(name)
+                for vid, name in s.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(ids)))
+            }
+            volunteers = [
+                {"id": vid, "name": names.get(vid, ""), "balance": int(balances.get(vid, 0))} for vid in ids
+            ]
+        keys = [
+            json.loads(k)
+            for k in s.scalars(select(SigningKey.public_jwk).where(SigningKey.retired.is_(False)))
+        ]
+    return {
+        "cursor": new_cursor,
+        "more": more,
+        "volunteers": volunteers,
+        "jwks": {"keys": keys},
+        "revoked": hub.revoked(),
+    }
