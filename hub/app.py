@@ -31,6 +31,7 @@ class CodeReply(BaseModel):
 
 
 def create_api(hub: Hub) -> FastAPI:
+    hub.ensure_key()
     api = FastAPI(title="时间银行 hub", version="0.1.0")
 
     @api.get("/v1/jwks")

@@ -173,6 +173,11 @@ class Hub:
             )
         return kid
 
+    def ensure_key(self) -> None:
+        """Have a live signing key before any kiosk syncs its trust list."""
+        if not self.jwks()["keys"]:
+            self.rotate_key()
+
     def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         with self.unit() as s:
             row = s.scalars(

@@ -201,6 +201,24 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     return run(app)
 
 
+def cmd_sync(ns: argparse.Namespace) -> int:
+    """One sync with the hub (push, then pull), as the kiosk's worker does."""
+    from .bootstrap import bootstrap
+    from .sync import HubClient, Syncer
+
+    config = load(Path(ns.config))
+    if not config.hub_url or not config.hub_token:
+        raise UsageError("the configuration has no [hub] url and token")
+    parts = bootstrap(config)
+    try:
+        report = Syncer(parts.repo, HubClient(config.hub_url, config.hub_token)).run_once()
+        parts.service.reload_trust()
+    finally:
+        parts.close()
+    print(json.dumps(report.as_json(), ensure_ascii=False))
+    return 0 if report.ok else 1
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     from .app import create_app, run
 
@@ -240,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_vend = hw_sub.add_parser("vend", help="turn one lane once and print the outcome as JSON")
     p_vend.add_argument("lane", type=_lane_number)
     p_hw.set_defaults(func=cmd_hw)
+    p_sync = sub.add_parser("sync", help="sync with the hub (push, then pull)")
+    p_sync.add_argument("--once", action="store_true", required=True, help="one sync, then exit")
+    p_sync.add_argument("--config", required=True)
+    p_sync.set_defaults(func=cmd_sync)
     p_code = sub.add_parser("code", help="volunteer-code diagnostics")
     code_sub = p_code.add_subparsers(dest="code_command", required=True)
     p_verify = code_sub.add_parser("verify", help="check codes against a trust list, in order")

@@ -35,6 +35,9 @@ class Config:
     machine: MachineKind = MachineKind.SIMULATED
     port: str | None = None
     """The lane board's serial port URL (``/dev/ttyUSB0``, ``socket://…``)."""
+    hub_url: str | None = None
+    """The time bank's hub (``https://hub.example/``); none: the kiosk runs on its own."""
+    hub_token: str | None = None
     scanner_port: str | None = None
     """A 2D scanner in serial mode (lines ending in CR/LF); a keyboard-wedge scanner needs none."""
     sim_turn_s: float = 1.2
@@ -67,6 +70,7 @@ def parse(data: dict[str, Any], base: Path) -> Config:
         machine = _section(data, "machine")
         ui = _section(data, "ui")
         scanner = _section(data, "scanner")
+        hub = _section(data, "hub")
         db = Path(store.get("path", default_data_dir() / "kiosk.db")).expanduser()
         issuers = codes.get("issuers")
         if not issuers or not all(isinstance(i, str) for i in issuers):
@@ -81,6 +85,8 @@ def parse(data: dict[str, Any], base: Path) -> Config:
             machine=MachineKind(machine.get("kind", "simulated")),
             port=machine.get("port"),
             scanner_port=scanner.get("port"),
+            hub_url=hub.get("url"),
+            hub_token=hub.get("token"),
             sim_turn_s=float(machine.get("sim_turn_s", 1.2)),
             language=str(ui.get("language", "zh")),
             fullscreen=bool(ui.get("fullscreen", False)),

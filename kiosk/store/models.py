@@ -20,6 +20,21 @@ class VolunteerRow(Base):
     __tablename__ = "volunteers"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    hub_balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The hub's balance as of this kiosk's sync cursor."""
+
+
+class OutboxRow(Base):
+    """A ledger event waiting for the hub, then the hub sequence it was applied at."""
+
+    __tablename__ = "outbox"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # redemption, reversal
+    volunteer_id: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    at: Mapped[int] = mapped_column(Integer)
+    acked_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class ItemRow(Base):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
@@ -31,6 +31,7 @@ from .models import (
     ItemRow,
     LaneRow,
     LedgerRow,
+    OutboxRow,
     RevokedCardRow,
     SeenCodeRow,
     SettingRow,
@@ -95,8 +96,36 @@ class Repository:
             for i, kind, amount, ref, item_id, lane, day in rows
         ]
 
+    SYNC_CURSOR = "sync_cursor"
+
+    def _cursor(self, s: Session) -> int:
+        row = s.get(SettingRow, self.SYNC_CURSOR)
+        return int(row.value) if row is not None else 0
+
+    def _account(self, s: Session, volunteer_id: str, entries: list[Entry] | None = None) -> Balance:
+        """The hub's balance as of our cursor, plus what this kiosk did that it does not reflect.
+
+        A charge the hub applied at a sequence up to our cursor is inside ``hub_balance``
+        already: it and its hold are left out of the local sum, so nothing counts twice.
+        """
+        entries = self._entries(s, volunteer_id) if entries is None else entries
+        hub = s.scalar(select(VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)) or 0
+        reflected = set(
+            s.scalars(
+                select(OutboxRow.entry_id)
+                .where(OutboxRow.volunteer_id == volunteer_id)
+                .where(OutboxRow.acked_seq.is_not(None))
+                .where(OutboxRow.acked_seq <= self._cursor(s))
+            )
+        )
+        if reflected:
+            holds = {e.ref for e in entries if e.id in reflected}
+            entries = [e for e in entries if e.id not in reflected and e.id not in holds]
+        local = balance_of(entries)
+        return Balance(settled=int(hub) + local.settled, held=local.held)
+
     def _balance(self, s: Session, volunteer_id: str) -> Balance:
-        return balance_of(self._entries(s, volunteer_id))
+        return self._account(s, volunteer_id)
 
     def balance(self, volunteer_id: str) -> Balance:
         with self.unit() as s:
@@ -112,7 +141,7 @@ class Repository:
             return Volunteer(
                 id=volunteer_id,
                 name=name,
-                available=balance_of(entries).available,
+                available=self._account(s, volunteer_id, entries).available,
                 taken_today=taken_on(entries, day),
             )
 
@@ -200,7 +229,7 @@ class Repository:
             entries = self._entries(s, volunteer_id)
             if taken_on(entries, day).get(item_id, 0) >= limits.per_item_per_day:
                 raise Refused(Refusal.DAILY_ITEM_CAP)
-            if balance_of(entries).available < item_row.price:
+            if self._account(s, volunteer_id, entries).available < item_row.price:
                 raise Refused(Refusal.INSUFFICIENT_BALANCE)
             hold = HoldPlaced(
                 hold_id=str(uuid.uuid4()),
@@ -255,9 +284,10 @@ class Repository:
                 Outcome.NOT_DISPENSED: EntryKind.RELEASE,
             }.get(result.outcome)
             if kind is not None:
+                entry_id = str(uuid.uuid4())
                 s.add(
                     LedgerRow(
-                        id=str(uuid.uuid4()),
+                        id=entry_id,
                         volunteer_id=hold.volunteer_id,
                         kind=kind.value,
                         amount=hold.price,
@@ -268,6 +298,8 @@ class Repository:
                         day=day,
                     )
                 )
+                if kind is EntryKind.CHARGE:
+                    self._queue_redemption(s, entry_id, hold.volunteer_id, hold.price, at)
             if result.outcome is Outcome.DISPENSED:
                 lane.stock = max(lane.stock - 1, 0)
             elif set(result.flags) & DISABLING_FLAGS:
@@ -325,9 +357,12 @@ class Repository:
             hold = s.get(LedgerRow, vend.hold_id)
             assert hold is not None
             kind = EntryKind.CHARGE if dispensed else EntryKind.RELEASE
+            entry_id = str(uuid.uuid4())
+            if dispensed:
+                self._queue_redemption(s, entry_id, hold.volunteer_id, hold.amount, at)
             s.add(
                 LedgerRow(
-                    id=str(uuid.uuid4()),
+                    id=entry_id,
                     volunteer_id=hold.volunteer_id,
                     kind=kind.value,
                     amount=hold.amount,
@@ -547,6 +582,87 @@ class Repository:
                 s.query(SeenCodeRow).filter(SeenCodeRow.exp < now - 3600).delete()
                 self._purged_at = now
         self._pending_seen.clear()
+
+    # --- sync with the hub -------------------------------------------------------------
+
+    @staticmethod
+    def _queue_redemption(s: Session, entry_id: str, volunteer_id: str, amount: int, at: int) -> None:
+        """The charge's event for the hub, written in the charge's own transaction."""
+        s.add(
+            OutboxRow(
+                event_id=str(uuid.uuid4()),
+                entry_id=entry_id,
+                kind="redemption",
+                volunteer_id=volunteer_id,
+                amount=amount,
+                at=at,
+            )
+        )
+
+    def pending_events(self, limit: int = 500) -> list[dict[str, Any]]:
+        with self.unit() as s:
+            rows = s.scalars(
+                select(OutboxRow).where(OutboxRow.acked_seq.is_(None)).order_by(OutboxRow.at).limit(limit)
+            )
+            return [
+                {
+                    "id": r.event_id,
+                    "kind": r.kind,
+                    "volunteer_id": r.volunteer_id,
+                    "amount": r.amount,
+                    "at": r.at,
+                }
+                for r in rows
+            ]
+
+    def ack_events(self, acks: Mapping[str, int]) -> None:
+        with self.unit() as s:
+            for event_id, seq in acks.items():
+                row = s.get(OutboxRow, event_id)
+                if row is not None and row.acked_seq is None:
+                    row.acked_seq = seq
+
+    def apply_pull(self, page: Mapping[str, Any]) -> int:
+        """Store one page of the hub's changes and its cursor, in one transaction."""
+        with self.unit() as s:
+            for v in page.get("volunteers", []):
+                s.merge(VolunteerRow(id=v["id"], name=v["name"], hub_balance=int(v["balance"])))
+            keys = page.get("jwks", {}).get("keys", [])
+            if keys:
+                s.query(TrustKeyRow).delete()
+                for jwk in keys:
+                    s.add(TrustKeyRow(kid=jwk["kid"], jwk=json.dumps(jwk)))
+            if "revoked" in page:
+                s.query(RevokedCardRow).delete()
+                for jti in set(page["revoked"]):
+                    s.add(RevokedCardRow(jti=jti))
+            cursor = int(page["cursor"])
+            row = s.get(SettingRow, self.SYNC_CURSOR)
+            if row is None:
+                s.add(SettingRow(key=self.SYNC_CURSOR, value=str(cursor)))
+            elif cursor > int(row.value):
+                row.value = str(cursor)
+            return len(page.get("volunteers", []))
+
+    def sync_cursor(self) -> int:
+        with self.unit() as s:
+            return self._cursor(s)
+
+    def queued_events(self) -> int:
+        with self.unit() as s:
+            return int(
+                s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_seq.is_(None)))
+                or 0
+            )
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.unit() as s:
+            s.merge(SettingRow(key=key, value=value))
+
+    def setting(self, key: str) -> str | None:
+        with self.unit() as s:
+            row = s.get(SettingRow, key)
+            return None if row is None else row.value
 
     # --- technicians ---------------------------------------------------------------------
 

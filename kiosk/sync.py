@@ -1,0 +1,111 @@
+"""The kiosk's sync with the hub: push first, then pull (no Qt; runs on a worker).
+
+Push sends the outbox (each charge's event, written in the charge's own transaction)
+in batches and stores the hub sequence each event was applied at; a lost connection
+mid-batch is safe because the hub applies each event id once. Pull pages through the
+hub's changes since the stored cursor and stores each page with its cursor in one
+transaction. A failed sync leaves everything as it was, to be tried again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from .store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+class HubError(OSError):
+    """The hub could not be reached, or refused the request."""
+
+
+class HubClient:
+    def __init__(self, url: str, token: str, timeout_s: float = 15.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout_s = timeout_s
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise HubError(f"hub answered {exc.code} to {path}") from exc
+        except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
+            raise HubError(f"hub unreachable: {exc}") from exc
+
+    def push(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return list(self._call("POST", "/v1/sync/push", {"events": events})["acks"])
+
+    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
+        query = urllib.parse.urlencode({"cursor": cursor, "limit": limit})
+        return dict(self._call("GET", f"/v1/sync/pull?{query}"))
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    ok: bool
+    pushed: int
+    pulled: int
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": self.ok, "pushed": self.pushed, "pulled": self.pulled}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+class Syncer:
+    LAST_GOOD = "last_good_sync"
+
+    def __init__(self, repo: Repository, client: HubClient, batch: int = 500, page: int = 5000) -> None:
+        self.repo = repo
+        self.client = client
+        self.batch = batch
+        self.page = page
+
+    def push(self) -> int:
+        pushed = 0
+        while events := self.repo.pending_events(self.batch):
+            acks = self.client.push(events)
+            self.repo.ack_events({a["id"]: int(a["seq"]) for a in acks})
+            pushed += len(acks)
+            if len(acks) < len(events):
+                raise HubError("the hub acknowledged part of a batch")
+        return pushed
+
+    def pull(self) -> int:
+        pulled = 0
+        while True:
+            page = self.client.pull(self.repo.sync_cursor(), self.page)
+            pulled += self.repo.apply_pull(page)
+            if not page.get("more"):
+                return pulled
+
+    def run_once(self) -> SyncReport:
+        """Push first, then pull; report what moved (nothing is lost on failure)."""
+        pushed = pulled = 0
+        try:
+            pushed = self.push()
+            pulled = self.pull()
+        except HubError as exc:
+            log.warning("sync failed: %s", exc)
+            return SyncReport(False, pushed, pulled, str(exc))
+        self.repo.set_setting(self.LAST_GOOD, str(int(time.time())))
+        return SyncReport(True, pushed, pulled)

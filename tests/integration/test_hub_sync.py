@@ -1,0 +1,135 @@
+"""End to end over real HTTP: hub (uvicorn on loopback) ↔ kiosk store, exactly once.
+
+Import hours at the hub, sync, scan a hub-issued code at the kiosk, redeem, sync: the
+hub's balance drops exactly once, however often the kiosk syncs, and the kiosk's
+balance stays exact as the charge becomes reflected in the pulled balance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from hub.app import create_api
+from hub.db import migrate, open_engine
+from hub.service import Hub
+from kiosk.bootstrap import Parts, bootstrap
+from kiosk.config import demo_config
+from kiosk.core.codes import CodeKind
+from kiosk.sync import HubClient, Syncer
+
+HOURS = "record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,赵小明,3,助老,2026-11-01\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
+    engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+    migrate(engine)
+    hub = Hub(engine)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_api(hub), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="hub-server")
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    yield hub, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[Parts]:
+    config = dataclasses.replace(demo_config(tmp_path / "kiosk", turn_s=0.0), issuers=("timebank-hub",))
+
+    def stock(repo):  # type: ignore[no-untyped-def]
+        item = repo.add_item("tech", "抽纸", "Tissues", 15)
+        repo.add_lane("tech", 1, item.id, 10, 10)
+
+    parts = bootstrap(config, seed=stock)
+    yield parts
+    parts.close()
+
+
+def test_redeem_then_sync_reduces_the_hub_balance_exactly_once(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    token = hub.add_kiosk("驿站-1")["token"]
+    syncer = Syncer(kiosk.repo, HubClient(url, token))
+    first = syncer.run_once()
+    assert first.as_json() == {"ok": True, "pushed": 0, "pulled": 1}
+    kiosk.service.reload_trust()
+
+    scanned = kiosk.service.scan(hub.issue_code("V1", CodeKind.APP))
+    assert scanned.volunteer is not None and scanned.volunteer.available == 30
+    tissues = kiosk.repo.items()[0]
+    assert kiosk.service.vend("V1", tissues, "visit").available == 15
+
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 1, "pulled": 1}
+    assert hub.balance("V1")["balance"] == 15
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 0, "pulled": 0}
+    assert hub.balance("V1")["balance"] == 15  # not twice
+    assert kiosk.repo.balance("V1").available == 15  # the charge is now inside the hub balance
+
+
+def test_an_acknowledgement_lost_on_the_way_back_is_safe(hub_server: tuple[Hub, str], kiosk: Parts) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    token = hub.add_kiosk("驿站-1")["token"]
+    syncer = Syncer(kiosk.repo, HubClient(url, token))
+    syncer.run_once()
+    kiosk.service.vend("V1", kiosk.repo.items()[0], "visit")
+    events = kiosk.repo.pending_events()
+    HubClient(url, token).push(events)  # applied at the hub, but the kiosk never heard back
+    assert kiosk.repo.queued_events() == 1
+    assert syncer.run_once().ok
+    assert kiosk.repo.queued_events() == 0
+    assert hub.balance("V1")["balance"] == 15
+
+
+def test_the_hub_down_leaves_everything_queued(kiosk: Parts) -> None:
+    kiosk.repo.upsert_volunteers([("V1", "赵小明")])
+    kiosk.repo.credit("V1", 30)
+    kiosk.service.vend("V1", kiosk.repo.items()[0], "visit")
+    report = Syncer(kiosk.repo, HubClient(f"http://127.0.0.1:{free_port()}", "t", timeout_s=2)).run_once()
+    assert not report.ok and report.pushed == 0 and "unreachable" in (report.error or "")
+    assert kiosk.repo.queued_events() == 1
+
+
+def test_kiosk_sync_once_command(hub_server: tuple[Hub, str], tmp_path: Path) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    token = hub.add_kiosk("驿站-3")["token"]
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[store]\npath = "k.db"\n[codes]\nissuers = ["timebank-hub"]\n'
+        f'[hub]\nurl = "{url}"\ntoken = "{token}"\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "sync", "--once", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"ok": True, "pushed": 0, "pulled": 1}
