@@ -24,6 +24,7 @@ from .config import Config
 from .core.session import Session
 from .demo import DemoCodes, load_or_create_key, seed
 from .store.repository import Repository
+from .sync import HubClient, Syncer
 from .ui import theme
 from .ui.controller import KioskController
 from .ui.main_window import KioskWindow
@@ -45,6 +46,8 @@ class KioskApp:
     codes: DemoCodes | None = None
     on_close: Callable[[], None] | None = None
     serial_scanner: SerialScannerBridge | None = None
+    sync_worker: Background | None = None
+    sync_timer: QTimer | None = None
     _closed: bool = field(default=False, repr=False)
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
@@ -59,6 +62,10 @@ class KioskApp:
         self.qt.removeEventFilter(self.scanner)
         if self.serial_scanner is not None:
             self.serial_scanner.close()
+        if self.sync_timer is not None:
+            self.sync_timer.stop()
+        if self.sync_worker is not None:
+            self.sync_worker.shutdown()
         self.background.shutdown()
         self.background.post = lambda callback: None  # type: ignore[method-assign]
         if self.simulator_window is not None:
@@ -136,11 +143,38 @@ def create_app(
         simulator_window = SimulatorWindow(cabinet, names, codes, scanner, clock)
     app = KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
     app.on_close = on_close
+    if config.hub_url and config.hub_token:
+        start_sync(app, config.hub_url, config.hub_token, config.sync_interval_s)
     if config.scanner_port:
         bridge = SerialScannerBridge(config.scanner_port, scanner)
         app.serial_scanner = bridge
         controller.serial_scanner_state = lambda: bridge.state
     return app
+
+
+def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
+    """Sync with the hub now and every ``interval_s`` on a worker of its own."""
+    syncer = Syncer(app.parts.repo, HubClient(url, token))
+    worker = Background()
+    busy = {"now": False}
+
+    def once() -> object:
+        report = syncer.run_once()
+        if report.pulled:
+            app.parts.service.reload_trust()
+        return report
+
+    def tick() -> None:
+        if not busy["now"]:
+            busy["now"] = True
+            worker.run(once, lambda _: busy.update(now=False), lambda _: busy.update(now=False))
+
+    timer = QTimer()
+    timer.setInterval(int(interval_s * 1000))
+    timer.timeout.connect(tick)
+    timer.start()
+    app.sync_worker, app.sync_timer = worker, timer
+    tick()
 
 
 def run(app: KioskApp) -> int:

@@ -38,6 +38,7 @@ class Config:
     hub_url: str | None = None
     """The time bank's hub (``https://hub.example/``); none: the kiosk runs on its own."""
     hub_token: str | None = None
+    sync_interval_s: float = 60.0
     scanner_port: str | None = None
     """A 2D scanner in serial mode (lines ending in CR/LF); a keyboard-wedge scanner needs none."""
     sim_turn_s: float = 1.2
@@ -87,6 +88,7 @@ def parse(data: dict[str, Any], base: Path) -> Config:
             scanner_port=scanner.get("port"),
             hub_url=hub.get("url"),
             hub_token=hub.get("token"),
+            sync_interval_s=float(hub.get("sync_interval_s", 60)),
             sim_turn_s=float(machine.get("sim_turn_s", 1.2)),
             language=str(ui.get("language", "zh")),
             fullscreen=bool(ui.get("fullscreen", False)),

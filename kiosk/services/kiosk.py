@@ -54,6 +54,9 @@ class TechOverview:
     status: MachineStatus
     in_doubt: tuple[InDoubt, ...] = ()
     driver_errors: tuple[str, ...] = ()
+    last_sync: str | None = None
+    """Unix time of the last good sync with the hub, if any."""
+    queued_events: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,8 @@ class KioskService:
             status=self._status(),
             in_doubt=tuple(self.repo.in_doubt()),
             driver_errors=tuple(getattr(self.machine, "errors", ()))[-5:],
+            last_sync=self.repo.setting("last_good_sync"),
+            queued_events=self.repo.queued_events(),
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:

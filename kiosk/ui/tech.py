@@ -127,6 +127,8 @@ class TechScreen(Screen):
         top.addWidget(self.status, 1)
         top.addWidget(self.exit)
         self.box.addLayout(top)
+        self.sync = label(name="Subtitle")
+        self.box.addWidget(self.sync)
         self.tabs = QTabWidget()
         self.box.addWidget(self.tabs, 1)
         # lanes
@@ -176,6 +178,10 @@ class TechScreen(Screen):
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
+
+    def show_sync(self, last_sync: str | None, queued: int) -> None:
+        when = _when(int(last_sync)) if last_sync else "从未 never"
+        self.sync.setText(f"同步 sync: 上次 last {when} · 待上传 queued {queued}")
 
     def show_status(
         self, status: MachineStatus, errors: Sequence[str] = (), scanner: str | None = None

@@ -133,3 +133,27 @@ def test_kiosk_sync_once_command(hub_server: tuple[Hub, str], tmp_path: Path) ->
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"ok": True, "pushed": 0, "pulled": 1}
+
+
+def test_the_running_kiosk_syncs_in_the_background(qtbot, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.core.session import Step
+    from tests.helpers import FakeClock, make_app
+
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    token = hub.add_kiosk("驿站-4")["token"]
+    app, _, _ = make_app(
+        tmp_path / "k",
+        clock=FakeClock(time.time()),  # the hub signs with the wall clock
+        issuers=("timebank-hub",),
+        hub_url=url,
+        hub_token=token,
+        sync_interval_s=0.2,
+    )
+    try:
+        qtbot.waitUntil(lambda: app.parts.repo.sync_cursor() > 0, timeout=10000)
+        app.scanner.inject(hub.issue_code("V1", CodeKind.APP))  # the hub's trust list arrived
+        qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)
+        assert app.session.volunteer is not None and app.session.volunteer.available == 30
+    finally:
+        app.close()
