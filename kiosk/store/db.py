@@ -23,10 +23,9 @@ def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 
 
-def open_engine(path: Path | str) -> Engine:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(sqlite_url(path), connect_args={"check_same_thread": False})
+def durable_sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
+    """A SQLite engine with WAL, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` (kiosk and hub)."""
+    engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +34,7 @@ def open_engine(path: Path | str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -45,10 +44,21 @@ def open_engine(path: Path | str) -> Engine:
     return engine
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` with the migrations shipped in the package."""
+def open_engine(path: Path | str) -> Engine:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return durable_sqlite_engine(sqlite_url(path))
+
+
+def run_migrations(engine: Engine, script_location: Path, revision: str = "head") -> None:
+    """Bring a database to ``revision`` with the Alembic scripts at ``script_location``."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(script_location))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the kiosk's database to ``revision`` with the migrations shipped in the package."""
+    run_migrations(engine, MIGRATIONS, revision)

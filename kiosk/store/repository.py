@@ -268,7 +268,7 @@ class Repository:
 
     def settle(self, hold: HoldPlaced, result: DispenseResult) -> Balance:
         """Charge on a confirmed drop, release on a failure, keep the hold when unknown."""
-        at, day = self._now()
+        at, _ = self._now()
         with self.unit() as s:
             vend = s.get(VendRow, hold.vend_id)
             lane = s.get(LaneRow, hold.lane)
@@ -284,22 +284,9 @@ class Repository:
                 Outcome.NOT_DISPENSED: EntryKind.RELEASE,
             }.get(result.outcome)
             if kind is not None:
-                entry_id = str(uuid.uuid4())
-                s.add(
-                    LedgerRow(
-                        id=entry_id,
-                        volunteer_id=hold.volunteer_id,
-                        kind=kind.value,
-                        amount=hold.price,
-                        ref=hold.hold_id,
-                        item_id=hold.item_id,
-                        lane=hold.lane,
-                        at=at,
-                        day=day,
-                    )
+                self._close_hold(
+                    s, hold.hold_id, hold.volunteer_id, hold.price, kind, hold.item_id, hold.lane
                 )
-                if kind is EntryKind.CHARGE:
-                    self._queue_redemption(s, entry_id, hold.volunteer_id, hold.price, at)
             if result.outcome is Outcome.DISPENSED:
                 lane.stock = max(lane.stock - 1, 0)
             elif set(result.flags) & DISABLING_FLAGS:
@@ -349,7 +336,7 @@ class Repository:
 
     def settle_in_doubt(self, actor: str, vend_id: str, dispensed: bool) -> Balance:
         """A technician's word on a dispense in doubt: charge it, or release the hold."""
-        at, day = self._now()
+        at, _ = self._now()
         with self.unit() as s:
             vend = s.get(VendRow, vend_id)
             if vend is None or vend.state != "unknown":
@@ -357,22 +344,15 @@ class Repository:
             hold = s.get(LedgerRow, vend.hold_id)
             assert hold is not None
             kind = EntryKind.CHARGE if dispensed else EntryKind.RELEASE
-            entry_id = str(uuid.uuid4())
-            if dispensed:
-                self._queue_redemption(s, entry_id, hold.volunteer_id, hold.amount, at)
-            s.add(
-                LedgerRow(
-                    id=entry_id,
-                    volunteer_id=hold.volunteer_id,
-                    kind=kind.value,
-                    amount=hold.amount,
-                    ref=hold.id,
-                    item_id=hold.item_id,
-                    lane=hold.lane,
-                    note=f"settled by {actor}",
-                    at=at,
-                    day=day,
-                )
+            self._close_hold(
+                s,
+                hold.id,
+                hold.volunteer_id,
+                hold.amount,
+                kind,
+                hold.item_id,
+                hold.lane,
+                f"settled by {actor}",
             )
             before = {"state": vend.state}
             vend.state = "dispensed" if dispensed else "not_dispensed"
@@ -384,6 +364,37 @@ class Repository:
             self._audit(s, actor, "vend_settled", f"vend:{vend_id}", before, {"state": vend.state})
             s.flush()
             return self._balance(s, hold.volunteer_id)
+
+    def _close_hold(
+        self,
+        s: Session,
+        hold_id: str,
+        volunteer_id: str,
+        amount: int,
+        kind: EntryKind,
+        item_id: int | None,
+        lane: int | None,
+        note: str | None = None,
+    ) -> None:
+        """The charge or release that settles a hold; a charge also queues its hub event."""
+        at, day = self._now()
+        entry_id = str(uuid.uuid4())
+        s.add(
+            LedgerRow(
+                id=entry_id,
+                volunteer_id=volunteer_id,
+                kind=kind.value,
+                amount=amount,
+                ref=hold_id,
+                item_id=item_id,
+                lane=lane,
+                note=note,
+                at=at,
+                day=day,
+            )
+        )
+        if kind is EntryKind.CHARGE:
+            self._queue_redemption(s, entry_id, volunteer_id, amount, at)
 
     def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
         with self.unit() as s:
