@@ -102,22 +102,27 @@ class Repository:
         row = s.get(SettingRow, self.SYNC_CURSOR)
         return int(row.value) if row is not None else 0
 
-    def _account(self, s: Session, volunteer_id: str, entries: list[Entry] | None = None) -> Balance:
+    def _account(
+        self, s: Session, volunteer_id: str, entries: list[Entry] | None = None, hub: int | None = None
+    ) -> Balance:
         """The hub's balance as of our cursor, plus what this kiosk did that it does not reflect.
 
         A charge the hub applied at a sequence up to our cursor is inside ``hub_balance``
         already: it and its hold are left out of the local sum, so nothing counts twice.
         """
         entries = self._entries(s, volunteer_id) if entries is None else entries
-        hub = s.scalar(select(VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)) or 0
-        reflected = set(
-            s.scalars(
-                select(OutboxRow.entry_id)
-                .where(OutboxRow.volunteer_id == volunteer_id)
-                .where(OutboxRow.acked_seq.is_not(None))
-                .where(OutboxRow.acked_seq <= self._cursor(s))
+        if hub is None:
+            hub = s.scalar(select(VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)) or 0
+        reflected: set[str] = set()
+        if any(e.kind is EntryKind.CHARGE for e in entries):  # only charges are ever reflected
+            reflected = set(
+                s.scalars(
+                    select(OutboxRow.entry_id)
+                    .where(OutboxRow.volunteer_id == volunteer_id)
+                    .where(OutboxRow.acked_seq.is_not(None))
+                    .where(OutboxRow.acked_seq <= self._cursor(s))
+                )
             )
-        )
         if reflected:
             holds = {e.ref for e in entries if e.id in reflected}
             entries = [e for e in entries if e.id not in reflected and e.id not in holds]
@@ -134,14 +139,17 @@ class Repository:
     def volunteer(self, volunteer_id: str) -> Volunteer | None:
         _, day = self._now()
         with self.unit() as s:
-            name = s.scalar(select(VolunteerRow.name).where(VolunteerRow.id == volunteer_id))
-            if name is None:
+            row = s.execute(
+                select(VolunteerRow.name, VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)
+            ).first()
+            if row is None:
                 return None
+            name, hub = row
             entries = self._entries(s, volunteer_id)
             return Volunteer(
                 id=volunteer_id,
                 name=name,
-                available=self._account(s, volunteer_id, entries).available,
+                available=self._account(s, volunteer_id, entries, int(hub)).available,
                 taken_today=taken_on(entries, day),
             )
 
