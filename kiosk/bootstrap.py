@@ -63,6 +63,12 @@ def bootstrap(
             machine = LaneBoardClient.open(config.port, next_sn=repo.next_sn)
     elif isinstance(machine, SimulatedMachine):
         simulator = machine
-    service = KioskService(repo, machine, list(config.issuers), config.limits)
+    service = KioskService(
+        repo,
+        machine,
+        list(config.issuers),
+        config.limits,
+        offline_policy=config.offline if config.hub_url else None,
+    )
     service.recover()  # a dispense the last run left in flight, before any new volunteer
     return Parts(config, engine, repo, machine, service, simulator)

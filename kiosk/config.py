@@ -15,6 +15,7 @@ from typing import Any
 
 import platformdirs
 
+from .core.offline import OfflinePolicy
 from .core.rules import Limits
 from .core.session import Timeouts
 
@@ -39,6 +40,7 @@ class Config:
     """The time bank's hub (``https://hub.example/``); none: the kiosk runs on its own."""
     hub_token: str | None = None
     sync_interval_s: float = 60.0
+    offline: OfflinePolicy = field(default_factory=OfflinePolicy)
     scanner_port: str | None = None
     """A 2D scanner in serial mode (lines ending in CR/LF); a keyboard-wedge scanner needs none."""
     sim_turn_s: float = 1.2
@@ -72,6 +74,7 @@ def parse(data: dict[str, Any], base: Path) -> Config:
         ui = _section(data, "ui")
         scanner = _section(data, "scanner")
         hub = _section(data, "hub")
+        offline = _section(data, "offline")
         db = Path(store.get("path", default_data_dir() / "kiosk.db")).expanduser()
         issuers = codes.get("issuers")
         if not issuers or not all(isinstance(i, str) for i in issuers):
@@ -89,6 +92,7 @@ def parse(data: dict[str, Any], base: Path) -> Config:
             hub_url=hub.get("url"),
             hub_token=hub.get("token"),
             sync_interval_s=float(hub.get("sync_interval_s", 60)),
+            offline=OfflinePolicy(**offline),
             sim_turn_s=float(machine.get("sim_turn_s", 1.2)),
             language=str(ui.get("language", "zh")),
             fullscreen=bool(ui.get("fullscreen", False)),

@@ -73,6 +73,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "这是工作人员码，请出示志愿者码",
         "This is a staff code — please show a volunteer code",
     ),
+    "offline_cap": (
+        "网络暂时中断，今天离线兑换已达上限，联网后再来吧",
+        "The network is down and today's offline limit is reached — please come back later",
+    ),
+    "trust_stale": (
+        "机器太久没有联网，暂时不能验证二维码，请联系工作人员",
+        "This machine has been offline too long to check codes — please ask a staff member",
+    ),
     "busy": ("请稍候，正在处理上一位的兑换", "Please wait — the previous redemption is still being handled"),
     # --- screens ---
     "app_title": ("时间银行 · 益币兑换", "Time Bank · 益币 Redemption"),
@@ -90,6 +98,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sold_out_tag": ("已兑完", "Sold out"),
     "unaffordable_tag": ("益币不足", "Not enough 益币"),
     "cap_tag": ("今日已达上限", "Daily limit reached"),
+    "offline_tag": ("离线限额", "Offline limit"),
     "cart": ("已选 {n} 件，共 {total} 益币", "{n} picked, {total} 益币 in all"),
     "cart_empty": ("点选想要的物品", "Tap the items you want"),
     "next": ("去确认", "Review"),

@@ -32,6 +32,8 @@ class Volunteer:
     """Balance less open holds, as of the scan."""
     taken_today: Mapping[int, int] = field(default_factory=dict)
     """Items charged today, by item id (for the per-item daily cap)."""
+    spend_limit: int | None = None
+    """What the offline rules still allow today; ``None`` when they do not apply."""
 
     @property
     def masked_name(self) -> str:

@@ -23,6 +23,7 @@ class Refusal(StrEnum):
     MACHINE_FAULT = "machine_fault"
     UNKNOWN_VOLUNTEER = "unknown_volunteer"
     NOT_A_VOLUNTEER = "not_a_volunteer"
+    OFFLINE_CAP = "offline_cap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +48,13 @@ def check_pick(
     available: Yibi,
     taken_today: Mapping[int, int],
     limits: Limits,
+    spend_limit: int | None = None,
 ) -> Refusal | None:
     """Why ``offer`` cannot join ``cart``, or ``None`` if it can.
 
     ``available`` is the volunteer's balance less open holds; ``taken_today`` counts the
-    items this volunteer was charged for today, by item id.
+    items this volunteer was charged for today, by item id; ``spend_limit`` is what the
+    offline rules still allow (``None`` when the kiosk is online or has no hub).
     """
     in_cart = Counter(item.id for item in cart)
     if offer.stock - in_cart[offer.item.id] <= 0:
@@ -62,4 +65,6 @@ def check_pick(
         return Refusal.DAILY_ITEM_CAP
     if cart_total(cart) + offer.item.price > available:
         return Refusal.INSUFFICIENT_BALANCE
+    if spend_limit is not None and cart_total(cart) + offer.item.price > spend_limit:
+        return Refusal.OFFLINE_CAP
     return None

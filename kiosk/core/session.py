@@ -124,7 +124,8 @@ class Session:
         """Why ``offer`` cannot be picked now (for showing tiles as unavailable)."""
         if self.volunteer is None:
             return None
-        return check_pick(offer, self.cart, self.volunteer.available, self.volunteer.taken_today, self.limits)
+        v = self.volunteer
+        return check_pick(offer, self.cart, v.available, v.taken_today, self.limits, v.spend_limit)
 
     @property
     def accepts_scan(self) -> bool:
@@ -294,4 +295,6 @@ def _refusal_notice(refusal: Refusal, limits: Limits) -> Notice:
         return Notice(refusal.value, {"n": limits.per_visit_items})
     if refusal is Refusal.DAILY_ITEM_CAP:
         return Notice(refusal.value, {"n": limits.per_item_per_day})
+    if refusal is Refusal.OFFLINE_CAP:
+        return Notice(refusal.value)
     return Notice(refusal.value)

@@ -19,6 +19,7 @@ from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, Vendin
 from .. import failpoints
 from ..core.catalog import Item, Lane, Offer, pick_lane
 from ..core.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
+from ..core.offline import OfflinePolicy
 from ..core.people import PinState, Volunteer, pin_matches
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
@@ -80,6 +81,7 @@ class KioskService:
         issuers: list[str],
         limits: Limits,
         replay: ReplayMemory | None = None,
+        offline_policy: OfflinePolicy | None = None,
     ) -> None:
         self.repo = repo
         self.machine = machine
@@ -88,6 +90,8 @@ class KioskService:
         self._replay = replay or repo
         self.verifier = self._make_verifier()
         self._offers: tuple[Offer, ...] | None = None
+        self.offline_policy = offline_policy
+        """The offline rules; ``None`` for a kiosk with no hub (they never apply)."""
 
     def _make_verifier(self) -> CodeVerifier:
         jwks, revoked = self.repo.trust()
@@ -112,7 +116,19 @@ class KioskService:
         """Make what the last scan remembered durable (runs on the worker after a scan)."""
         self.repo.flush_seen()
 
+    def _offline(self) -> OfflinePolicy | None:
+        """The policy to apply now: only when there is a hub and the last good sync is old."""
+        policy = self.offline_policy
+        if policy is None:
+            return None
+        last = self.repo.setting("last_good_sync")
+        return policy if policy.offline(self.repo.clock(), None if last is None else float(last)) else None
+
     def scan(self, code: str) -> ScanResult:
+        if self.offline_policy is not None:
+            synced = self.repo.setting(self.repo.TRUST_SYNCED_AT)
+            if self.offline_policy.trust_stale(self.repo.clock(), None if synced is None else float(synced)):
+                return ScanResult(notice=Notice("trust_stale"))
         verdict = self.verifier.verify(code.strip())
         if verdict.claims is None:
             assert verdict.reason is not None
@@ -122,7 +138,7 @@ class KioskService:
             if self.repo.technician_pin(claims.sub) is None:
                 return ScanResult(notice=Notice("tech_unknown"))
             return ScanResult(tech_id=claims.sub)
-        volunteer = self.repo.volunteer(claims.sub)
+        volunteer = self.repo.volunteer(claims.sub, self._offline())
         if volunteer is None:
             return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
         return ScanResult(volunteer=volunteer, offers=self.offers())
@@ -142,7 +158,9 @@ class KioskService:
         if not status.ready:
             return self._refused(volunteer_id, Refusal.MACHINE_FAULT)
         try:
-            hold = self.repo.place_hold(volunteer_id, item.id, lane.number, visit_id, self.limits)
+            hold = self.repo.place_hold(
+                volunteer_id, item.id, lane.number, visit_id, self.limits, self._offline()
+            )
         except Refused as refused:
             return self._refused(volunteer_id, refused.reason)
         failpoints.reached("after_hold")

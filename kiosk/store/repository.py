@@ -23,6 +23,7 @@ from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
 
 from ..core.catalog import Item, Lane, Offer, build_offers
 from ..core.ledger import Balance, Entry, EntryKind, balance_of, taken_on
+from ..core.offline import OfflinePolicy
 from ..core.people import PinState, Volunteer
 from ..core.records import AuditEntry, HoldPlaced, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
@@ -97,6 +98,7 @@ class Repository:
         ]
 
     SYNC_CURSOR = "sync_cursor"
+    TRUST_SYNCED_AT = "trust_synced_at"
 
     def _cursor(self, s: Session) -> int:
         row = s.get(SettingRow, self.SYNC_CURSOR)
@@ -132,11 +134,38 @@ class Repository:
     def _balance(self, s: Session, volunteer_id: str) -> Balance:
         return self._account(s, volunteer_id)
 
+    def _offline_room(
+        self, s: Session, volunteer_id: str, entries: list[Entry], day: str, policy: OfflinePolicy
+    ) -> int:
+        """What ``policy`` still lets this volunteer spend today, counting all the hub has not seen."""
+        closed = {e.ref for e in entries if e.kind in (EntryKind.CHARGE, EntryKind.RELEASE)}
+        held_today = sum(
+            e.amount for e in entries if e.kind is EntryKind.HOLD and e.day == day and e.id not in closed
+        )
+        charged_today = s.scalar(
+            select(func.coalesce(func.sum(OutboxRow.amount), 0))
+            .join(LedgerRow, LedgerRow.id == OutboxRow.entry_id)
+            .where(OutboxRow.volunteer_id == volunteer_id)
+            .where(OutboxRow.acked_seq.is_(None))
+            .where(LedgerRow.day == day)
+        )
+        settled = select(LedgerRow.ref).where(LedgerRow.kind.in_(("charge", "release")))
+        all_held = s.scalar(
+            select(func.coalesce(func.sum(LedgerRow.amount), 0))
+            .where(LedgerRow.kind == "hold")
+            .where(LedgerRow.id.not_in(settled))
+        )
+        unsynced = s.scalar(
+            select(func.coalesce(func.sum(OutboxRow.amount), 0)).where(OutboxRow.acked_seq.is_(None))
+        )
+        return policy.room(int(charged_today or 0) + held_today, int(unsynced or 0) + int(all_held or 0))
+
     def balance(self, volunteer_id: str) -> Balance:
         with self.unit() as s:
             return self._balance(s, volunteer_id)
 
-    def volunteer(self, volunteer_id: str) -> Volunteer | None:
+    def volunteer(self, volunteer_id: str, offline: OfflinePolicy | None = None) -> Volunteer | None:
+        """A volunteer as the screens show them; with ``offline``, their offline room too."""
         _, day = self._now()
         with self.unit() as s:
             row = s.execute(
@@ -151,6 +180,9 @@ class Repository:
                 name=name,
                 available=self._account(s, volunteer_id, entries, int(hub)).available,
                 taken_today=taken_on(entries, day),
+                spend_limit=None
+                if offline is None
+                else self._offline_room(s, volunteer_id, entries, day, offline),
             )
 
     def entries(self, volunteer_id: str) -> list[Entry]:
@@ -221,7 +253,13 @@ class Repository:
     # --- a redemption: hold, then charge or release --------------------------------------
 
     def place_hold(
-        self, volunteer_id: str, item_id: int, lane: int, visit_id: str, limits: Limits
+        self,
+        volunteer_id: str,
+        item_id: int,
+        lane: int,
+        visit_id: str,
+        limits: Limits,
+        offline: OfflinePolicy | None = None,
     ) -> HoldPlaced:
         """Set the item's price aside and record the vend, or raise :class:`Refused`."""
         at, day = self._now()
@@ -239,6 +277,11 @@ class Repository:
                 raise Refused(Refusal.DAILY_ITEM_CAP)
             if self._account(s, volunteer_id, entries).available < item_row.price:
                 raise Refused(Refusal.INSUFFICIENT_BALANCE)
+            if (
+                offline is not None
+                and self._offline_room(s, volunteer_id, entries, day, offline) < item_row.price
+            ):
+                raise Refused(Refusal.OFFLINE_CAP)
             hold = HoldPlaced(
                 hold_id=str(uuid.uuid4()),
                 vend_id=str(uuid.uuid4()),
@@ -648,6 +691,7 @@ class Repository:
                 s.merge(VolunteerRow(id=v["id"], name=v["name"], hub_balance=int(v["balance"])))
             keys = page.get("jwks", {}).get("keys", [])
             if keys:
+                s.merge(SettingRow(key=self.TRUST_SYNCED_AT, value=str(int(self.clock()))))
                 s.query(TrustKeyRow).delete()
                 for jwk in keys:
                     s.add(TrustKeyRow(kid=jwk["kid"], jwk=json.dumps(jwk)))

@@ -30,6 +30,7 @@ _TAG = {
     Refusal.SOLD_OUT: "sold_out_tag",
     Refusal.INSUFFICIENT_BALANCE: "unaffordable_tag",
     Refusal.DAILY_ITEM_CAP: "cap_tag",
+    Refusal.OFFLINE_CAP: "offline_tag",
 }
 
 
