@@ -103,3 +103,12 @@ def make_app(  # type: ignore[no-untyped-def]
         seed_store=lambda repo: seed(repo, key),
     )
     return app, codes, clock
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (for servers the tests start, or a hub that is down)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

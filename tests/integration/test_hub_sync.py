@@ -9,51 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from hub.app import create_api
-from hub.db import migrate, open_engine
 from hub.service import Hub
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import demo_config
 from kiosk.core.codes import CodeKind
 from kiosk.sync import HubClient, Syncer
+from tests.helpers import free_port
 
 HOURS = "record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,赵小明,3,助老,2026-11-01\n"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-    migrate(engine)
-    hub = Hub(engine)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_api(hub), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="hub-server")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield hub, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
 
 
 @pytest.fixture
