@@ -220,11 +220,17 @@ def cmd_sync(ns: argparse.Namespace) -> int:
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
+    from drivers.lane_board.transport import PortError
+
     from .app import create_app, run
 
     config = load(Path(ns.config))
     _quiet_qt_noise()
-    return run(create_app(config))
+    try:
+        app = create_app(config)
+    except PortError as exc:
+        raise UsageError(f"{exc} (check [machine] port, the cable and the dialout group)") from exc
+    return run(app)
 
 
 def build_parser() -> argparse.ArgumentParser:

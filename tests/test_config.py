@@ -50,3 +50,24 @@ def test_bad_configurations_say_what_is_wrong(tmp_path: Path, data: dict[str, ob
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no configuration file"):
         load(tmp_path / "nope.toml")
+
+
+def test_run_with_a_missing_board_port_says_so(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[store]\npath = "{tmp_path / "k.db"}"\n[codes]\nissuers = ["hub"]\n'
+        '[machine]\nkind = "lane_board"\nport = "/dev/no-such-board"\n'
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert out.returncode == 2
+    assert "cannot open /dev/no-such-board" in out.stderr and "Traceback" not in out.stderr
