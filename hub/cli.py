@@ -5,6 +5,7 @@
     kiosk-hub [--db URL] import-hours FILE.csv [--rate 10]
     kiosk-hub [--db URL] balance VOLUNTEER_ID
     kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card]
+    kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory.
 Each command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue = code.add_parser("issue", help="sign a code for a volunteer")
     issue.add_argument("volunteer_id")
     issue.add_argument("--kind", choices=["app", "card"], default="app")
+    cards = sub.add_parser("cards", help="print a sheet of volunteer cards (PNG or PDF)")
+    cards.add_argument("volunteer_ids", nargs="+", metavar="VOLUNTEER_ID")
+    cards.add_argument("--out", type=Path, required=True, help="sheet.pdf or sheet.png")
     return ap
 
 
@@ -78,6 +82,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("kiosk-hub: --rate must be a positive whole number", file=sys.stderr)
                 return 2
             print(json.dumps(hub.import_hours(data, ns.rate).as_json(), ensure_ascii=False))
+            return 0
+        if ns.command == "cards":
+            from .cards import Card, write
+
+            try:
+                made = [
+                    Card(vid, hub.volunteer_name(vid), hub.issue_code(vid, CodeKind.CARD))
+                    for vid in ns.volunteer_ids
+                ]
+                pages = write(made, ns.out)
+            except UnknownVolunteer as exc:
+                print(f"kiosk-hub: no volunteer {exc}", file=sys.stderr)
+                return 1
+            except ValueError as exc:
+                print(f"kiosk-hub: {exc}", file=sys.stderr)
+                return 2
+            print(json.dumps({"cards": len(made), "pages": pages, "file": str(ns.out)}, ensure_ascii=False))
             return 0
         try:
             if ns.command == "balance":

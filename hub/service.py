@@ -121,6 +121,13 @@ class Hub:
             )
             return {"volunteer_id": volunteer_id, "balance": int(total or 0), "flagged": person.flagged}
 
+    def volunteer_name(self, volunteer_id: str) -> str:
+        with self.unit() as s:
+            person = s.get(Volunteer, volunteer_id)
+            if person is None:
+                raise UnknownVolunteer(volunteer_id)
+            return person.name
+
     # --- kiosks ------------------------------------------------------------------------
 
     def add_kiosk(self, name: str) -> dict[str, str]:
