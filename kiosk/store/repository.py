@@ -59,6 +59,15 @@ def _lane(row: LaneRow) -> Lane:
     return Lane(row.number, row.item_id, row.capacity, row.stock, row.enabled)
 
 
+# each vend with its hold, the volunteer's name and the item's name (technician lists)
+_VENDS_WITH_NAMES = (
+    select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh)
+    .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
+    .outerjoin(VolunteerRow, VolunteerRow.id == LedgerRow.volunteer_id)
+    .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
+)
+
+
 class Repository:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
@@ -373,12 +382,7 @@ class Repository:
     def in_doubt(self) -> list[InDoubt]:
         with self.unit() as s:
             rows = s.execute(
-                select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh)
-                .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
-                .outerjoin(VolunteerRow, VolunteerRow.id == LedgerRow.volunteer_id)
-                .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
-                .where(VendRow.state == "unknown")
-                .order_by(VendRow.started_at)
+                _VENDS_WITH_NAMES.where(VendRow.state == "unknown").order_by(VendRow.started_at)
             ).all()
             return [
                 InDoubt(v.id, v.started_at, v.lane, h.volunteer_id, name or "", item or "", h.amount, v.flags)
@@ -450,12 +454,7 @@ class Repository:
     def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
         with self.unit() as s:
             rows = s.execute(
-                select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh)
-                .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
-                .outerjoin(VolunteerRow, VolunteerRow.id == LedgerRow.volunteer_id)
-                .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
-                .order_by(VendRow.started_at.desc(), VendRow.id)
-                .limit(limit)
+                _VENDS_WITH_NAMES.order_by(VendRow.started_at.desc(), VendRow.id).limit(limit)
             ).all()
             return [
                 Redemption(
