@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,7 @@ from .models import Kiosk, LedgerEntry, RevokedCard, SigningKey, Volunteer
 DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
 CHUNK = 1000
+LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,18 @@ class Hub:
         with self._sessions() as session, session.begin():
             yield session
 
+    @staticmethod
+    def lock_ledger(s: Session) -> None:
+        """Take the ledger's write lock until the transaction ends.
+
+        Kiosks pull by ``seq > cursor``, so entries must become visible in ``seq`` order:
+        a transaction that took seq 10 and committed after one that took seq 11 would be
+        skipped by a kiosk that had read 11 already. On PostgreSQL an advisory lock orders
+        the writers; SQLite's ``BEGIN IMMEDIATE`` does so already.
+        """
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK})
+
     # --- hours -------------------------------------------------------------------------
 
     def import_hours(self, data: bytes, rate: int = RATE) -> ImportReport:
@@ -82,6 +95,7 @@ class Hub:
                     seen.add(row.record_id)
                     chunk.append(row)
             with self.unit() as s:
+                self.lock_ledger(s)
                 ids = [r.record_id for r in chunk]
                 known = set(s.scalars(select(LedgerEntry.record_id).where(LedgerEntry.record_id.in_(ids))))
                 fresh = [r for r in chunk if r.record_id not in known]

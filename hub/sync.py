@@ -19,8 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select, update
 
 from .models import LedgerEntry, SigningKey, Volunteer
 from .service import Hub
@@ -60,43 +59,60 @@ class Event:
 
 
 def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
-    """Apply each event once; acknowledge every event with the sequence it was applied at."""
-    acks: list[dict[str, Any]] = []
+    """Apply each event once; acknowledge every event with the sequence it was applied at.
+
+    One transaction for the batch, holding the ledger's write lock (see
+    :meth:`Hub.lock_ledger`), so the events already applied are known before the rest are
+    inserted in one statement; the unique ``event_id`` stays the last word.
+    """
+    unique = {e.id: e for e in events}
+    people = sorted({e.volunteer_id for e in events})
     with hub.unit() as s:
-        for e in events:
-            try:
-                with s.begin_nested():
-                    entry = LedgerEntry(
-                        id=str(uuid.uuid4()),
-                        volunteer_id=e.volunteer_id,
-                        kind=e.kind,
-                        amount=EVENT_KINDS[e.kind] * e.amount,
-                        event_id=e.id,
-                        kiosk_id=kiosk_id,
-                        at=e.at,
-                    )
-                    s.add(entry)
-                    s.flush()
-                    seq = entry.seq
-                    if s.get(Volunteer, e.volunteer_id) is None:
-                        s.add(Volunteer(id=e.volunteer_id, name="", flagged=True))
-                        s.flush()
-            except IntegrityError:
-                earlier = s.scalar(select(LedgerEntry.seq).where(LedgerEntry.event_id == e.id))
-                if earlier is None:  # not a repeat after all: a real error
-                    raise
-                acks.append({"id": e.id, "seq": int(earlier), "duplicate": True})
-                continue
-            acks.append({"id": e.id, "seq": int(seq), "duplicate": False})
-        touched = {e.volunteer_id for e in events}
-        for vid in touched:
-            total = s.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.volunteer_id == vid)
+        hub.lock_ledger(s)
+        applied: dict[str, int] = {
+            str(eid): int(seq)
+            for eid, seq in s.execute(
+                select(LedgerEntry.event_id, LedgerEntry.seq).where(LedgerEntry.event_id.in_(list(unique)))
             )
-            if total is not None and total < 0:
-                person = s.get(Volunteer, vid)
-                if person is not None:
-                    person.flagged = True
+        }
+        earlier = set(applied)
+        fresh = [e for e in unique.values() if e.id not in applied]
+        if fresh:
+            known = set(s.scalars(select(Volunteer.id).where(Volunteer.id.in_(people))))
+            strangers = [{"id": v, "name": "", "flagged": True} for v in people if v not in known]
+            if strangers:  # spent here before the hub heard of them: keep it, and flag it
+                s.execute(insert(Volunteer), strangers)
+            rows = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "volunteer_id": e.volunteer_id,
+                    "kind": e.kind,
+                    "amount": EVENT_KINDS[e.kind] * e.amount,
+                    "event_id": e.id,
+                    "kiosk_id": kiosk_id,
+                    "at": e.at,
+                    "record_id": None,
+                    "note": None,
+                }
+                for e in fresh
+            ]
+            inserted = s.execute(insert(LedgerEntry).returning(LedgerEntry.event_id, LedgerEntry.seq), rows)
+            applied.update({str(eid): int(seq) for eid, seq in inserted})
+            overdrawn = (
+                select(LedgerEntry.volunteer_id)
+                .where(LedgerEntry.volunteer_id.in_(people))
+                .group_by(LedgerEntry.volunteer_id)
+                .having(func.sum(LedgerEntry.amount) < 0)
+            )
+            s.execute(
+                update(Volunteer)
+                .where(Volunteer.id.in_(overdrawn))
+                .where(Volunteer.flagged.is_(False))
+                .values(flagged=True)
+            )
+    acks: list[dict[str, Any]] = []
+    for e in events:
+        acks.append({"id": e.id, "seq": applied[e.id], "duplicate": e.id in earlier})
     return acks
 
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from hub import sync
 from hub.app import create_api
+from hub.models import LedgerEntry
 from hub.service import Hub
 
 HOURS = (
@@ -100,3 +101,27 @@ def test_the_sync_api_needs_a_kiosk_token(hub: Hub) -> None:
     assert bad.status_code == 422
     pulled = client.get("/v1/sync/pull", params={"cursor": 0}, headers=auth).json()
     assert {v["id"]: v["balance"] for v in pulled["volunteers"]} == {"V1": 15, "V2": 10}
+
+
+def test_ledger_writers_commit_in_sequence_order(hub: Hub) -> None:
+    """A kiosk that has read seq n must never later find an entry below n appear.
+
+    A writer holds a ledger sequence without committing; a second push must wait for it,
+    or a pull between the two commits would move its cursor past the first writer's entry.
+    """
+    hub.import_hours(HOURS)
+    kiosk = hub.add_kiosk("k1")["kiosk_id"]
+    second: list[list[dict[str, Any]]] = []
+    with hub.unit() as s:
+        hub.lock_ledger(s)
+        first = LedgerEntry(id=str(uuid.uuid4()), volunteer_id="V1", kind="credit", amount=1, at=0)
+        s.add(first)
+        s.flush()
+        pusher = threading.Thread(
+            target=lambda: second.append(sync.push(hub, kiosk, events(redemption("V2", 1))))
+        )
+        pusher.start()
+        pusher.join(timeout=0.5)
+        assert pusher.is_alive(), "a second writer committed while the first still held its sequence"
+    pusher.join(timeout=30)
+    assert second and second[0][0]["seq"] > first.seq
