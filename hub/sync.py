@@ -7,7 +7,8 @@ offline spending is never refused (the item is gone): it is recorded and the acc
 is flagged.
 
 Pull: the ledger's sequence is the cursor. A page holds the volunteers whose entries
-lie in (cursor, new cursor], each with the balance as of the new cursor, so a kiosk
+lie in (cursor, new cursor], each a row ``[id, name, balance]`` (``columns`` names them)
+with the balance as of the new cursor, so a kiosk
 that stores the page and its cursor in one transaction always holds balances that are
 exact as of a point of the hub's history.
 """
@@ -25,6 +26,8 @@ from .models import LedgerEntry, SigningKey, Volunteer
 from .service import Hub
 
 EVENT_KINDS = {"redemption": -1, "reversal": 1}
+VOLUNTEER_COLUMNS = ("id", "name", "balance")
+"""A pull page's volunteers are rows in this order: a first sync brings millions."""
 
 
 class BadEvent(ValueError):
@@ -131,7 +134,7 @@ def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
         page = seqs[:limit]
         new_cursor = int(page[-1][0]) if page else cursor
         ids = sorted({vid for _, vid in page})
-        volunteers = []
+        volunteers: list[list[Any]] = []
         if ids:
             balances: dict[str, int] = {
                 str(vid): int(total)
@@ -146,9 +149,7 @@ def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
                 str(vid): str(name)
                 for vid, name in s.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(ids)))
             }
-            volunteers = [
-                {"id": vid, "name": names.get(vid, ""), "balance": int(balances.get(vid, 0))} for vid in ids
-            ]
+            volunteers = [[vid, names.get(vid, ""), int(balances.get(vid, 0))] for vid in ids]
         keys = [
             json.loads(k)
             for k in s.scalars(select(SigningKey.public_jwk).where(SigningKey.retired.is_(False)))
@@ -156,6 +157,7 @@ def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
     return {
         "cursor": new_cursor,
         "more": more,
+        "columns": list(VOLUNTEER_COLUMNS),
         "volunteers": volunteers,
         "jwks": {"keys": keys},
         "revoked": hub.revoked(),

@@ -45,6 +45,23 @@ from .models import (
 DISABLING_FLAGS = JAM_FLAGS | {Flag.NOTHING_DROPPED}
 
 
+_UPSERT_VOLUNTEERS = (
+    "INSERT INTO volunteers (id, name, hub_balance) VALUES (?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET name = excluded.name{balance}"
+)
+
+
+def _upsert_volunteers(s: Session, rows: list[tuple[str, str, int]], balances: bool) -> None:
+    """Insert or update many volunteers in one ``executemany`` (a first sync brings millions).
+
+    Plain SQL with positional rows: SQLAlchemy's per-row parameter processing cost more
+    than SQLite's own work here (``bench/first_sync.py``).
+    """
+    if rows:
+        balance = ", hub_balance = excluded.hub_balance" if balances else ""
+        s.connection().exec_driver_sql(_UPSERT_VOLUNTEERS.format(balance=balance), rows)
+
+
 class Refused(Exception):
     def __init__(self, reason: Refusal) -> None:
         super().__init__(reason.value)
@@ -200,8 +217,7 @@ class Repository:
 
     def upsert_volunteers(self, people: Iterable[tuple[str, str]]) -> None:
         with self.unit() as s:
-            for vid, name in people:
-                s.merge(VolunteerRow(id=vid, name=name))
+            _upsert_volunteers(s, [(vid, name, 0) for vid, name in people], False)
 
     def credit(self, volunteer_id: str, amount: int, note: str = "") -> str:
         at, day = self._now()
@@ -684,16 +700,23 @@ class Repository:
                     row.acked_seq = seq
 
     def apply_pull(self, page: Mapping[str, Any]) -> int:
-        """Store one page of the hub's changes and its cursor, in one transaction."""
+        """Store one page of the hub's changes and its cursor, in one transaction.
+
+        The page's volunteers are rows ``[id, name, balance]`` (the hub's ``columns``).
+        """
+        if page.get("columns", ["id", "name", "balance"]) != ["id", "name", "balance"]:
+            raise ValueError(f"unknown volunteer columns {page.get('columns')!r}")
+        people = [(str(vid), str(name), int(balance)) for vid, name, balance in page.get("volunteers", [])]
         with self.unit() as s:
-            for v in page.get("volunteers", []):
-                s.merge(VolunteerRow(id=v["id"], name=v["name"], hub_balance=int(v["balance"])))
+            _upsert_volunteers(s, people, True)
             keys = page.get("jwks", {}).get("keys", [])
             if keys:
                 s.merge(SettingRow(key=self.TRUST_SYNCED_AT, value=str(int(self.clock()))))
-                s.query(TrustKeyRow).delete()
-                for jwk in keys:
-                    s.add(TrustKeyRow(kid=jwk["kid"], jwk=json.dumps(jwk)))
+                stored = {r.kid: r.jwk for r in s.scalars(select(TrustKeyRow))}
+                fresh = {jwk["kid"]: json.dumps(jwk) for jwk in keys}
+                if stored != fresh:
+                    s.query(TrustKeyRow).delete()
+                    s.add_all(TrustKeyRow(kid=kid, jwk=text) for kid, text in fresh.items())
             if "revoked" in page:
                 s.query(RevokedCardRow).delete()
                 for jti in set(page["revoked"]):
@@ -704,7 +727,7 @@ class Repository:
                 s.add(SettingRow(key=self.SYNC_CURSOR, value=str(cursor)))
             elif cursor > int(row.value):
                 row.value = str(cursor)
-            return len(page.get("volunteers", []))
+            return len(people)
 
     def sync_cursor(self) -> int:
         with self.unit() as s:
