@@ -1,12 +1,13 @@
 """The hub's HTTP API (FastAPI; OpenAPI at /docs and /openapi.json).
 
-This slice serves what the volunteer app and the kiosks read: the trust list, a fresh
-``app`` code for a volunteer, and a volunteer's balance. Kiosk sync (push events,
-pull changes) authenticates each kiosk by its token and comes next.
+It serves what the volunteer app reads (the trust list, a fresh ``app`` code, a
+balance) and the kiosks' sync (push events, pull changes), each kiosk authenticated by
+its own token.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException
@@ -28,6 +29,13 @@ class CodeRequest(BaseModel):
 
 class CodeReply(BaseModel):
     code: str
+
+
+def api_from_env() -> FastAPI:
+    """The API for a worker process of ``kiosk-hub serve --workers N`` (database from the environment)."""
+    from .db import open_engine
+
+    return create_api(Hub(open_engine(os.environ["HUB_DATABASE_URL"])))
 
 
 def create_api(hub: Hub) -> FastAPI:

@@ -15,6 +15,7 @@ volunteer or kiosk is unknown, 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -34,9 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (one per core)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     kiosk = sub.add_parser("kiosk", help="kiosks").add_subparsers(dest="kiosk_command", required=True)
     add = kiosk.add_parser("add", help="register a kiosk and print its token once")
     add.add_argument("name")
+    kiosk.add_parser("list", help="kiosks with their latest status report")
+    tech = sub.add_parser("tech", help="technicians").add_subparsers(dest="tech_command", required=True)
+    tadd = tech.add_parser("add", help="add a technician or change their PIN (read from stdin)")
+    tadd.add_argument("tech_id")
+    tadd.add_argument("name")
+    tech.add_parser("remove", help="a technician may no longer open kiosks").add_argument("tech_id")
     imp = sub.add_parser("import-hours", help="credit certified hours from the platform's CSV")
     imp.add_argument("file", type=Path)
     imp.add_argument("--rate", type=int, default=10, help="益币 per hour (default 10)")
@@ -63,7 +72,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from .app import create_api
 
-            uvicorn.run(create_api(hub), host=ns.host, port=ns.port)
+            if ns.workers > 1:  # each worker process opens the database itself
+                engine.dispose()
+                os.environ["HUB_DATABASE_URL"] = ns.db
+                uvicorn.run(
+                    "hub.app:api_from_env",
+                    factory=True,
+                    host=ns.host,
+                    port=ns.port,
+                    workers=ns.workers,
+                    log_level=ns.log_level,
+                )
+            else:
+                uvicorn.run(create_api(hub), host=ns.host, port=ns.port, log_level=ns.log_level)
+            return 0
+        if ns.command == "kiosk" and ns.kiosk_command == "list":
+            print(json.dumps(hub.kiosks(), ensure_ascii=False))
+            return 0
+        if ns.command == "tech":
+            try:
+                if ns.tech_command == "add":
+                    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+                    hub.set_technician(ns.tech_id, ns.name, pin)
+                else:
+                    hub.remove_technician(ns.tech_id)
+            except (ValueError, LookupError) as exc:
+                print(f"kiosk-hub: {str(exc).strip(chr(39))}", file=sys.stderr)
+                return 2
+            print(json.dumps({"technician": ns.tech_id, "active": ns.tech_command == "add"}))
             return 0
         if ns.command == "kiosk":
             try:

@@ -61,3 +61,36 @@ class RevokedCard(Base):
     __tablename__ = "revoked_cards"
     jti: Mapped[str] = mapped_column(String(100), primary_key=True)
     at: Mapped[int] = mapped_column(BigInteger)
+
+
+class KioskEvent(Base):
+    """A kiosk's event that moves no 益币 (a technician's audit entry), applied once."""
+
+    __tablename__ = "kiosk_events"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kiosk_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class KioskStatus(Base):
+    """A kiosk's latest status report: stock per lane, faults, its sync state."""
+
+    __tablename__ = "kiosk_status"
+    kiosk_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Technician(Base):
+    """Who may open a kiosk's technician mode; kiosks keep a copy to check PINs offline."""
+
+    __tablename__ = "technicians"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger)

@@ -24,9 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.core.codes import CodeKind, issue_code, public_jwk
+from kiosk.core.people import hash_pin
 
 from . import hours as hours_csv
-from .models import Kiosk, LedgerEntry, RevokedCard, SigningKey, Volunteer
+from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Technician, Volunteer
 
 DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
@@ -161,6 +162,45 @@ class Hub:
         with self.unit() as s:
             found = s.scalar(select(Kiosk.id).where(Kiosk.token_hash == token_hash(token)))
             return None if found is None else str(found)
+
+    def kiosks(self) -> list[dict[str, Any]]:
+        """Every kiosk with its latest status report (None before its first sync)."""
+        with self.unit() as s:
+            rows = s.execute(
+                select(Kiosk, KioskStatus)
+                .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
+                .order_by(Kiosk.name)
+            ).all()
+            return [
+                {
+                    "kiosk_id": k.id,
+                    "name": k.name,
+                    "last_report": None if st is None else st.received_at,
+                    "status": None if st is None else json.loads(st.body),
+                }
+                for k, st in rows
+            ]
+
+    # --- technicians -------------------------------------------------------------------
+
+    def set_technician(self, tech_id: str, name: str, pin: str) -> None:
+        """Add a technician or change their name and PIN; kiosks get it on their next sync."""
+        if not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise ValueError("a PIN is 4 to 8 digits")
+        with self.unit() as s:
+            s.merge(
+                Technician(
+                    id=tech_id, name=name, pin_hash=hash_pin(pin), active=True, updated_at=int(self.clock())
+                )
+            )
+
+    def remove_technician(self, tech_id: str) -> None:
+        with self.unit() as s:
+            row = s.get(Technician, tech_id)
+            if row is None:
+                raise LookupError(f"no technician {tech_id}")
+            row.active = False
+            row.updated_at = int(self.clock())
 
     # --- signing keys and codes --------------------------------------------------------
 

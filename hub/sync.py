@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
-from .models import LedgerEntry, SigningKey, Volunteer
+from .models import KioskEvent, KioskStatus, LedgerEntry, SigningKey, Technician, Volunteer
 from .service import Hub
 
 EVENT_KINDS = {"redemption": -1, "reversal": 1}
+"""Events that move 益币, with the sign of their ledger entry."""
+RECORD_KINDS = ("audit", "status")
 VOLUNTEER_COLUMNS = ("id", "name", "balance")
 """A pull page's volunteers are rows in this order: a first sync brings millions."""
 
@@ -36,28 +39,43 @@ class BadEvent(ValueError):
 
 @dataclass(frozen=True)
 class Event:
+    """One event a kiosk pushes: a ledger event (redemption, reversal) or a record of it.
+
+    ``audit`` (a technician's change, applied once like the ledger's events) and
+    ``status`` (stock per lane, faults, sync state: only the newest is kept) carry a
+    ``body`` and move no 益币.
+    """
+
     id: str
     kind: str
     volunteer_id: str
     amount: int
     at: int
+    body: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Event:
         try:
+            kind = str(data["kind"])
+            ledger = kind in EVENT_KINDS
             event = cls(
                 id=str(uuid.UUID(str(data["id"]))),
-                kind=str(data["kind"]),
-                volunteer_id=str(data["volunteer_id"]),
-                amount=data["amount"],
+                kind=kind,
+                volunteer_id=str(data["volunteer_id"]) if ledger else "",
+                amount=data["amount"] if ledger else 0,
                 at=int(data["at"]),
+                body=None if ledger else data["body"],
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise BadEvent(f"bad event: {exc}") from exc
-        if event.kind not in EVENT_KINDS:
+        if not ledger and kind not in RECORD_KINDS:
             raise BadEvent(f"unknown event kind {event.kind!r}")
-        if not isinstance(event.amount, int) or isinstance(event.amount, bool) or event.amount <= 0:
+        if ledger and (
+            not isinstance(event.amount, int) or isinstance(event.amount, bool) or event.amount <= 0
+        ):
             raise BadEvent("amount is a positive whole number of 益币")
+        if not ledger and not isinstance(event.body, dict):
+            raise BadEvent(f"a {kind} event carries a body object")
         return event
 
 
@@ -68,9 +86,13 @@ def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
     :meth:`Hub.lock_ledger`), so the events already applied are known before the rest are
     inserted in one statement; the unique ``event_id`` stays the last word.
     """
-    unique = {e.id: e for e in events}
-    people = sorted({e.volunteer_id for e in events})
+    money = [e for e in events if e.kind in EVENT_KINDS]
+    unique = {e.id: e for e in money}
+    people = sorted({e.volunteer_id for e in money})
     with hub.unit() as s:
+        records = _apply_records(s, kiosk_id, [e for e in events if e.kind not in EVENT_KINDS], hub.clock())
+        if not money:
+            return [{"id": e.id, "seq": records[e.id][0], "duplicate": records[e.id][1]} for e in events]
         hub.lock_ledger(s)
         applied: dict[str, int] = {
             str(eid): int(seq)
@@ -115,8 +137,51 @@ def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
             )
     acks: list[dict[str, Any]] = []
     for e in events:
-        acks.append({"id": e.id, "seq": applied[e.id], "duplicate": e.id in earlier})
+        if e.id in records:
+            acks.append({"id": e.id, "seq": records[e.id][0], "duplicate": records[e.id][1]})
+        else:
+            acks.append({"id": e.id, "seq": applied[e.id], "duplicate": e.id in earlier})
     return acks
+
+
+def _apply_records(s: Session, kiosk_id: str, events: list[Event], now: float) -> dict[str, tuple[int, bool]]:
+    """Audit entries once each (acknowledged with their own sequence); the newest status kept.
+
+    A status report is not a sequence of anything: it is acknowledged with 0.
+    """
+    done: dict[str, tuple[int, bool]] = {}
+    audits = {e.id: e for e in events if e.kind == "audit"}
+    if audits:
+        done.update(
+            (str(eid), (int(seq), True))
+            for eid, seq in s.execute(
+                select(KioskEvent.event_id, KioskEvent.seq).where(KioskEvent.event_id.in_(list(audits)))
+            )
+        )
+        fresh = [
+            {
+                "event_id": e.id,
+                "kiosk_id": kiosk_id,
+                "kind": e.kind,
+                "at": e.at,
+                "body": json.dumps(e.body, ensure_ascii=False),
+            }
+            for e in audits.values()
+            if e.id not in done
+        ]
+        if fresh:
+            inserted = s.execute(insert(KioskEvent).returning(KioskEvent.event_id, KioskEvent.seq), fresh)
+            done.update((str(eid), (int(seq), False)) for eid, seq in inserted)
+    for e in sorted((e for e in events if e.kind == "status"), key=lambda e: e.at):
+        row = s.get(KioskStatus, kiosk_id, with_for_update=True)
+        body = json.dumps(e.body, ensure_ascii=False)
+        if row is None:
+            s.add(KioskStatus(kiosk_id=kiosk_id, at=e.at, received_at=int(now), body=body))
+            s.flush()
+        elif e.at >= row.at:
+            row.at, row.received_at, row.body = e.at, int(now), body
+        done[e.id] = (0, False)
+    return done
 
 
 def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
@@ -154,6 +219,10 @@ def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
             json.loads(k)
             for k in s.scalars(select(SigningKey.public_jwk).where(SigningKey.retired.is_(False)))
         ]
+        technicians = [
+            {"id": t.id, "name": t.name, "pin_hash": t.pin_hash}
+            for t in s.scalars(select(Technician).where(Technician.active.is_(True)).order_by(Technician.id))
+        ]
     return {
         "cursor": new_cursor,
         "more": more,
@@ -161,4 +230,5 @@ def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
         "volunteers": volunteers,
         "jwks": {"keys": keys},
         "revoked": hub.revoked(),
+        "technicians": technicians,
     }

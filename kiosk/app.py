@@ -24,7 +24,7 @@ from .config import Config
 from .core.session import Session
 from .demo import DemoCodes, load_or_create_key, seed
 from .store.repository import Repository
-from .sync import HubClient, Syncer
+from .sync import Backoff, HubClient, Syncer, SyncReport
 from .ui import theme
 from .ui.controller import KioskController
 from .ui.main_window import KioskWindow
@@ -153,26 +153,29 @@ def create_app(
 
 
 def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
-    """Sync with the hub now and every ``interval_s`` on a worker of its own."""
-    syncer = Syncer(app.parts.repo, HubClient(url, token))
-    worker = Background()
-    busy = {"now": False}
+    """Sync with the hub now, then ``interval_s`` after each good sync, on a worker of its own.
 
-    def once() -> object:
+    After a failure the next try backs off (see :class:`Backoff`); one sync at a time.
+    """
+    syncer = Syncer(app.parts.repo, HubClient(url, token))
+    backoff = Backoff(interval_s)
+    worker = Background()
+    timer = QTimer()
+    timer.setSingleShot(True)
+
+    def once() -> SyncReport:
         report = syncer.run_once()
         if report.pulled:
             app.parts.service.reload_trust()
         return report
 
-    def tick() -> None:
-        if not busy["now"]:
-            busy["now"] = True
-            worker.run(once, lambda _: busy.update(now=False), lambda _: busy.update(now=False))
+    def done(report: SyncReport | None) -> None:
+        timer.start(int(backoff.after(report is not None and report.ok) * 1000))
 
-    timer = QTimer()
-    timer.setInterval(int(interval_s * 1000))
+    def tick() -> None:
+        worker.run(once, done, lambda _: done(None))
+
     timer.timeout.connect(tick)
-    timer.start()
     app.sync_worker, app.sync_timer = worker, timer
     tick()
 

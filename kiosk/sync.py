@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from .store.repository import Repository
@@ -57,6 +59,27 @@ class HubClient:
         return dict(self._call("GET", f"/v1/sync/pull?{query}"))
 
 
+@dataclass
+class Backoff:
+    """When to try again: the interval after a good sync; after failures, doubling, with jitter.
+
+    A hub coming back after an outage is not met by every kiosk at the same second.
+    """
+
+    interval_s: float
+    ceiling_s: float = 900.0
+    failures: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def after(self, ok: bool) -> float:
+        if ok:
+            self.failures = 0
+            return self.interval_s
+        self.failures += 1
+        delay = min(self.interval_s * 2 ** min(self.failures, 20), self.ceiling_s)
+        return float(delay * self.rng.uniform(0.5, 1.0))
+
+
 @dataclass(frozen=True)
 class SyncReport:
     ok: bool
@@ -81,6 +104,7 @@ class Syncer:
         self.page = page
 
     def push(self) -> int:
+        """The outbox in batches, then this kiosk's status report (not counted as pushed)."""
         pushed = 0
         while events := self.repo.pending_events(self.batch):
             acks = self.client.push(events)
@@ -88,6 +112,8 @@ class Syncer:
             pushed += len(acks)
             if len(acks) < len(events):
                 raise HubError("the hub acknowledged part of a batch")
+        status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(time.time())}
+        self.client.push([{**status, "body": self.repo.status_report()}])
         return pushed
 
     def pull(self) -> int:

@@ -30,11 +30,13 @@ class OutboxRow(Base):
     __tablename__ = "outbox"
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entry_id: Mapped[str] = mapped_column(String(36), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # redemption, reversal
+    kind: Mapped[str] = mapped_column(String(16))  # redemption, reversal, audit
     volunteer_id: Mapped[str] = mapped_column(String(64), index=True)
     amount: Mapped[int] = mapped_column(Integer)
     at: Mapped[int] = mapped_column(Integer)
     acked_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """An ``audit`` event's record (JSON); ledger events have none."""
 
 
 class ItemRow(Base):

@@ -368,15 +368,13 @@ class Repository:
             elif set(result.flags) & DISABLING_FLAGS:
                 lane.enabled = False
                 lane.fault = vend.flags
-                s.add(
-                    AuditRow(
-                        at=at,
-                        actor="machine",
-                        action="lane_disabled",
-                        target=f"lane:{lane.number}",
-                        before=json.dumps({"enabled": True}),
-                        after=json.dumps({"enabled": False, "fault": vend.flags}),
-                    )
+                self._audit(
+                    s,
+                    "machine",
+                    "lane_disabled",
+                    f"lane:{lane.number}",
+                    {"enabled": True},
+                    {"enabled": False, "fault": vend.flags},
                 )
             s.flush()
             return self._balance(s, hold.volunteer_id)
@@ -496,6 +494,7 @@ class Repository:
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
     ) -> None:
+        """An audit row, and its event for the hub, in the caller's transaction."""
         at, _ = self._now()
         s.add(
             AuditRow(
@@ -505,6 +504,18 @@ class Repository:
                 target=target,
                 before=None if before is None else json.dumps(before, ensure_ascii=False),
                 after=None if after is None else json.dumps(after, ensure_ascii=False),
+            )
+        )
+        record = {"actor": actor, "action": action, "target": target, "before": before, "after": after}
+        s.add(
+            OutboxRow(
+                event_id=str(uuid.uuid4()),
+                entry_id=str(uuid.uuid4()),
+                kind="audit",
+                volunteer_id="",
+                amount=0,
+                at=at,
+                body=json.dumps(record, ensure_ascii=False),
             )
         )
 
@@ -682,7 +693,9 @@ class Repository:
                 select(OutboxRow).where(OutboxRow.acked_seq.is_(None)).order_by(OutboxRow.at).limit(limit)
             )
             return [
-                {
+                {"id": r.event_id, "kind": r.kind, "at": r.at, "body": json.loads(r.body)}
+                if r.body is not None
+                else {
                     "id": r.event_id,
                     "kind": r.kind,
                     "volunteer_id": r.volunteer_id,
@@ -717,6 +730,8 @@ class Repository:
                 if stored != fresh:
                     s.query(TrustKeyRow).delete()
                     s.add_all(TrustKeyRow(kid=kid, jwk=text) for kid, text in fresh.items())
+            if page.get("technicians"):
+                self._replace_technicians(s, page["technicians"])
             if "revoked" in page:
                 s.query(RevokedCardRow).delete()
                 for jti in set(page["revoked"]):
@@ -732,6 +747,29 @@ class Repository:
     def sync_cursor(self) -> int:
         with self.unit() as s:
             return self._cursor(s)
+
+    def status_report(self) -> dict[str, Any]:
+        """What the hub's operators see of this kiosk: stock per lane, faults, sync state."""
+        names = {i.id: i.name_zh for i in self.items()}
+        faults = self.lane_faults()
+        lanes = [
+            {
+                "lane": lane.number,
+                "item": names.get(lane.item_id) if lane.item_id is not None else None,
+                "stock": lane.stock,
+                "capacity": lane.capacity,
+                "enabled": lane.enabled,
+                "fault": faults.get(lane.number),
+            }
+            for lane in self.lanes()
+        ]
+        return {
+            "lanes": lanes,
+            "in_doubt": len(self.in_doubt()),
+            "queued_events": self.queued_events(),
+            "sync_cursor": self.sync_cursor(),
+            "last_good_sync": int(self.setting("last_good_sync") or 0) or None,
+        }
 
     def queued_events(self) -> int:
         with self.unit() as s:
@@ -750,6 +788,25 @@ class Repository:
             return None if row is None else row.value
 
     # --- technicians ---------------------------------------------------------------------
+
+    @staticmethod
+    def _replace_technicians(s: Session, people: list[Mapping[str, Any]]) -> None:
+        """The hub's technicians replace ours; a PIN lockout in progress is kept."""
+        ours = {t.id: t for t in s.scalars(select(TechnicianRow))}
+        theirs = {str(t["id"]): t for t in people}
+        for tech_id, row in ours.items():
+            if tech_id not in theirs:
+                s.delete(row)
+        for tech_id, t in theirs.items():
+            known = ours.get(tech_id)
+            if known is None:
+                s.add(
+                    TechnicianRow(
+                        id=tech_id, name=t["name"], pin_hash=t["pin_hash"], failures=0, locked_until=0
+                    )
+                )
+            else:
+                known.name, known.pin_hash = str(t["name"]), str(t["pin_hash"])
 
     def add_technician(self, tech_id: str, name: str, pin_hash: str) -> None:
         with self.unit() as s:

@@ -199,3 +199,45 @@ def test_a_vend_makes_the_scanned_code_durable_first(world: KioskWorld) -> None:
     db = sqlite3.connect(world.config.db_path)
     assert db.execute("SELECT count(*) FROM seen_codes").fetchone()[0] == 1
     db.close()
+
+
+def test_a_technician_change_queues_its_audit_event_in_the_same_transaction(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    before = {e["id"] for e in repo.pending_events()}
+    repo.update_lane("T001", 1, stock=3)
+    (event,) = [e for e in repo.pending_events() if e["id"] not in before]
+    assert event["kind"] == "audit" and "volunteer_id" not in event
+    assert event["body"]["actor"] == "T001" and event["body"]["action"] == "lane_changed"
+    assert event["body"]["after"] == {"stock": 3}
+
+
+def test_technicians_from_the_hub_replace_ours_and_keep_a_lockout(world: KioskWorld) -> None:
+    from kiosk.core.people import PinState, hash_pin
+
+    repo = world.parts.repo
+    repo.save_pin_state("T001", PinState(5, 1_800_000_000.0), "pin_locked")
+    page = {
+        "cursor": repo.sync_cursor(),
+        "technicians": [
+            {"id": "T001", "name": "王师傅", "pin_hash": hash_pin("9999")},
+            {"id": "T002", "name": "刘师傅", "pin_hash": hash_pin("2468")},
+        ],
+    }
+    repo.apply_pull(page)
+    t1, t2 = repo.technician_pin("T001"), repo.technician_pin("T002")
+    assert t1 is not None and t1[1].failures == 5 and t1[1].locked_until == 1_800_000_000
+    assert t2 is not None and t2[1].failures == 0
+    repo.apply_pull({"cursor": repo.sync_cursor(), "technicians": page["technicians"][1:]})
+    assert repo.technician_pin("T001") is None  # removed at the hub
+    repo.apply_pull({"cursor": repo.sync_cursor(), "technicians": []})  # nothing sent: nothing changes
+    assert repo.technician_pin("T002") is not None
+
+
+def test_the_status_report_names_stock_faults_and_sync_state(world: KioskWorld) -> None:
+    repo = world.parts.repo
+    lane = repo.lanes()[0]
+    repo.update_lane("T001", lane.number, stock=2)
+    report = repo.status_report()
+    first = next(entry for entry in report["lanes"] if entry["lane"] == lane.number)
+    assert first["stock"] == 2 and first["capacity"] == lane.capacity and first["fault"] is None
+    assert report["in_doubt"] == 0 and report["queued_events"] >= 1 and report["last_good_sync"] is None
