@@ -32,6 +32,7 @@ from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Te
 DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
 CHUNK = 1000
+TOKEN_CACHE_S = 60.0
 LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
 
 
@@ -61,6 +62,7 @@ class Hub:
         self.issuer = issuer
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._tokens: dict[str, tuple[str, float]] = {}
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -159,9 +161,24 @@ class Hub:
         return {"kiosk_id": kiosk_id, "token": token}
 
     def kiosk_for_token(self, token: str) -> str | None:
+        """The kiosk a token belongs to; known tokens are remembered for a minute.
+
+        Every sync request names its kiosk: 200 kiosks pushing at once should not each
+        cost a database round trip before their events do.
+        """
+        digest = token_hash(token)
+        now = time.monotonic()
+        cached = self._tokens.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         with self.unit() as s:
-            found = s.scalar(select(Kiosk.id).where(Kiosk.token_hash == token_hash(token)))
-            return None if found is None else str(found)
+            found = s.scalar(select(Kiosk.id).where(Kiosk.token_hash == digest))
+        if found is None:
+            return None
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[digest] = (str(found), now + TOKEN_CACHE_S)
+        return str(found)
 
     def kiosks(self) -> list[dict[str, Any]]:
         """Every kiosk with its latest status report (None before its first sync)."""

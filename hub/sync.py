@@ -20,7 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .models import KioskEvent, KioskStatus, LedgerEntry, SigningKey, Technician, Volunteer
@@ -83,58 +85,71 @@ def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
     """Apply each event once; acknowledge every event with the sequence it was applied at.
 
     One transaction for the batch, holding the ledger's write lock (see
-    :meth:`Hub.lock_ledger`), so the events already applied are known before the rest are
-    inserted in one statement; the unique ``event_id`` stays the last word.
+    :meth:`Hub.lock_ledger`): the batch is inserted with one ``executemany`` that skips
+    event ids seen before (the unique ``event_id`` decides), and because no one else
+    writes meanwhile, the entries it made are exactly those above the sequence read
+    before it. Volunteers the hub never heard of, and overdrafts, are then found from
+    those entries in one statement each, with no per-event parameters.
     """
     money = [e for e in events if e.kind in EVENT_KINDS]
     unique = {e.id: e for e in money}
-    people = sorted({e.volunteer_id for e in money})
     with hub.unit() as s:
         records = _apply_records(s, kiosk_id, [e for e in events if e.kind not in EVENT_KINDS], hub.clock())
         if not money:
             return [{"id": e.id, "seq": records[e.id][0], "duplicate": records[e.id][1]} for e in events]
         hub.lock_ledger(s)
-        applied: dict[str, int] = {
-            str(eid): int(seq)
-            for eid, seq in s.execute(
-                select(LedgerEntry.event_id, LedgerEntry.seq).where(LedgerEntry.event_id.in_(list(unique)))
+        con = s.connection()
+        before = int(con.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "volunteer_id": e.volunteer_id,
+                "kind": e.kind,
+                "amount": EVENT_KINDS[e.kind] * e.amount,
+                "event_id": e.id,
+                "kiosk_id": kiosk_id,
+                "at": e.at,
+                "record_id": None,
+                "note": None,
+            }
+            for e in unique.values()
+        ]
+        con.execute(
+            _insert(con.dialect.name, LedgerEntry).on_conflict_do_nothing(index_elements=["event_id"]), rows
+        )
+        new = select(LedgerEntry.event_id, LedgerEntry.seq).where(LedgerEntry.seq > before)
+        applied: dict[str, int] = {str(eid): int(seq) for eid, seq in con.execute(new)}
+        earlier = set(unique) - set(applied)
+        if earlier:  # sent before: acknowledge with the sequence they were applied at then
+            again = select(LedgerEntry.event_id, LedgerEntry.seq).where(
+                LedgerEntry.event_id.in_(list(earlier))
             )
-        }
-        earlier = set(applied)
-        fresh = [e for e in unique.values() if e.id not in applied]
-        if fresh:
-            known = set(s.scalars(select(Volunteer.id).where(Volunteer.id.in_(people))))
-            strangers = [{"id": v, "name": "", "flagged": True} for v in people if v not in known]
-            if strangers:  # spent here before the hub heard of them: keep it, and flag it
-                s.execute(insert(Volunteer), strangers)
-            rows = [
-                {
-                    "id": str(uuid.uuid4()),
-                    "volunteer_id": e.volunteer_id,
-                    "kind": e.kind,
-                    "amount": EVENT_KINDS[e.kind] * e.amount,
-                    "event_id": e.id,
-                    "kiosk_id": kiosk_id,
-                    "at": e.at,
-                    "record_id": None,
-                    "note": None,
-                }
-                for e in fresh
-            ]
-            inserted = s.execute(insert(LedgerEntry).returning(LedgerEntry.event_id, LedgerEntry.seq), rows)
-            applied.update({str(eid): int(seq) for eid, seq in inserted})
-            overdrawn = (
-                select(LedgerEntry.volunteer_id)
-                .where(LedgerEntry.volunteer_id.in_(people))
-                .group_by(LedgerEntry.volunteer_id)
-                .having(func.sum(LedgerEntry.amount) < 0)
+            applied.update({str(eid): int(seq) for eid, seq in con.execute(again)})
+        if len(applied) < len(unique):  # not inserted, yet not found: cannot happen under the lock
+            raise RuntimeError("events neither applied nor found in the ledger")
+        touched = select(LedgerEntry.volunteer_id).where(LedgerEntry.seq > before).distinct()
+        strangers = touched.where(
+            ~select(Volunteer.id).where(Volunteer.id == LedgerEntry.volunteer_id).exists()
+        )
+        # spent here before the hub heard of them: keep it, and flag it
+        con.execute(
+            insert(Volunteer).from_select(
+                ["id", "name", "flagged"],
+                select(strangers.subquery().c.volunteer_id, literal(""), literal(True)),
             )
-            s.execute(
-                update(Volunteer)
-                .where(Volunteer.id.in_(overdrawn))
-                .where(Volunteer.flagged.is_(False))
-                .values(flagged=True)
-            )
+        )
+        overdrawn = (
+            select(LedgerEntry.volunteer_id)
+            .where(LedgerEntry.volunteer_id.in_(touched))
+            .group_by(LedgerEntry.volunteer_id)
+            .having(func.sum(LedgerEntry.amount) < 0)
+        )
+        con.execute(
+            update(Volunteer)
+            .where(Volunteer.id.in_(overdrawn))
+            .where(Volunteer.flagged.is_(False))
+            .values(flagged=True)
+        )
     acks: list[dict[str, Any]] = []
     for e in events:
         if e.id in records:
@@ -142,6 +157,11 @@ def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
         else:
             acks.append({"id": e.id, "seq": applied[e.id], "duplicate": e.id in earlier})
     return acks
+
+
+def _insert(dialect: str, table: Any) -> Any:
+    """An INSERT that can skip rows already there (``ON CONFLICT DO NOTHING``), per dialect."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def _apply_records(s: Session, kiosk_id: str, events: list[Event], now: float) -> dict[str, tuple[int, bool]]:
