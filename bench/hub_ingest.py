@@ -48,7 +48,9 @@ def make_events(n: int, volunteers: int, start: int) -> list[dict[str, Any]]:
     ]
 
 
-def http_round(base: str, tokens: list[str], per_kiosk: int, batch: int, volunteers: int) -> tuple[float, int]:
+def http_round(
+    base: str, tokens: list[str], per_kiosk: int, batch: int, volunteers: int
+) -> tuple[float, int]:
     queues = [make_events(per_kiosk, volunteers, k * per_kiosk) for k in range(len(tokens))]
     ready = threading.Barrier(len(tokens) + 1)
     errors: list[BaseException] = []
@@ -119,7 +121,9 @@ def main() -> None:
                     f"in-process {direct:.2f} s ({direct_rates[-1]:,.0f}/s)"
                 )
         with hub.unit() as s:
-            applied = s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "redemption"))
+            applied = s.scalar(
+                select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "redemption")
+            )
         assert applied == 2 * total * args.runs, applied  # every event once, none twice
         hub.engine.dispose()
     finally:

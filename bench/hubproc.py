@@ -57,6 +57,8 @@ def seed_hub(url: str, volunteers: int, batch: int = 50_000) -> Hub:
             )
             print(f"\r  hub seeded {min(volunteers, lo + batch):,} / {volunteers:,}", end="", file=sys.stderr)
     print(file=sys.stderr)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
+        con.exec_driver_sql("ANALYZE")  # statistics, as a hub that has been running has them
     hub = Hub(engine)
     hub.ensure_key()
     return hub

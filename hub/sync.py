@@ -138,16 +138,17 @@ def push(hub: Hub, kiosk_id: str, events: list[Event]) -> list[dict[str, Any]]:
                 select(strangers.subquery().c.volunteer_id, literal(""), literal(True)),
             )
         )
-        overdrawn = (
-            select(LedgerEntry.volunteer_id)
-            .where(LedgerEntry.volunteer_id.in_(touched))
-            .group_by(LedgerEntry.volunteer_id)
-            .having(func.sum(LedgerEntry.amount) < 0)
+        # a balance per touched volunteer, each summed by the volunteer_id index
+        balance = (
+            select(func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.volunteer_id == Volunteer.id)
+            .scalar_subquery()
         )
         con.execute(
             update(Volunteer)
-            .where(Volunteer.id.in_(overdrawn))
+            .where(Volunteer.id.in_(touched))
             .where(Volunteer.flagged.is_(False))
+            .where(balance < 0)
             .values(flagged=True)
         )
     acks: list[dict[str, Any]] = []

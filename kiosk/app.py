@@ -114,7 +114,7 @@ def create_app(
     machine: VendingMachine | None = None,
     clock: Callable[[], float] = time.time,
     codes: DemoCodes | None = None,
-    seed_store: Callable[[Repository], None] | None = None,
+    seed_store: Callable[[Repository], object] | None = None,
     cabinet: Cabinet | None = None,
     on_close: Callable[[], None] | None = None,
 ) -> KioskApp:
@@ -134,7 +134,7 @@ def create_app(
     controller.refresh_offers()
     simulator_window = None
     cabinet = cabinet or parts.simulator
-    if cabinet is not None and config.demo:
+    if cabinet is not None:  # a simulated machine: its window stands for the cabinet and scanner
         names = {}
         items = {item.id: item for item in parts.repo.items()}
         for lane in parts.repo.lanes():
@@ -170,7 +170,8 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
         return report
 
     def done(report: SyncReport | None) -> None:
-        timer.start(int(backoff.after(report is not None and report.ok) * 1000))
+        if not app._closed:  # a sync that finished while the kiosk was closing plans no other
+            timer.start(int(backoff.after(report is not None and report.ok) * 1000))
 
     def tick() -> None:
         worker.run(once, done, lambda _: done(None))

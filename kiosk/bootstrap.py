@@ -44,7 +44,7 @@ def bootstrap(
     *,
     machine: VendingMachine | None = None,
     clock: Callable[[], float] = time.time,
-    seed: Callable[[Repository], None] | None = None,
+    seed: Callable[[Repository], object] | None = None,
 ) -> Parts:
     engine = open_engine(config.db_path)
     migrate(engine)

@@ -223,11 +223,15 @@ def cmd_run(ns: argparse.Namespace) -> int:
     from drivers.lane_board.transport import PortError
 
     from .app import create_app, run
+    from .config import MachineKind
+    from .demo import seed_catalog
 
     config = load(Path(ns.config))
     _quiet_qt_noise()
+    # a simulated cabinet has the sample catalog's lanes: stock an empty store to match
+    simulated = config.machine is MachineKind.SIMULATED
     try:
-        app = create_app(config)
+        app = create_app(config, seed_store=seed_catalog if simulated else None)
     except PortError as exc:
         raise UsageError(f"{exc} (check [machine] port, the cable and the dialout group)") from exc
     return run(app)

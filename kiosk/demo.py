@@ -116,15 +116,22 @@ class DemoCodes:
         raise ValueError(entry.make)
 
 
+def seed_catalog(repo: Repository) -> bool:
+    """Stock an empty store with the sample catalog (items and lanes); False if it had items."""
+    if repo.items():
+        return False
+    for name_zh, name_en, price, lane, capacity, stock in DEMO_ITEMS:
+        item = repo.add_item("demo", name_zh, name_en, price)
+        repo.add_lane("demo", lane, item.id, capacity, stock)
+    return True
+
+
 def seed(repo: Repository, key: Ed25519PrivateKey) -> None:
     """Fill an empty demo store; a store that has items already is left alone."""
     jwks = {"keys": [public_jwk(key, DEMO_KID)]}
     repo.replace_trust(jwks, [])
-    if repo.items():
+    if not seed_catalog(repo):
         return
-    for name_zh, name_en, price, lane, capacity, stock in DEMO_ITEMS:
-        item = repo.add_item("demo", name_zh, name_en, price)
-        repo.add_lane("demo", lane, item.id, capacity, stock)
     repo.upsert_volunteers((vid, name) for vid, name, _ in DEMO_VOLUNTEERS)
     for vid, _, hours in DEMO_VOLUNTEERS:
         repo.credit(vid, round(hours * 10), note=f"{hours} 小时志愿服务 (demo)")

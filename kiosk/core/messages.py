@@ -148,6 +148,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tech_in_doubt": ("待核实出货 ({n})", "To verify ({n})"),
     "tech_settle_dropped": ("已出货·扣", "Dropped: charge"),
     "tech_settle_not_dropped": ("未出货·退", "Not dropped: release"),
+    "tech_refund": ("退回益币", "Refund"),
     "ok": ("确定", "OK"),
     "clear": ("清除", "Clear"),
 }

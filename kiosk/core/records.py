@@ -13,7 +13,8 @@ class Redemption:
     item_name: str
     lane: int
     amount: int
-    state: str  # dispensed, not_dispensed, unknown, in_flight
+    state: str  # dispensed, not_dispensed, unknown, in_flight, refunded
+    vend_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,6 +195,10 @@ class KioskService:
         self.repo.settle_in_doubt(actor, vend_id, dispensed)
         self._catalog_changed()
 
+    def refund(self, actor: str, vend_id: str) -> None:
+        """Give a dispensed item's 益币 back (the volunteer's complaint upheld)."""
+        self.repo.refund(actor, vend_id)
+
     def _status(self) -> MachineStatus:
         try:
             return self.machine.status()

@@ -80,6 +80,13 @@ class LedgerRow(Base):
             sqlite_where=text("kind IN ('charge', 'release')"),
             postgresql_where=text("kind IN ('charge', 'release')"),
         ),
+        Index(
+            "ux_ledger_reversed_once",
+            "ref",
+            unique=True,
+            sqlite_where=text("kind = 'reversal'"),
+            postgresql_where=text("kind = 'reversal'"),
+        ),
     )
 
 
@@ -90,7 +97,7 @@ class VendRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hold_id: Mapped[str] = mapped_column(String(36), index=True)
     lane: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))  # in_flight, dispensed, not_dispensed, unknown
+    state: Mapped[str] = mapped_column(String(16))  # in_flight, dispensed, not_dispensed, unknown, refunded
     flags: Mapped[str] = mapped_column(String(200), default="")
     sn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_at: Mapped[int] = mapped_column(Integer)

@@ -43,6 +43,8 @@ from .models import (
 )
 
 DISABLING_FLAGS = JAM_FLAGS | {Flag.NOTHING_DROPPED}
+_PUSHED = (EntryKind.CHARGE, EntryKind.REVERSAL)
+"""Entries that go up to the hub, each as its own event (redemption, reversal)."""
 
 
 _UPSERT_VOLUNTEERS = (
@@ -142,7 +144,7 @@ class Repository:
         if hub is None:
             hub = s.scalar(select(VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)) or 0
         reflected: set[str] = set()
-        if any(e.kind is EntryKind.CHARGE for e in entries):  # only charges are ever reflected
+        if any(e.kind in _PUSHED for e in entries):  # only what went up is ever reflected
             reflected = set(
                 s.scalars(
                     select(OutboxRow.entry_id)
@@ -152,7 +154,7 @@ class Repository:
                 )
             )
         if reflected:
-            holds = {e.ref for e in entries if e.id in reflected}
+            holds = {e.ref for e in entries if e.id in reflected and e.kind is EntryKind.CHARGE}
             entries = [e for e in entries if e.id not in reflected and e.id not in holds]
         local = balance_of(entries)
         return Balance(settled=int(hub) + local.settled, held=local.held)
@@ -172,6 +174,7 @@ class Repository:
             select(func.coalesce(func.sum(OutboxRow.amount), 0))
             .join(LedgerRow, LedgerRow.id == OutboxRow.entry_id)
             .where(OutboxRow.volunteer_id == volunteer_id)
+            .where(OutboxRow.kind == "redemption")
             .where(OutboxRow.acked_seq.is_(None))
             .where(LedgerRow.day == day)
         )
@@ -181,8 +184,10 @@ class Repository:
             .where(LedgerRow.kind == "hold")
             .where(LedgerRow.id.not_in(settled))
         )
-        unsynced = s.scalar(
-            select(func.coalesce(func.sum(OutboxRow.amount), 0)).where(OutboxRow.acked_seq.is_(None))
+        unsynced = s.scalar(  # spending only: a refund not yet seen does not make room
+            select(func.coalesce(func.sum(OutboxRow.amount), 0))
+            .where(OutboxRow.kind == "redemption")
+            .where(OutboxRow.acked_seq.is_(None))
         )
         return policy.room(int(charged_today or 0) + held_today, int(unsynced or 0) + int(all_held or 0))
 
@@ -434,6 +439,43 @@ class Repository:
             s.flush()
             return self._balance(s, hold.volunteer_id)
 
+    def refund(self, actor: str, vend_id: str) -> Balance:
+        """A technician gives back a dispensed item's 益币 (a reversal of its charge, once).
+
+        The item stays gone (stock is not restored); the reversal goes up to the hub like
+        a redemption does, and the audit log names who gave it back.
+        """
+        at, day = self._now()
+        with self.unit() as s:
+            vend = s.get(VendRow, vend_id)
+            if vend is None or vend.state != "dispensed":
+                raise LookupError(f"no dispensed item with vend id {vend_id}")
+            charge = s.scalars(
+                select(LedgerRow).where(LedgerRow.ref == vend.hold_id).where(LedgerRow.kind == "charge")
+            ).one()
+            entry_id = str(uuid.uuid4())
+            s.add(
+                LedgerRow(
+                    id=entry_id,
+                    volunteer_id=charge.volunteer_id,
+                    kind=EntryKind.REVERSAL.value,
+                    amount=charge.amount,
+                    ref=charge.id,
+                    item_id=charge.item_id,
+                    lane=charge.lane,
+                    note=f"refunded by {actor}",
+                    at=at,
+                    day=day,
+                )
+            )
+            self._queue_event(s, "reversal", entry_id, charge.volunteer_id, charge.amount, at)
+            vend.state = "refunded"
+            self._audit(
+                s, actor, "vend_refunded", f"vend:{vend_id}", {"state": "dispensed"}, {"state": "refunded"}
+            )
+            s.flush()
+            return self._balance(s, charge.volunteer_id)
+
     def _close_hold(
         self,
         s: Session,
@@ -463,7 +505,7 @@ class Repository:
             )
         )
         if kind is EntryKind.CHARGE:
-            self._queue_redemption(s, entry_id, volunteer_id, amount, at)
+            self._queue_event(s, "redemption", entry_id, volunteer_id, amount, at)
 
     def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
         with self.unit() as s:
@@ -479,6 +521,7 @@ class Repository:
                     lane=v.lane,
                     amount=h.amount,
                     state=v.state,
+                    vend_id=v.id,
                 )
                 for v, h, name, item_name in rows
             ]
@@ -674,13 +717,13 @@ class Repository:
     # --- sync with the hub -------------------------------------------------------------
 
     @staticmethod
-    def _queue_redemption(s: Session, entry_id: str, volunteer_id: str, amount: int, at: int) -> None:
-        """The charge's event for the hub, written in the charge's own transaction."""
+    def _queue_event(s: Session, kind: str, entry_id: str, volunteer_id: str, amount: int, at: int) -> None:
+        """A ledger entry's event for the hub (redemption, reversal), in the entry's own transaction."""
         s.add(
             OutboxRow(
                 event_id=str(uuid.uuid4()),
                 entry_id=entry_id,
-                kind="redemption",
+                kind=kind,
                 volunteer_id=volunteer_id,
                 amount=amount,
                 at=at,

@@ -75,6 +75,7 @@ class KioskController(QObject):
         w.tech.item_saved.connect(self.on_item_saved)
         w.tech.item_added.connect(self.on_item_added)
         w.tech.in_doubt_settled.connect(self.on_in_doubt_settled)
+        w.tech.refunded.connect(self.on_refunded)
         w.tech.refilled.connect(self.on_refilled)
         w.tech.test_vend_requested.connect(self.on_test_vend_requested)
         self._ticker = QTimer(self)
@@ -251,6 +252,10 @@ class KioskController(QObject):
         actor = self.session.tech_id or "?"
         call = partial(self.service.settle_in_doubt, actor, vend_id, dispensed)
         self._tech_call(call, say("tech_saved", self.lang))
+
+    def on_refunded(self, vend_id: str) -> None:
+        actor = self.session.tech_id or "?"
+        self._tech_call(partial(self.service.refund, actor, vend_id), say("tech_saved", self.lang))
 
     def on_item_added(self) -> None:
         actor = self.session.tech_id or "?"

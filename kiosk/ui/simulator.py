@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -116,6 +117,11 @@ class SimulatorWindow(QWidget):
             self.rows[lane.number] = row
             left.addWidget(row)
         box.addLayout(left)
+        box.addWidget(label("扫码器：粘贴码内容后回车 Scanner: paste a code, press Enter", "Section"))
+        self.paste = QLineEdit()
+        self.paste.setPlaceholderText("eyJ…  (kiosk-hub code issue V0001)")
+        self.paste.returnPressed.connect(self._scan_pasted)
+        box.addWidget(self.paste)
         if codes is not None:
             right = QVBoxLayout()
             right.addWidget(label("演示二维码：点击即扫码 Demo codes: click to scan", "Section"))
@@ -150,6 +156,14 @@ class SimulatorWindow(QWidget):
         self.code_clicked.emit(code)
         self.scanner.inject(code)
         return code
+
+    def _scan_pasted(self) -> None:
+        """A code from elsewhere (the hub's ``code issue``, a printed card) as the scanner reads it."""
+        code = self.paste.text().strip()
+        self.paste.clear()
+        if code:
+            self.code_clicked.emit(code)
+            self.scanner.inject(code)
 
     def _spin(self) -> None:
         """Poll the cabinet (it may live behind a pty): stock, turn counts, spinning motors."""

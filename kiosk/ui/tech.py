@@ -112,6 +112,7 @@ class TechScreen(Screen):
     test_vend_requested = Signal(int)
     exited = Signal()
     in_doubt_settled = Signal(str, bool)  # vend id, whether the item dropped
+    refunded = Signal(str)  # vend id of a dispensed item whose 益币 are given back
 
     LANE_COLUMNS = ("货道 Lane", "商品 Item", "容量 Cap.", "库存 Stock", "启用 On", "", "", "")
 
@@ -151,7 +152,7 @@ class TechScreen(Screen):
         self.tabs.addTab(items_page, "")
         # recent redemptions and audit log
         self.recent = _table(
-            ("时间 Time", "志愿者 Volunteer", "商品 Item", "货道 Lane", "益币", "状态 State")
+            ("时间 Time", "志愿者 Volunteer", "商品 Item", "货道 Lane", "益币", "状态 State", "")
         )
         self.tabs.addTab(self.recent, "")
         self.audit = _table(
@@ -295,6 +296,12 @@ class TechScreen(Screen):
                 )
             ):
                 t.setItem(r, c, QTableWidgetItem(text))
+            if x.state == "dispensed":
+                give_back = big_button(say("tech_refund"), small=True)
+                give_back.clicked.connect(lambda _=False, v=x.vend_id: self.refunded.emit(v))
+                t.setCellWidget(r, 6, give_back)
+            else:
+                t.removeCellWidget(r, 6)
 
     def show_in_doubt(self, rows: Sequence[InDoubt]) -> None:
         t = self.in_doubt

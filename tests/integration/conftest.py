@@ -33,3 +33,31 @@ def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
+
+
+@pytest.fixture
+def hub_process(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``kiosk-hub serve`` in its own process on a SQLite file: yields (database URL, base URL)."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    db = f"sqlite:///{tmp_path / 'hub-process.db'}"
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=1):
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the hub did not start"
+                time.sleep(0.05)
+        yield db, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,9 +1,9 @@
 """The balance invariant under random interleavings (hypothesis).
 
-The kiosk shows: the hub's balance as of its cursor, less this kiosk's charges the hub
-does not reflect at that cursor (unpushed, or applied after it). Random sequences of
-redemptions at this kiosk, pushes, pulls, new certified hours and another kiosk's
-spending must keep the shown balance exactly that, never counting a charge twice or
+The kiosk shows: the hub's balance as of its cursor, less this kiosk's charges (plus its
+reversals) the hub does not reflect at that cursor (unpushed, or applied after it).
+Random sequences of redemptions and refunds at this kiosk, pushes, pulls, new certified
+hours and another kiosk's spending must keep the shown balance exactly that, never counting a charge twice or
 not at all, and equal to the hub's balance once everything is pushed and pulled.
 """
 
@@ -28,7 +28,9 @@ from kiosk.config import demo_config
 from kiosk.store.models import OutboxRow
 from kiosk.sync import Syncer
 
-OPS = st.lists(st.sampled_from(["redeem", "push", "pull", "credit", "other_spend", "sync"]), max_size=18)
+OPS = st.lists(
+    st.sampled_from(["redeem", "refund", "push", "pull", "credit", "other_spend", "sync"]), max_size=18
+)
 
 
 class InProcessHub:
@@ -72,6 +74,10 @@ def test_the_shown_balance_is_exact_as_of_the_cursor(ops: list[str]) -> None:
             for op in ops:
                 if op == "redeem" and parts.repo.volunteer("V1") is not None:
                     parts.service.vend("V1", item, "visit")
+                elif op == "refund":  # a technician gives back the latest item still charged
+                    given = [r for r in parts.repo.recent_redemptions() if r.state == "dispensed"]
+                    if given:
+                        parts.service.refund("T1", given[0].vend_id)
                 elif op == "push":
                     syncer.push()
                 elif op == "pull":
@@ -112,7 +118,12 @@ def check(parts: Any, hub: Hub) -> None:
         )
     with repo.unit() as s:
         outbox = list(s.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == "V1")))
-    unreflected = sum(r.amount for r in outbox if r.acked_seq is None or r.acked_seq > cursor)
+    sign = {"redemption": -1, "reversal": 1}
+    unreflected = sum(
+        sign[r.kind] * r.amount
+        for r in outbox
+        if r.kind in sign and (r.acked_seq is None or r.acked_seq > cursor)
+    )
     if repo.volunteer("V1") is None:
         return
-    assert repo.balance("V1").available == int(as_of_cursor or 0) - unreflected
+    assert repo.balance("V1").available == int(as_of_cursor or 0) + unreflected

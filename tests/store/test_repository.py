@@ -241,3 +241,29 @@ def test_the_status_report_names_stock_faults_and_sync_state(world: KioskWorld) 
     first = next(entry for entry in report["lanes"] if entry["lane"] == lane.number)
     assert first["stock"] == 2 and first["capacity"] == lane.capacity and first["fault"] is None
     assert report["in_doubt"] == 0 and report["queued_events"] >= 1 and report["last_good_sync"] is None
+
+
+def test_a_refund_gives_the_charge_back_once_and_goes_up_as_a_reversal(world: KioskWorld) -> None:
+    repo, service = world.parts.repo, world.parts.service
+    tissues = next(i for i in repo.items() if i.name_en == "Tissues")
+    before = repo.balance("V0001").available
+    service.vend("V0001", tissues, "visit")
+    (sold,) = [r for r in repo.recent_redemptions() if r.state == "dispensed"]
+    stock = {lane.number: lane.stock for lane in repo.lanes()}
+    assert repo.refund("T001", sold.vend_id).available == before
+    assert [r.state for r in repo.recent_redemptions()] == ["refunded"]
+    assert {lane.number: lane.stock for lane in repo.lanes()} == stock  # the item stays gone
+    with pytest.raises(LookupError):
+        repo.refund("T001", sold.vend_id)  # once
+    kinds = [(e["kind"], e.get("amount")) for e in repo.pending_events() if e["kind"] != "audit"]
+    assert kinds == [("redemption", tissues.price), ("reversal", tissues.price)]
+    assert repo.audit_log(1)[0].action == "vend_refunded"
+    db = sqlite3.connect(world.config.db_path)
+    charge_id, volunteer = db.execute("SELECT id, volunteer_id FROM ledger WHERE kind = 'charge'").fetchone()
+    with pytest.raises(sqlite3.IntegrityError):  # the store itself refuses a second reversal
+        db.execute(
+            "INSERT INTO ledger (id, volunteer_id, kind, amount, ref, at, day) "
+            "VALUES ('x', ?, 'reversal', 15, ?, 0, '2026-11-23')",
+            (volunteer, charge_id),
+        )
+    db.close()

@@ -262,3 +262,14 @@ def test_technician_diagnostics_through_the_real_driver(qtbot: Any, tmp_path: Pa
     finally:
         app.close()
         board.close()
+
+
+def test_a_code_pasted_into_the_simulator_is_scanned(kiosk: Driver) -> None:
+    """A simulated cabinet's window stands in for the scanner, for codes from the hub or a card."""
+    panel = kiosk.app.simulator_window
+    assert panel is not None
+    with kiosk.qtbot.waitSignal(kiosk.app.controller.scan_handled, timeout=5000):
+        panel.paste.setText("  " + kiosk.code("app") + "\n")
+        panel.paste.returnPressed.emit()
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
+    assert kiosk.app.session.step is Step.IDENTIFIED and panel.paste.text() == ""
