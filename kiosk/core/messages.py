@@ -149,6 +149,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tech_settle_dropped": ("已出货·扣", "Dropped: charge"),
     "tech_settle_not_dropped": ("未出货·退", "Not dropped: release"),
     "tech_refund": ("退回益币", "Refund"),
+    "tech_refund_confirm": ("再点一次确认", "Tap again to refund"),
     "ok": ("确定", "OK"),
     "clear": ("清除", "Clear"),
 }

@@ -58,6 +58,8 @@ class TechOverview:
     last_sync: str | None = None
     """Unix time of the last good sync with the hub, if any."""
     queued_events: int = 0
+    has_hub: bool = True
+    """False for a kiosk with no hub configured (a demo): its events stay here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +247,7 @@ class KioskService:
             driver_errors=tuple(getattr(self.machine, "errors", ()))[-5:],
             last_sync=self.repo.setting("last_good_sync"),
             queued_events=self.repo.queued_events(),
+            has_hub=self.offline_policy is not None,  # set exactly when a hub is configured
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:

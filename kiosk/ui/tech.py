@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -102,6 +103,15 @@ def _when(at: int) -> str:
     return time.strftime("%m-%d %H:%M", time.localtime(at))
 
 
+VEND_STATES = {
+    "dispensed": "已出货\ndispensed",
+    "not_dispensed": "未出货\nnot dispensed",
+    "unknown": "待核实\nin doubt",
+    "in_flight": "出货中\nturning",
+    "refunded": "已退回\nrefunded",
+}
+
+
 class TechScreen(Screen):
     """Lanes, items, recent redemptions and the audit log, for a technician."""
 
@@ -180,7 +190,10 @@ class TechScreen(Screen):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
-    def show_sync(self, last_sync: str | None, queued: int) -> None:
+    def show_sync(self, last_sync: str | None, queued: int, has_hub: bool = True) -> None:
+        if not has_hub:
+            self.sync.setText("同步 sync: 未配置中心 no hub configured")
+            return
         when = _when(int(last_sync)) if last_sync else "从未 never"
         self.sync.setText(f"同步 sync: 上次 last {when} · 待上传 queued {queued}")
 
@@ -292,16 +305,34 @@ class TechScreen(Screen):
                     x.item_name,
                     str(x.lane),
                     str(x.amount),
-                    x.state,
+                    VEND_STATES.get(x.state, x.state).split("\n")[0],
                 )
             ):
-                t.setItem(r, c, QTableWidgetItem(text))
+                cell = QTableWidgetItem(text)
+                if c == 5:
+                    cell.setToolTip(VEND_STATES.get(x.state, x.state).replace("\n", " · "))
+                t.setItem(r, c, cell)
             if x.state == "dispensed":
                 give_back = big_button(say("tech_refund"), small=True)
-                give_back.clicked.connect(lambda _=False, v=x.vend_id: self.refunded.emit(v))
+                give_back.clicked.connect(lambda _=False, b=give_back, v=x.vend_id: self._refund_tapped(b, v))
                 t.setCellWidget(r, 6, give_back)
             else:
                 t.removeCellWidget(r, 6)
+
+    def _refund_tapped(self, button: QPushButton, vend_id: str) -> None:
+        """Giving 益币 back cannot be undone: the first tap asks, a second one does it."""
+        if button.property("armed"):
+            button.setEnabled(False)
+            self.refunded.emit(vend_id)
+            return
+        button.setProperty("armed", True)
+        button.setText(say("tech_refund_confirm"))
+
+        def disarm() -> None:
+            button.setProperty("armed", False)
+            button.setText(say("tech_refund"))
+
+        QTimer.singleShot(4000, button, disarm)
 
     def show_in_doubt(self, rows: Sequence[InDoubt]) -> None:
         t = self.in_doubt

@@ -273,3 +273,25 @@ def test_a_code_pasted_into_the_simulator_is_scanned(kiosk: Driver) -> None:
         panel.paste.returnPressed.emit()
     kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
     assert kiosk.app.session.step is Step.IDENTIFIED and panel.paste.text() == ""
+
+
+def test_a_technician_refunds_a_dispensed_item_with_two_taps(kiosk: Driver) -> None:
+    start = kiosk.app.parts.repo.balance("V0001").available
+    kiosk.scan(kiosk.code("app"))
+    kiosk.buy("Tissues")
+    kiosk.tap(kiosk.w.result.button)
+    kiosk.wait_step(Step.IDLE)
+    kiosk.scan(kiosk.code("tech", "T001"))
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+    assert kiosk.w.tech.sync.text() == "同步 sync: 未配置中心 no hub configured"  # a demo has none
+    kiosk.w.tech.tabs.setCurrentWidget(kiosk.w.tech.recent)
+    assert kiosk.w.tech.recent.item(0, 5).text() == "已出货"
+    button = kiosk.w.tech.recent.cellWidget(0, 6)
+    kiosk.tap(button)  # the first tap only asks
+    assert button.text() == "再点一次确认"
+    assert kiosk.app.parts.repo.balance("V0001").available == start - 15
+    kiosk.tap(button)
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.parts.repo.balance("V0001").available == start, timeout=5000)
+    kiosk.qtbot.waitUntil(lambda: kiosk.w.tech.recent.item(0, 5).text() == "已退回", timeout=5000)
+    assert kiosk.app.parts.repo.audit_log(1)[0].action == "vend_refunded"

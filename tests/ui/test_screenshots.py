@@ -21,6 +21,7 @@ EXPECTED = [
     "06-result.png",
     "07-refusal-expired.png",
     "08-tech-lanes.png",
+    "08b-tech-recent.png",
     "09-simulator.png",
 ]
 
