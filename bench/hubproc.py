@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -21,12 +16,7 @@ sys.path.insert(0, str(ROOT))
 from hub.db import migrate, open_engine  # noqa: E402
 from hub.models import LedgerEntry, Volunteer  # noqa: E402
 from hub.service import Hub  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers import hub_subprocess  # noqa: E402
 
 
 def seed_hub(url: str, volunteers: int, batch: int = 50_000) -> Hub:
@@ -64,28 +54,6 @@ def seed_hub(url: str, volunteers: int, batch: int = 50_000) -> Hub:
     return hub
 
 
-@contextmanager
-def serve(url: str, workers: int = 1) -> Iterator[str]:
-    """``kiosk-hub serve`` in its own process(es); yields its base URL."""
-    port = free_port()
-    more = ["--workers", str(workers), "--log-level", "warning"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "--db", url, "serve", "--port", str(port), *more],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the hub did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def serve(url: str, workers: int = 1) -> AbstractContextManager[str]:
+    """``kiosk-hub serve`` in its own process(es), as the tests start it; yields its base URL."""
+    return hub_subprocess(url, workers)

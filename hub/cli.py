@@ -1,11 +1,13 @@
 """The ``kiosk-hub`` command: serve the hub, register kiosks, import hours, issue codes.
 
-    kiosk-hub [--db URL] serve [--host H] [--port P]
-    kiosk-hub [--db URL] kiosk add NAME
+    kiosk-hub [--db URL] serve [--host H] [--port P] [--workers N]
+    kiosk-hub [--db URL] kiosk add NAME | kiosk list
+    kiosk-hub [--db URL] tech add TECH_ID NAME (PIN on stdin) | tech remove TECH_ID
     kiosk-hub [--db URL] import-hours FILE.csv [--rate 10]
     kiosk-hub [--db URL] balance VOLUNTEER_ID
     kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card]
-    kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf
+    kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf   (prints each card's id)
+    kiosk-hub [--db URL] revoke-card CARD_ID
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory.
 Each command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk.core.codes import CodeKind
+from kiosk.core.codes import CodeKind, card_id
 
 from .db import default_url, migrate, open_engine
 from .service import Hub, UnknownVolunteer
@@ -58,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     cards = sub.add_parser("cards", help="print a sheet of volunteer cards (PNG or PDF)")
     cards.add_argument("volunteer_ids", nargs="+", metavar="VOLUNTEER_ID")
     cards.add_argument("--out", type=Path, required=True, help="sheet.pdf or sheet.png")
+    revoke = sub.add_parser("revoke-card", help="a lost card stops working at every kiosk's next sync")
+    revoke.add_argument("card_id", help="the card's id, as `cards` printed it")
     return ap
 
 
@@ -134,7 +138,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as exc:
                 print(f"kiosk-hub: {exc}", file=sys.stderr)
                 return 2
-            print(json.dumps({"cards": len(made), "pages": pages, "file": str(ns.out)}, ensure_ascii=False))
+            ids = [{"volunteer_id": c.volunteer_id, "card_id": card_id(c.code)} for c in made]
+            print(
+                json.dumps(
+                    {"cards": len(made), "pages": pages, "file": str(ns.out), "card_ids": ids},
+                    ensure_ascii=False,
+                )
+            )
+            return 0
+        if ns.command == "revoke-card":
+            hub.revoke_card(ns.card_id)
+            print(json.dumps({"revoked": ns.card_id}))
             return 0
         try:
             if ns.command == "balance":

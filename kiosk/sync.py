@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,12 +118,21 @@ class Syncer:
         return pushed
 
     def pull(self) -> int:
+        """Every page since our cursor; the next page is fetched while this one is stored.
+
+        Pages are still stored one after another, each with its cursor, so a failure
+        part way leaves the store at the last page it committed.
+        """
         pulled = 0
-        while True:
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-fetch") as fetcher:
             page = self.client.pull(self.repo.sync_cursor(), self.page)
-            pulled += self.repo.apply_pull(page)
-            if not page.get("more"):
-                return pulled
+            while True:
+                more = page.get("more")
+                ahead = fetcher.submit(self.client.pull, int(page["cursor"]), self.page) if more else None
+                pulled += self.repo.apply_pull(page)
+                if ahead is None:
+                    return pulled
+                page = ahead.result()
 
     def run_once(self) -> SyncReport:
         """Push first, then pull; report what moved (nothing is lost on failure)."""

@@ -147,6 +147,15 @@ def _json_object(part: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def card_id(code: str) -> str | None:
+    """The ``jti`` a code carries, read without checking it: the issuer's own record of a
+    card it just printed, so a lost card can be revoked by that id. Never a trust decision."""
+    parts = code.split(".")
+    payload = _json_object(parts[1]) if len(parts) == 3 else None
+    jti = None if payload is None else payload.get("jti")
+    return jti if isinstance(jti, str) else None
+
+
 def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
     for name, typ in _REQUIRED.items():
         value = payload.get(name)

@@ -15,6 +15,7 @@ from kiosk.core.codes import (
     CodeVerifier,
     MemoryReplay,
     TrustList,
+    card_id,
     issue_code,
     public_jwk,
 )
@@ -111,3 +112,10 @@ def test_non_strings_and_bad_base64_are_malformed(signer: Any) -> None:
     _, verifier = signer
     assert verifier.verify("a.b!.c", now=0).reason is CodeReason.MALFORMED
     assert verifier.verify("x" * 2049, now=0).reason is CodeReason.MALFORMED
+
+
+def test_a_card_id_is_read_from_the_code_the_hub_printed() -> None:
+    key = Ed25519PrivateKey.generate()
+    code = issue_code(key, "k1", iss="hub", sub="V1", kind=CodeKind.CARD, now=1000, jti="card-0042")
+    assert card_id(code) == "card-0042"
+    assert card_id("not.a-code") is None and card_id("a.b.c") is None

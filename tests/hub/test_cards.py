@@ -11,6 +11,7 @@ import qrcode
 from PIL import Image
 
 from hub.cards import Card, _qr, sheets, write
+from hub.db import open_engine
 from hub.service import Hub
 from kiosk.core.codes import CodeKind, CodeVerifier, MemoryReplay, TrustList
 
@@ -63,5 +64,14 @@ def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
     assert run("import-hours", str(csv_file)).returncode == 0
     out = run("cards", "V1", "--out", str(tmp_path / "c.pdf"))
     assert out.returncode == 0 and json.loads(out.stdout)["pages"] == 1
+    (card,) = json.loads(out.stdout)["card_ids"]
+    assert card["volunteer_id"] == "V1" and len(card["card_id"]) >= 16
+    revoked = run("revoke-card", card["card_id"])  # the volunteer lost it
+    assert revoked.returncode == 0 and json.loads(revoked.stdout) == {"revoked": card["card_id"]}
+    engine = open_engine(db_url)
+    try:
+        assert Hub(engine).revoked() == [card["card_id"]]
+    finally:
+        engine.dispose()
     assert run("cards", "nobody", "--out", str(tmp_path / "x.pdf")).returncode == 1
     assert run("cards", "V1", "--out", str(tmp_path / "x.txt")).returncode == 2

@@ -13,7 +13,7 @@ import uvicorn
 from hub.app import create_api
 from hub.db import migrate, open_engine
 from hub.service import Hub
-from tests.helpers import free_port
+from tests.helpers import free_port, hub_subprocess
 
 
 @pytest.fixture
@@ -38,26 +38,6 @@ def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
 @pytest.fixture
 def hub_process(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """``kiosk-hub serve`` in its own process on a SQLite file: yields (database URL, base URL)."""
-    import subprocess
-    import sys
-    import urllib.request
-
     db = f"sqlite:///{tmp_path / 'hub-process.db'}"
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hub", "--db", db, "serve", "--port", str(port), "--log-level", "warning"]
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "the hub did not start"
-                time.sleep(0.05)
+    with hub_subprocess(db) as base:
         yield db, base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
