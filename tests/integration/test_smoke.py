@@ -48,7 +48,7 @@ def test_the_demo_command_runs_headless(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "No display found" in out.stderr
     shots = [Path(line) for line in out.stdout.splitlines()]
-    assert len(shots) == 10 and all(p.exists() for p in shots)
+    assert len(shots) == 11 and all(p.exists() for p in shots)
 
 
 def test_demo_through_the_serial_driver_and_a_pty_board(qtbot: Any, tmp_path: Path) -> None:
