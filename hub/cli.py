@@ -8,6 +8,7 @@
     kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card]
     kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf   (prints each card's id)
     kiosk-hub [--db URL] revoke-card CARD_ID
+    kiosk-hub [--db URL] key rotate
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory.
 Each command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named
@@ -60,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     cards = sub.add_parser("cards", help="print a sheet of volunteer cards (PNG or PDF)")
     cards.add_argument("volunteer_ids", nargs="+", metavar="VOLUNTEER_ID")
     cards.add_argument("--out", type=Path, required=True, help="sheet.pdf or sheet.png")
+    key = sub.add_parser("key", help="signing keys").add_subparsers(dest="key_command", required=True)
+    key.add_parser("rotate", help="a new signing key; the previous one stays live until the next rotation")
     revoke = sub.add_parser("revoke-card", help="a lost card stops working at every kiosk's next sync")
     revoke.add_argument("card_id", help="the card's id, as `cards` printed it")
     return ap
@@ -145,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ensure_ascii=False,
                 )
             )
+            return 0
+        if ns.command == "key":
+            kid = hub.rotate_key()
+            print(json.dumps({"kid": kid, "live": [k["kid"] for k in hub.jwks()["keys"]]}))
             return 0
         if ns.command == "revoke-card":
             hub.revoke_card(ns.card_id)

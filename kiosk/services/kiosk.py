@@ -60,6 +60,8 @@ class TechOverview:
     queued_events: int = 0
     has_hub: bool = True
     """False for a kiosk with no hub configured (a demo): its events stay here."""
+    offline: bool = False
+    """No good sync for longer than the offline threshold: the offline caps apply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +250,7 @@ class KioskService:
             last_sync=self.repo.setting("last_good_sync"),
             queued_events=self.repo.queued_events(),
             has_hub=self.offline_policy is not None,  # set exactly when a hub is configured
+            offline=self._offline() is not None,
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:

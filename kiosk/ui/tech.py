@@ -190,12 +190,15 @@ class TechScreen(Screen):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
-    def show_sync(self, last_sync: str | None, queued: int, has_hub: bool = True) -> None:
+    def show_sync(
+        self, last_sync: str | None, queued: int, has_hub: bool = True, offline: bool = False
+    ) -> None:
         if not has_hub:
             self.sync.setText("同步 sync: 未配置中心 no hub configured")
             return
         when = _when(int(last_sync)) if last_sync else "从未 never"
-        self.sync.setText(f"同步 sync: 上次 last {when} · 待上传 queued {queued}")
+        state = " · 离线，限额生效 offline, caps apply" if offline else ""
+        self.sync.setText(f"同步 sync: 上次 last {when} · 待上传 queued {queued}{state}")
 
     def show_status(
         self, status: MachineStatus, errors: Sequence[str] = (), scanner: str | None = None

@@ -73,5 +73,8 @@ def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
         assert Hub(engine).revoked() == [card["card_id"]]
     finally:
         engine.dispose()
+    first = json.loads(run("key", "rotate").stdout)
+    second = json.loads(run("key", "rotate").stdout)
+    assert sorted(second["live"]) == sorted([first["kid"], second["kid"]])  # two keys live
     assert run("cards", "nobody", "--out", str(tmp_path / "x.pdf")).returncode == 1
     assert run("cards", "V1", "--out", str(tmp_path / "x.txt")).returncode == 2

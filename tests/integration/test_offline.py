@@ -67,7 +67,9 @@ def test_caps_apply_only_when_offline(hub: Hub, tmp_path: Path) -> None:
     try:
         online = parts.service.scan(hub.issue_code("V2", CodeKind.CARD))
         assert online.volunteer is not None and online.volunteer.spend_limit is None
+        assert parts.service.tech_overview().offline is False
         clock.advance(601)
+        assert parts.service.tech_overview().offline is True  # what the technician screen shows
         offline = parts.service.scan(hub.issue_code("V2", CodeKind.CARD))
         assert offline.volunteer is not None and offline.volunteer.spend_limit == 40
         water = parts.repo.items()[0]

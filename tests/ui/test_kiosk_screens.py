@@ -295,3 +295,14 @@ def test_a_technician_refunds_a_dispensed_item_with_two_taps(kiosk: Driver) -> N
     kiosk.qtbot.waitUntil(lambda: kiosk.app.parts.repo.balance("V0001").available == start, timeout=5000)
     kiosk.qtbot.waitUntil(lambda: kiosk.w.tech.recent.item(0, 5).text() == "已退回", timeout=5000)
     assert kiosk.app.parts.repo.audit_log(1)[0].action == "vend_refunded"
+
+
+def test_the_sync_line_says_when_the_kiosk_is_offline(kiosk: Driver) -> None:
+    tech = kiosk.w.tech
+    tech.show_sync(None, 3, has_hub=True, offline=True)
+    assert (
+        tech.sync.text()
+        == "同步 sync: 上次 last 从未 never · 待上传 queued 3 · 离线，限额生效 offline, caps apply"
+    )
+    tech.show_sync(None, 0, has_hub=True, offline=False)
+    assert "离线" not in tech.sync.text()
