@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, literal_column, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
@@ -733,7 +733,10 @@ class Repository:
     def pending_events(self, limit: int = 500) -> list[dict[str, Any]]:
         with self.unit() as s:
             rows = s.scalars(
-                select(OutboxRow).where(OutboxRow.acked_seq.is_(None)).order_by(OutboxRow.at).limit(limit)
+                select(OutboxRow)
+                .where(OutboxRow.acked_seq.is_(None))
+                .order_by(OutboxRow.at, literal_column("outbox.rowid"))  # the order they were written in
+                .limit(limit)
             )
             return [
                 {"id": r.event_id, "kind": r.kind, "at": r.at, "body": json.loads(r.body)}
