@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.core.codes import CodeKind, issue_code, public_jwk
 from kiosk.core.people import hash_pin
+from kiosk.store.db import reader
 
 from . import hours as hours_csv
 from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Technician, Volunteer
@@ -62,11 +63,18 @@ class Hub:
         self.issuer = issuer
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(reader(engine), expire_on_commit=False)
         self._tokens: dict[str, tuple[str, float]] = {}
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads (on SQLite: a snapshot that waits for no writer)."""
+        with self._readers() as session, session.begin():
             yield session
 
     @staticmethod
@@ -127,7 +135,7 @@ class Hub:
     # --- balances ----------------------------------------------------------------------
 
     def balance(self, volunteer_id: str) -> dict[str, Any]:
-        with self.unit() as s:
+        with self.reading() as s:
             person = s.get(Volunteer, volunteer_id)
             if person is None:
                 raise UnknownVolunteer(volunteer_id)
@@ -139,7 +147,7 @@ class Hub:
             return {"volunteer_id": volunteer_id, "balance": int(total or 0), "flagged": person.flagged}
 
     def volunteer_name(self, volunteer_id: str) -> str:
-        with self.unit() as s:
+        with self.reading() as s:
             person = s.get(Volunteer, volunteer_id)
             if person is None:
                 raise UnknownVolunteer(volunteer_id)
@@ -171,7 +179,7 @@ class Hub:
         cached = self._tokens.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        with self.unit() as s:
+        with self.reading() as s:
             found = s.scalar(select(Kiosk.id).where(Kiosk.token_hash == digest))
         if found is None:
             return None
@@ -182,7 +190,7 @@ class Hub:
 
     def kiosks(self) -> list[dict[str, Any]]:
         """Every kiosk with its latest status report (None before its first sync)."""
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.execute(
                 select(Kiosk, KioskStatus)
                 .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
@@ -257,7 +265,7 @@ class Hub:
             self.rotate_key()
 
     def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
-        with self.unit() as s:
+        with self.reading() as s:
             row = s.scalars(
                 select(SigningKey).where(SigningKey.retired.is_(False)).order_by(SigningKey.generation.desc())
             ).first()
@@ -269,12 +277,12 @@ class Hub:
         return self._signing_key()
 
     def jwks(self) -> dict[str, Any]:
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.scalars(select(SigningKey).where(SigningKey.retired.is_(False)))
             return {"keys": [json.loads(r.public_jwk) for r in rows]}
 
     def issue_code(self, volunteer_id: str, kind: CodeKind = CodeKind.APP) -> str:
-        with self.unit() as s:
+        with self.reading() as s:
             person = s.get(Volunteer, volunteer_id)
             if person is None:
                 raise UnknownVolunteer(volunteer_id)
@@ -298,5 +306,5 @@ class Hub:
                 s.add(RevokedCard(jti=jti, at=int(self.clock())))
 
     def revoked(self) -> list[str]:
-        with self.unit() as s:
+        with self.reading() as s:
             return list(s.scalars(select(RevokedCard.jti)))

@@ -206,8 +206,12 @@ def _apply_records(s: Session, kiosk_id: str, events: list[Event], now: float) -
 
 
 def pull(hub: Hub, cursor: int, limit: int = 5000) -> dict[str, Any]:
-    """Volunteers changed after ``cursor``, at most ``limit`` ledger entries' worth."""
-    with hub.unit() as s:
+    """Volunteers changed after ``cursor``, at most ``limit`` ledger entries' worth.
+
+    One read transaction: on SQLite a snapshot, so the page, its cursor and its balances
+    agree; on PostgreSQL the ledger lock makes every entry up to the cursor committed.
+    """
+    with hub.reading() as s:
         seqs = list(
             s.execute(
                 select(LedgerEntry.seq, LedgerEntry.volunteer_id)

@@ -19,12 +19,20 @@ from sqlalchemy import Engine, create_engine, event
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+READ_ONLY = "sqlite_read_only"
+"""Execution option of connections whose transactions only read."""
+
+
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 
 
 def durable_sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
-    """A SQLite engine with WAL, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` (kiosk and hub)."""
+    """A SQLite engine with WAL, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` (kiosk and hub).
+
+    Readers made with :func:`reader` begin deferred instead, so a scan's lookup never
+    waits behind a sync storing a page.
+    """
     engine = create_engine(url, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -39,9 +47,16 @@ def durable_sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # a reader (see ``reader``) takes no write lock: under WAL it reads a snapshot and
+        # never waits for a writer; everything else takes the write lock up front
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine and pool, for transactions that only read (a deferred ``BEGIN``)."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def open_engine(path: Path | str) -> Engine:

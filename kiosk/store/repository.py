@@ -1,7 +1,8 @@
 """Every read and write of the kiosk's store, one unit of work per method.
 
 Each method opens its own session, runs in one ``BEGIN IMMEDIATE`` transaction, commits
-only when it finished, and returns frozen core dataclasses. Writes that spend 益币
+only when it finished, and returns frozen core dataclasses; methods that only read use a
+deferred transaction (a WAL snapshot), so a scan never waits behind a sync's page. Writes that spend 益币
 re-check the rules inside the transaction (balance after holds, stock, the lane being
 enabled, the daily cap), so a stale screen can never overspend. Technician changes
 write an audit row with before and after in the same transaction.
@@ -27,6 +28,7 @@ from ..core.offline import OfflinePolicy
 from ..core.people import PinState, Volunteer
 from ..core.records import AuditEntry, HoldPlaced, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
+from .db import reader
 from .models import (
     AuditRow,
     ItemRow,
@@ -91,9 +93,16 @@ class Repository:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(reader(engine), expire_on_commit=False)
         self.clock = clock
         self._purged_at = 0
         self._pending_seen: dict[str, int] = {}
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: a WAL snapshot that waits for no writer."""
+        with self._readers() as session, session.begin():
+            yield session
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -192,13 +201,13 @@ class Repository:
         return policy.room(int(charged_today or 0) + held_today, int(unsynced or 0) + int(all_held or 0))
 
     def balance(self, volunteer_id: str) -> Balance:
-        with self.unit() as s:
+        with self.reading() as s:
             return self._balance(s, volunteer_id)
 
     def volunteer(self, volunteer_id: str, offline: OfflinePolicy | None = None) -> Volunteer | None:
         """A volunteer as the screens show them; with ``offline``, their offline room too."""
         _, day = self._now()
-        with self.unit() as s:
+        with self.reading() as s:
             row = s.execute(
                 select(VolunteerRow.name, VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)
             ).first()
@@ -217,7 +226,7 @@ class Repository:
             )
 
     def entries(self, volunteer_id: str) -> list[Entry]:
-        with self.unit() as s:
+        with self.reading() as s:
             return self._entries(s, volunteer_id)
 
     def upsert_volunteers(self, people: Iterable[tuple[str, str]]) -> None:
@@ -244,20 +253,20 @@ class Repository:
     # --- catalog -------------------------------------------------------------------------
 
     def items(self) -> list[Item]:
-        with self.unit() as s:
+        with self.reading() as s:
             return [_item(r) for r in s.scalars(select(ItemRow).order_by(ItemRow.id))]
 
     def lanes(self) -> list[Lane]:
-        with self.unit() as s:
+        with self.reading() as s:
             return [_lane(r) for r in s.scalars(select(LaneRow).order_by(LaneRow.number))]
 
     def lane_faults(self) -> dict[int, str]:
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.execute(select(LaneRow.number, LaneRow.fault).where(LaneRow.fault.is_not(None)))
             return {int(n): str(f) for n, f in rows}
 
     def offers(self) -> list[Offer]:
-        with self.unit() as s:
+        with self.reading() as s:
             items = [_item(r) for r in s.scalars(select(ItemRow))]
             lanes = [_lane(r) for r in s.scalars(select(LaneRow))]
         return build_offers(items, lanes)
@@ -386,7 +395,7 @@ class Repository:
 
     def in_flight(self) -> list[HoldPlaced]:
         """Dispenses a previous run started and never settled (it stopped mid-vend)."""
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.execute(
                 select(VendRow, LedgerRow)
                 .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
@@ -399,7 +408,7 @@ class Repository:
             ]
 
     def in_doubt(self) -> list[InDoubt]:
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.execute(
                 _VENDS_WITH_NAMES.where(VendRow.state == "unknown").order_by(VendRow.started_at)
             ).all()
@@ -508,7 +517,7 @@ class Repository:
             self._queue_event(s, "redemption", entry_id, volunteer_id, amount, at)
 
     def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.execute(
                 _VENDS_WITH_NAMES.order_by(VendRow.started_at.desc(), VendRow.id).limit(limit)
             ).all()
@@ -664,14 +673,14 @@ class Repository:
             self._audit(s, actor, "test_vend", f"lane:{number}", before, after)
 
     def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
             return [AuditEntry(r.at, r.actor, r.action, r.target, r.before, r.after) for r in rows]
 
     # --- trust list and replay memory ----------------------------------------------------
 
     def trust(self) -> tuple[dict[str, Any], list[str]]:
-        with self.unit() as s:
+        with self.reading() as s:
             keys = [json.loads(r.jwk) for r in s.scalars(select(TrustKeyRow))]
             revoked = list(s.scalars(select(RevokedCardRow.jti)))
         return {"keys": keys}, revoked
@@ -695,7 +704,7 @@ class Repository:
         """
         if jti in self._pending_seen:
             return False
-        with self.unit() as s:
+        with self.reading() as s:
             if s.get(SeenCodeRow, jti) is not None:
                 return False
         self._pending_seen[jti] = exp
@@ -731,7 +740,7 @@ class Repository:
         )
 
     def pending_events(self, limit: int = 500) -> list[dict[str, Any]]:
-        with self.unit() as s:
+        with self.reading() as s:
             rows = s.scalars(
                 select(OutboxRow)
                 .where(OutboxRow.acked_seq.is_(None))
@@ -791,7 +800,7 @@ class Repository:
             return len(people)
 
     def sync_cursor(self) -> int:
-        with self.unit() as s:
+        with self.reading() as s:
             return self._cursor(s)
 
     def status_report(self) -> dict[str, Any]:
@@ -818,7 +827,7 @@ class Repository:
         }
 
     def queued_events(self) -> int:
-        with self.unit() as s:
+        with self.reading() as s:
             return int(
                 s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_seq.is_(None)))
                 or 0
@@ -829,7 +838,7 @@ class Repository:
             s.merge(SettingRow(key=key, value=value))
 
     def setting(self, key: str) -> str | None:
-        with self.unit() as s:
+        with self.reading() as s:
             row = s.get(SettingRow, key)
             return None if row is None else row.value
 
@@ -859,7 +868,7 @@ class Repository:
             s.merge(TechnicianRow(id=tech_id, name=name, pin_hash=pin_hash, failures=0, locked_until=0))
 
     def technician_pin(self, tech_id: str) -> tuple[str, PinState] | None:
-        with self.unit() as s:
+        with self.reading() as s:
             row = s.get(TechnicianRow, tech_id)
             if row is None:
                 return None

@@ -267,3 +267,18 @@ def test_a_refund_gives_the_charge_back_once_and_goes_up_as_a_reversal(world: Ki
             (volunteer, charge_id),
         )
     db.close()
+
+
+def test_a_scan_reads_while_a_writer_holds_the_store(world: KioskWorld) -> None:
+    """A sync storing a page holds the write lock; the volunteer lookup must not wait for it."""
+    repo = world.parts.repo
+    writer = sqlite3.connect(world.config.db_path, isolation_level=None, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE volunteers SET hub_balance = hub_balance + 1000 WHERE id = 'V0001'")
+    try:
+        person = repo.volunteer("V0001")  # with BEGIN IMMEDIATE this waited, then failed
+        assert person is not None and person.available == 260  # the snapshot before the writer
+        assert len(repo.lanes()) == 8 and repo.sync_cursor() == 0
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
