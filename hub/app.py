@@ -1,14 +1,15 @@
 """The hub's HTTP API (FastAPI; OpenAPI at /docs and /openapi.json).
 
-It serves what the volunteer app reads (the trust list, a fresh ``app`` code, a
-balance) and the kiosks' sync (push events, pull changes), each kiosk authenticated by
-its own token.
+It serves the trust list to anyone, a fresh ``app`` code and a balance to the volunteer
+app's server (its own token, ``kiosk-hub app add``: the volunteer signs in there), and
+the kiosks' sync (push events, pull changes), each kiosk with its own token.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
@@ -57,26 +58,33 @@ def create_api(hub: Hub) -> FastAPI:
     def jwks() -> dict[str, Any]:
         return hub.jwks()
 
+    def client(role: str) -> Callable[[str], str]:
+        def check(authorization: str = Header(default="")) -> str:
+            scheme, _, token = authorization.partition(" ")
+            found = hub.kiosk_for_token(token, role) if scheme.lower() == "bearer" and token else None
+            if found is None:
+                raise HTTPException(401, f"unknown {role}", headers={"WWW-Authenticate": "Bearer"})
+            return found
+
+        return check
+
+    kiosk_id = client("kiosk")
+    app_client = client("app")
+
     @api.post("/v1/codes", response_model=CodeReply)
-    def new_code(body: CodeRequest) -> CodeReply:
+    def new_code(body: CodeRequest, app: str = Depends(app_client)) -> CodeReply:
+        """A fresh ``app`` code for a volunteer the app's server has signed in (60 s)."""
         try:
             return CodeReply(code=hub.issue_code(body.volunteer_id, CodeKind.APP))
         except UnknownVolunteer as exc:
             raise HTTPException(404, f"no volunteer {body.volunteer_id}") from exc
 
     @api.get("/v1/volunteers/{volunteer_id}/balance")
-    def balance(volunteer_id: str) -> dict[str, Any]:
+    def balance(volunteer_id: str, app: str = Depends(app_client)) -> dict[str, Any]:
         try:
             return hub.balance(volunteer_id)
         except UnknownVolunteer as exc:
             raise HTTPException(404, f"no volunteer {volunteer_id}") from exc
-
-    def kiosk_id(authorization: str = Header(default="")) -> str:
-        scheme, _, token = authorization.partition(" ")
-        found = hub.kiosk_for_token(token) if scheme.lower() == "bearer" and token else None
-        if found is None:
-            raise HTTPException(401, "unknown kiosk", headers={"WWW-Authenticate": "Bearer"})
-        return found
 
     @api.post("/v1/sync/push", response_model=PushReply)
     def push(body: PushBody, kiosk: str = Depends(kiosk_id)) -> Response:

@@ -2,6 +2,7 @@
 
     kiosk-hub [--db URL] serve [--host H] [--port P] [--workers N]
     kiosk-hub [--db URL] kiosk add NAME | kiosk list
+    kiosk-hub [--db URL] app add NAME   (a token for the volunteer app's server)
     kiosk-hub [--db URL] tech add TECH_ID NAME (PIN on stdin) | tech remove TECH_ID
     kiosk-hub [--db URL] import-hours FILE.csv [--rate 10]
     kiosk-hub [--db URL] balance VOLUNTEER_ID
@@ -44,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     add = kiosk.add_parser("add", help="register a kiosk and print its token once")
     add.add_argument("name")
     kiosk.add_parser("list", help="kiosks with their latest status report")
+    app = sub.add_parser("app", help="the volunteer app's server").add_subparsers(
+        dest="app_command", required=True
+    )
+    app.add_parser("add", help="a token for the app's server to ask for codes with").add_argument("name")
     tech = sub.add_parser("tech", help="technicians").add_subparsers(dest="tech_command", required=True)
     tadd = tech.add_parser("add", help="add a technician or change their PIN (read from stdin)")
     tadd.add_argument("tech_id")
@@ -92,6 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             else:
                 uvicorn.run(create_api(hub), host=ns.host, port=ns.port, log_level=ns.log_level)
+            return 0
+        if ns.command == "app":
+            try:
+                print(json.dumps(hub.add_kiosk(ns.name, role="app")))
+            except ValueError as exc:
+                print(f"kiosk-hub: {exc}", file=sys.stderr)
+                return 2
             return 0
         if ns.command == "kiosk" and ns.kiosk_command == "list":
             print(json.dumps(hub.kiosks(), ensure_ascii=False))

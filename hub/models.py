@@ -43,6 +43,8 @@ class Kiosk(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
+    """``kiosk`` (syncs) or ``app`` (the volunteer app's server: asks for codes and balances)."""
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -34,6 +34,7 @@ DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
 CHUNK = 1000
 TOKEN_CACHE_S = 60.0
+ROLES = ("kiosk", "app")
 LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
 
 
@@ -64,7 +65,7 @@ class Hub:
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(reader(engine), expire_on_commit=False)
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self._tokens: dict[str, tuple[str, str, float]] = {}
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -155,38 +156,51 @@ class Hub:
 
     # --- kiosks ------------------------------------------------------------------------
 
-    def add_kiosk(self, name: str) -> dict[str, str]:
-        """Register a kiosk; its token is shown once and kept only as a hash."""
+    def add_kiosk(self, name: str, role: str = "kiosk") -> dict[str, str]:
+        """Register a kiosk (or, with ``role="app"``, the volunteer app's server).
+
+        Its token is shown once and kept only as a hash.
+        """
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
         token = secrets.token_urlsafe(32)
         kiosk_id = str(uuid.uuid4())
         try:
             with self.unit() as s:
                 s.add(
-                    Kiosk(id=kiosk_id, name=name, token_hash=token_hash(token), created_at=int(self.clock()))
+                    Kiosk(
+                        id=kiosk_id,
+                        name=name,
+                        token_hash=token_hash(token),
+                        created_at=int(self.clock()),
+                        role=role,
+                    )
                 )
         except IntegrityError as exc:
-            raise ValueError(f"a kiosk named {name!r} exists already") from exc
-        return {"kiosk_id": kiosk_id, "token": token}
+            raise ValueError(f"a client named {name!r} exists already") from exc
+        key = "kiosk_id" if role == "kiosk" else "app_id"
+        return {key: kiosk_id, "token": token}
 
-    def kiosk_for_token(self, token: str) -> str | None:
-        """The kiosk a token belongs to; known tokens are remembered for a minute.
+    def kiosk_for_token(self, token: str, role: str = "kiosk") -> str | None:
+        """The kiosk (or app) a token belongs to; known tokens are remembered for a minute.
 
         Every sync request names its kiosk: 200 kiosks pushing at once should not each
-        cost a database round trip before their events do.
+        cost a database round trip before their events do. A token of another role is
+        not accepted.
         """
         digest = token_hash(token)
         now = time.monotonic()
         cached = self._tokens.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        with self.reading() as s:
-            found = s.scalar(select(Kiosk.id).where(Kiosk.token_hash == digest))
-        if found is None:
-            return None
-        if len(self._tokens) > 10_000:
-            self._tokens.clear()
-        self._tokens[digest] = (str(found), now + TOKEN_CACHE_S)
-        return str(found)
+        if cached is None or cached[2] <= now:
+            with self.reading() as s:
+                found = s.execute(select(Kiosk.id, Kiosk.role).where(Kiosk.token_hash == digest)).first()
+            if found is None:
+                return None
+            if len(self._tokens) > 10_000:
+                self._tokens.clear()
+            cached = (str(found[0]), str(found[1]), now + TOKEN_CACHE_S)
+            self._tokens[digest] = cached
+        return cached[0] if cached[1] == role else None
 
     def kiosks(self) -> list[dict[str, Any]]:
         """Every kiosk with its latest status report (None before its first sync)."""
@@ -194,6 +208,7 @@ class Hub:
             rows = s.execute(
                 select(Kiosk, KioskStatus)
                 .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
+                .where(Kiosk.role == "kiosk")
                 .order_by(Kiosk.name)
             ).all()
             return [

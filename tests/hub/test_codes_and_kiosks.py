@@ -38,10 +38,18 @@ def test_kiosk_tokens_are_kept_hashed(hub: Hub) -> None:
 def test_the_http_api(hub: Hub) -> None:
     hub.import_hours(b"record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,A,2,x,2026-11-01\n")
     client = TestClient(create_api(hub))
-    assert client.get("/v1/volunteers/V1/balance").json()["balance"] == 20
-    assert client.get("/v1/volunteers/nobody/balance").status_code == 404
-    code = client.post("/v1/codes", json={"volunteer_id": "V1"}).json()["code"]
+    app = {"Authorization": f"Bearer {hub.add_kiosk('志愿者小程序', role='app')['token']}"}
+    kiosk = {"Authorization": f"Bearer {hub.add_kiosk('驿站-1')['token']}"}
+    # codes and balances only for the volunteer app's server: anyone else could spend a stranger's 益币
+    for headers in ({}, kiosk, {"Authorization": "Bearer nope"}):
+        assert client.post("/v1/codes", json={"volunteer_id": "V1"}, headers=headers).status_code == 401
+        assert client.get("/v1/volunteers/V1/balance", headers=headers).status_code == 401
+    assert client.get("/v1/sync/pull", headers=app).status_code == 401  # and the app cannot sync
+    assert client.get("/v1/volunteers/V1/balance", headers=app).json()["balance"] == 20
+    assert client.get("/v1/volunteers/nobody/balance", headers=app).status_code == 404
+    code = client.post("/v1/codes", json={"volunteer_id": "V1"}, headers=app).json()["code"]
     verifier = CodeVerifier(TrustList(client.get("/v1/jwks").json(), []), MemoryReplay(), [hub.issuer])
     assert verifier.verify(code).ok
-    assert client.post("/v1/codes", json={"volunteer_id": "nobody"}).status_code == 404
+    assert client.post("/v1/codes", json={"volunteer_id": "nobody"}, headers=app).status_code == 404
+    assert [k["name"] for k in hub.kiosks()] == ["驿站-1"]  # the app is not a kiosk
     assert "/v1/jwks" in client.get("/openapi.json").json()["paths"]

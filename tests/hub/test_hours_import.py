@@ -79,6 +79,8 @@ def test_the_command_line(db_url: str, tmp_path: Path) -> None:
     added = json.loads(run("kiosk", "add", "社区服务站-1").stdout)
     assert set(added) == {"kiosk_id", "token"} and len(added["token"]) > 30
     assert run("kiosk", "add", "社区服务站-1").returncode == 2
+    app = json.loads(run("app", "add", "志愿者小程序").stdout)
+    assert set(app) == {"app_id", "token"}
     code = run("code", "issue", "V1").stdout.strip()
     assert code.count(".") == 2
     assert run("import-hours", str(tmp_path / "missing.csv")).returncode == 2
