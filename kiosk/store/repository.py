@@ -45,8 +45,8 @@ from .models import (
 )
 
 DISABLING_FLAGS = JAM_FLAGS | {Flag.NOTHING_DROPPED}
-_PUSHED = (EntryKind.CHARGE, EntryKind.REVERSAL)
-"""Entries that go up to the hub, each as its own event (redemption, reversal)."""
+_PUSHED = {EntryKind.CHARGE: "redemption", EntryKind.REVERSAL: "reversal"}
+"""Entries that go up to the hub, each as its own event, and the event's kind."""
 
 
 _UPSERT_VOLUNTEERS = (
@@ -234,21 +234,8 @@ class Repository:
             _upsert_volunteers(s, [(vid, name, 0) for vid, name in people], False)
 
     def credit(self, volunteer_id: str, amount: int, note: str = "") -> str:
-        at, day = self._now()
-        entry_id = str(uuid.uuid4())
         with self.unit() as s:
-            s.add(
-                LedgerRow(
-                    id=entry_id,
-                    volunteer_id=volunteer_id,
-                    kind=EntryKind.CREDIT.value,
-                    amount=amount,
-                    note=note or None,
-                    at=at,
-                    day=day,
-                )
-            )
-        return entry_id
+            return self._append(s, EntryKind.CREDIT, volunteer_id, amount, note=note or None)
 
     # --- catalog -------------------------------------------------------------------------
 
@@ -330,18 +317,15 @@ class Repository:
                 price=item_row.price,
                 sn=self._next_sn(s),  # with the hold, before the frame is sent
             )
-            s.add(
-                LedgerRow(
-                    id=hold.hold_id,
-                    volunteer_id=volunteer_id,
-                    kind=EntryKind.HOLD.value,
-                    amount=hold.price,
-                    item_id=item_id,
-                    lane=lane,
-                    visit_id=visit_id,
-                    at=at,
-                    day=day,
-                )
+            self._append(
+                s,
+                EntryKind.HOLD,
+                volunteer_id,
+                hold.price,
+                entry_id=hold.hold_id,
+                item_id=item_id,
+                lane=lane,
+                visit_id=visit_id,
             )
             s.add(
                 VendRow(
@@ -454,7 +438,6 @@ class Repository:
         The item stays gone (stock is not restored); the reversal goes up to the hub like
         a redemption does, and the audit log names who gave it back.
         """
-        at, day = self._now()
         with self.unit() as s:
             vend = s.get(VendRow, vend_id)
             if vend is None or vend.state != "dispensed":
@@ -462,22 +445,16 @@ class Repository:
             charge = s.scalars(
                 select(LedgerRow).where(LedgerRow.ref == vend.hold_id).where(LedgerRow.kind == "charge")
             ).one()
-            entry_id = str(uuid.uuid4())
-            s.add(
-                LedgerRow(
-                    id=entry_id,
-                    volunteer_id=charge.volunteer_id,
-                    kind=EntryKind.REVERSAL.value,
-                    amount=charge.amount,
-                    ref=charge.id,
-                    item_id=charge.item_id,
-                    lane=charge.lane,
-                    note=f"refunded by {actor}",
-                    at=at,
-                    day=day,
-                )
+            self._append(
+                s,
+                EntryKind.REVERSAL,
+                charge.volunteer_id,
+                charge.amount,
+                ref=charge.id,
+                item_id=charge.item_id,
+                lane=charge.lane,
+                note=f"refunded by {actor}",
             )
-            self._queue_event(s, "reversal", entry_id, charge.volunteer_id, charge.amount, at)
             vend.state = "refunded"
             self._audit(
                 s, actor, "vend_refunded", f"vend:{vend_id}", {"state": "dispensed"}, {"state": "refunded"}
@@ -496,25 +473,44 @@ class Repository:
         lane: int | None,
         note: str | None = None,
     ) -> None:
-        """The charge or release that settles a hold; a charge also queues its hub event."""
+        """The charge or release that settles a hold (a charge goes up to the hub)."""
+        self._append(s, kind, volunteer_id, amount, ref=hold_id, item_id=item_id, lane=lane, note=note)
+
+    def _append(
+        self,
+        s: Session,
+        kind: EntryKind,
+        volunteer_id: str,
+        amount: int,
+        *,
+        entry_id: str | None = None,
+        ref: str | None = None,
+        item_id: int | None = None,
+        lane: int | None = None,
+        visit_id: str | None = None,
+        note: str | None = None,
+    ) -> str:
+        """Append one ledger entry; one that goes up to the hub queues its event with it."""
         at, day = self._now()
-        entry_id = str(uuid.uuid4())
+        entry_id = entry_id or str(uuid.uuid4())
         s.add(
             LedgerRow(
                 id=entry_id,
                 volunteer_id=volunteer_id,
                 kind=kind.value,
                 amount=amount,
-                ref=hold_id,
+                ref=ref,
                 item_id=item_id,
                 lane=lane,
+                visit_id=visit_id,
                 note=note,
                 at=at,
                 day=day,
             )
         )
-        if kind is EntryKind.CHARGE:
-            self._queue_event(s, "redemption", entry_id, volunteer_id, amount, at)
+        if kind in _PUSHED:
+            self._queue_event(s, _PUSHED[kind], entry_id, volunteer_id, amount, at)
+        return entry_id
 
     def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
         with self.reading() as s:
