@@ -61,7 +61,7 @@ def create_api(hub: Hub) -> FastAPI:
     def client(role: str) -> Callable[[str], str]:
         def check(authorization: str = Header(default="")) -> str:
             scheme, _, token = authorization.partition(" ")
-            found = hub.kiosk_for_token(token, role) if scheme.lower() == "bearer" and token else None
+            found = hub.client_for_token(token, role) if scheme.lower() == "bearer" and token else None
             if found is None:
                 raise HTTPException(401, f"unknown {role}", headers={"WWW-Authenticate": "Bearer"})
             return found

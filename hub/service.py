@@ -181,7 +181,7 @@ class Hub:
         key = "kiosk_id" if role == "kiosk" else "app_id"
         return {key: kiosk_id, "token": token}
 
-    def kiosk_for_token(self, token: str, role: str = "kiosk") -> str | None:
+    def client_for_token(self, token: str, role: str = "kiosk") -> str | None:
         """The kiosk (or app) a token belongs to; known tokens are remembered for a minute.
 
         Every sync request names its kiosk: 200 kiosks pushing at once should not each

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -113,7 +112,7 @@ class Syncer:
             pushed += len(acks)
             if len(acks) < len(events):
                 raise HubError("the hub acknowledged part of a batch")
-        status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(time.time())}
+        status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.repo.clock())}
         self.client.push([{**status, "body": self.repo.status_report()}])
         return pushed
 
@@ -143,5 +142,5 @@ class Syncer:
         except HubError as exc:
             log.warning("sync failed: %s", exc)
             return SyncReport(False, pushed, pulled, str(exc))
-        self.repo.set_setting(self.LAST_GOOD, str(int(time.time())))
+        self.repo.set_setting(self.LAST_GOOD, str(int(self.repo.clock())))
         return SyncReport(True, pushed, pulled)

@@ -31,8 +31,8 @@ def test_rotation_keeps_two_keys_live(hub: Hub) -> None:
 
 def test_kiosk_tokens_are_kept_hashed(hub: Hub) -> None:
     added = hub.add_kiosk("驿站-2")
-    assert hub.kiosk_for_token(added["token"]) == added["kiosk_id"]
-    assert hub.kiosk_for_token("not-a-token") is None
+    assert hub.client_for_token(added["token"]) == added["kiosk_id"]
+    assert hub.client_for_token("not-a-token") is None
 
 
 def test_the_http_api(hub: Hub) -> None:
