@@ -156,10 +156,6 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     _quiet_qt_noise()
     from .demo_walkthrough import walkthrough
 
-    data_dir = Path(ns.data_dir) if ns.data_dir else default_data_dir() / "demo"
-    if ns.fresh and data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
     shots = ns.walkthrough
     if shots is None and not _has_display():
         shots = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
@@ -168,6 +164,15 @@ def cmd_demo(ns: argparse.Namespace) -> int:
             "For real windows, start it on a desktop (Qt needs the Debian packages listed in the README).",
             file=sys.stderr,
         )
+    if ns.data_dir:
+        data_dir = Path(ns.data_dir)
+    elif shots is not None:  # the scripted visit needs the demo's opening state, not today's leftovers
+        data_dir = Path(tempfile.mkdtemp(prefix="kiosk-demo-data-"))
+    else:
+        data_dir = default_data_dir() / "demo"
+    if ns.fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
     if shots is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     codes, seed = demo_parts(data_dir)

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ def test_hours_to_hub_to_kiosk_to_hub(qtbot: Any, hub_process: tuple[str, str], 
         app.window.resize(1280, 800)
         app.window.show()
         qtbot.waitUntil(lambda: app.parts.repo.balance("V1").available == 30, timeout=15000)
+        with urllib.request.urlopen(url + "/v1/jwks", timeout=10) as answer:
+            kid = json.loads(answer.read())["keys"][0]["kid"]
+        qtbot.waitUntil(lambda: kid in app.parts.service.verifier.trust.kids, timeout=15000)
 
         kiosk = Driver(app, codes, clock, qtbot)
         kiosk.scan(hub_cli(db, "code", "issue", "V1"))

@@ -145,8 +145,10 @@ def test_the_running_kiosk_syncs_in_the_background(qtbot, hub_server, tmp_path: 
         sync_interval_s=0.2,
     )
     try:
-        qtbot.waitUntil(lambda: app.parts.repo.sync_cursor() > 0, timeout=10000)
-        app.scanner.inject(hub.issue_code("V1", CodeKind.APP))  # the hub's trust list arrived
+        kid = hub.jwks()["keys"][0]["kid"]
+        # the trust list arrived and the worker handed it to the verifier (after storing the page)
+        qtbot.waitUntil(lambda: kid in app.parts.service.verifier.trust.kids, timeout=10000)
+        app.scanner.inject(hub.issue_code("V1", CodeKind.APP))
         qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)
         assert app.session.volunteer is not None and app.session.volunteer.available == 30
     finally:

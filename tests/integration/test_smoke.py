@@ -51,6 +51,19 @@ def test_the_demo_command_runs_headless(tmp_path: Path) -> None:
     assert len(shots) == 11 and all(p.exists() for p in shots)
 
 
+def test_the_headless_demo_runs_again_and_again(tmp_path: Path) -> None:
+    """As the README's first command, run three times in a day: the scripted visit buys
+    the same items each time, so it must not meet the daily caps of an earlier run."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-m", "kiosk", "demo"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert out.returncode == 0, out.stderr
+        assert len(out.stdout.splitlines()) == 11
+
+
 def test_demo_through_the_serial_driver_and_a_pty_board(qtbot: Any, tmp_path: Path) -> None:
     import dataclasses
 
