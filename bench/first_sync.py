@@ -7,7 +7,7 @@ alternation ``--runs`` times on fresh SQLite files with the kiosk's durable sett
 * baseline: bare ``sqlite3`` ``executemany`` of the same rows into the kiosk's own
   ``volunteers`` table, one transaction per page, as the kiosk commits;
 * kiosk: the hub's pull pages as they arrive on the wire (JSON bytes), decoded and
-  stored by :meth:`Repository.apply_pull` (upsert, cursor and trust list in one
+  stored by :meth:`Store.apply_pull` (upsert, cursor and trust list in one
   transaction per page).
 
 Only the storing is timed (and, for the kiosk, decoding the page): making the pages is
@@ -50,12 +50,12 @@ def peak_mib() -> float:
 
 
 def kiosk_phase(db: Path, n: int, size: int) -> dict[str, float]:
+    from kiosk.services.store import Store
     from kiosk.store.db import durable_sqlite_engine, migrate
-    from kiosk.store.repository import Repository
 
     engine = durable_sqlite_engine(f"sqlite:///{db}")
     migrate(engine)
-    repo = Repository(engine)
+    repo = Store(engine)
     spent = 0.0
     cursor = 0
     for people in pages(n, size):

@@ -23,7 +23,7 @@ from .bootstrap import Parts, bootstrap
 from .config import Config
 from .core.session import Session
 from .demo import DemoCodes, load_or_create_key, seed
-from .store.repository import Repository
+from .services.store import Store
 from .sync import Backoff, HubClient, Syncer, SyncReport
 from .ui import theme
 from .ui.controller import KioskController
@@ -103,7 +103,7 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float) -> bool:
     return predicate()
 
 
-def demo_parts(data_dir: Path) -> tuple[DemoCodes, Callable[[Repository], None]]:
+def demo_parts(data_dir: Path) -> tuple[DemoCodes, Callable[[Store], None]]:
     key = load_or_create_key(data_dir / "demo-signing-key.pem")
     return DemoCodes(key), lambda repo: seed(repo, key)
 
@@ -114,7 +114,7 @@ def create_app(
     machine: VendingMachine | None = None,
     clock: Callable[[], float] = time.time,
     codes: DemoCodes | None = None,
-    seed_store: Callable[[Repository], object] | None = None,
+    seed_store: Callable[[Store], object] | None = None,
     cabinet: Cabinet | None = None,
     on_close: Callable[[], None] | None = None,
 ) -> KioskApp:
@@ -136,8 +136,8 @@ def create_app(
     cabinet = cabinet or parts.simulator
     if cabinet is not None:  # a simulated machine: its window stands for the cabinet and scanner
         names = {}
-        items = {item.id: item for item in parts.repo.items()}
-        for lane in parts.repo.lanes():
+        items = {item.id: item for item in parts.store.items()}
+        for lane in parts.store.lanes():
             if lane.item_id in items:
                 names[lane.number] = items[lane.item_id].name_zh
         simulator_window = SimulatorWindow(cabinet, names, codes, scanner, clock)
@@ -157,7 +157,7 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
 
     After a failure the next try backs off (see :class:`Backoff`); one sync at a time.
     """
-    syncer = Syncer(app.parts.repo, HubClient(url, token))
+    syncer = Syncer(app.parts.store, HubClient(url, token))
     backoff = Backoff(interval_s)
     worker = Background()
     timer = QTimer()

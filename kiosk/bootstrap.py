@@ -20,15 +20,16 @@ from drivers.simulated import SimulatedMachine
 
 from .config import Config, MachineKind
 from .services.kiosk import KioskService
+from .services.store import Store
 from .store.db import migrate, open_engine
-from .store.repository import Repository
+from .store.uow import SqlUnitsOfWork
 
 
 @dataclass
 class Parts:
     config: Config
     engine: Engine
-    repo: Repository
+    store: Store
     machine: VendingMachine
     service: KioskService
     simulator: SimulatedMachine | None
@@ -44,11 +45,11 @@ def bootstrap(
     *,
     machine: VendingMachine | None = None,
     clock: Callable[[], float] = time.time,
-    seed: Callable[[Repository], object] | None = None,
+    seed: Callable[[Store], object] | None = None,
 ) -> Parts:
     engine = open_engine(config.db_path)
     migrate(engine)
-    repo = Repository(engine, clock=clock)
+    repo = Store(SqlUnitsOfWork(engine), clock=clock)
     if seed is not None:
         seed(repo)
     simulator = None

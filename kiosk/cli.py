@@ -216,7 +216,7 @@ def cmd_sync(ns: argparse.Namespace) -> int:
         raise UsageError("the configuration has no [hub] url and token")
     parts = bootstrap(config)
     try:
-        report = Syncer(parts.repo, HubClient(config.hub_url, config.hub_token)).run_once()
+        report = Syncer(parts.store, HubClient(config.hub_url, config.hub_token)).run_once()
         parts.service.reload_trust()
     finally:
         parts.close()

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .config import DEMO_ISSUER
 from .core.codes import CodeKind, issue_code, public_jwk
 from .core.people import hash_pin
-from .store.repository import Repository
+from .services.store import Store
 
 DEMO_KID = "demo-2026"
 DEMO_PIN = "2468"
@@ -116,7 +116,7 @@ class DemoCodes:
         raise ValueError(entry.make)
 
 
-def seed_catalog(repo: Repository) -> bool:
+def seed_catalog(repo: Store) -> bool:
     """Stock an empty store with the sample catalog (items and lanes); False if it had items."""
     if repo.items():
         return False
@@ -126,7 +126,7 @@ def seed_catalog(repo: Repository) -> bool:
     return True
 
 
-def seed(repo: Repository, key: Ed25519PrivateKey) -> None:
+def seed(repo: Store, key: Ed25519PrivateKey) -> None:
     """Fill an empty demo store; a store that has items already is left alone."""
     jwks = {"keys": [public_jwk(key, DEMO_KID)]}
     repo.replace_trust(jwks, [])

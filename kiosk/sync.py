@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .store.repository import Repository
+from .services.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,8 @@ class SyncReport:
 class Syncer:
     LAST_GOOD = "last_good_sync"
 
-    def __init__(self, repo: Repository, client: HubClient, batch: int = 500, page: int = 5000) -> None:
-        self.repo = repo
+    def __init__(self, repo: Store, client: HubClient, batch: int = 500, page: int = 5000) -> None:
+        self.store = repo
         self.client = client
         self.batch = batch
         self.page = page
@@ -106,14 +106,14 @@ class Syncer:
     def push(self) -> int:
         """The outbox in batches, then this kiosk's status report (not counted as pushed)."""
         pushed = 0
-        while events := self.repo.pending_events(self.batch):
+        while events := self.store.pending_events(self.batch):
             acks = self.client.push(events)
-            self.repo.ack_events({a["id"]: int(a["seq"]) for a in acks})
+            self.store.ack_events({a["id"]: int(a["seq"]) for a in acks})
             pushed += len(acks)
             if len(acks) < len(events):
                 raise HubError("the hub acknowledged part of a batch")
-        status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.repo.clock())}
-        self.client.push([{**status, "body": self.repo.status_report()}])
+        status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.store.clock())}
+        self.client.push([{**status, "body": self.store.status_report()}])
         return pushed
 
     def pull(self) -> int:
@@ -124,11 +124,11 @@ class Syncer:
         """
         pulled = 0
         with ThreadPoolExecutor(1, thread_name_prefix="sync-fetch") as fetcher:
-            page = self.client.pull(self.repo.sync_cursor(), self.page)
+            page = self.client.pull(self.store.sync_cursor(), self.page)
             while True:
                 more = page.get("more")
                 ahead = fetcher.submit(self.client.pull, int(page["cursor"]), self.page) if more else None
-                pulled += self.repo.apply_pull(page)
+                pulled += self.store.apply_pull(page)
                 if ahead is None:
                     return pulled
                 page = ahead.result()
@@ -142,5 +142,5 @@ class Syncer:
         except HubError as exc:
             log.warning("sync failed: %s", exc)
             return SyncReport(False, pushed, pulled, str(exc))
-        self.repo.set_setting(self.LAST_GOOD, str(int(self.repo.clock())))
+        self.store.set_setting(self.LAST_GOOD, str(int(self.store.clock())))
         return SyncReport(True, pushed, pulled)

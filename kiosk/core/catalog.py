@@ -34,6 +34,8 @@ class Lane:
     capacity: int
     stock: int
     enabled: bool = True
+    fault: str | None = None
+    """Why the machine disabled this lane (the board's flags), until a technician enables it."""
 
     @property
     def sellable(self) -> bool:

@@ -24,7 +24,7 @@ from ..core.people import PinState, Volunteer, pin_matches
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
 from ..core.session import LineStatus, Notice
-from ..store.repository import Refused, Repository
+from .store import Refused, Store
 
 log = logging.getLogger(__name__)
 
@@ -80,26 +80,26 @@ _OUTCOME_STATUS = {
 class KioskService:
     def __init__(
         self,
-        repo: Repository,
+        store: Store,
         machine: VendingMachine,
         issuers: list[str],
         limits: Limits,
         replay: ReplayMemory | None = None,
         offline_policy: OfflinePolicy | None = None,
     ) -> None:
-        self.repo = repo
+        self.store = store
         self.machine = machine
         self.limits = limits
         self._issuers = issuers
-        self._replay = replay or repo
+        self._replay = replay or store
         self.verifier = self._make_verifier()
         self._offers: tuple[Offer, ...] | None = None
         self.offline_policy = offline_policy
         """The offline rules; ``None`` for a kiosk with no hub (they never apply)."""
 
     def _make_verifier(self) -> CodeVerifier:
-        jwks, revoked = self.repo.trust()
-        return CodeVerifier(TrustList(jwks, revoked), self._replay, self._issuers, clock=self.repo.clock)
+        jwks, revoked = self.store.trust()
+        return CodeVerifier(TrustList(jwks, revoked), self._replay, self._issuers, clock=self.store.clock)
 
     def reload_trust(self) -> None:
         """Read the trust list and revoked cards from the store again (after a sync)."""
@@ -110,7 +110,7 @@ class KioskService:
     def offers(self) -> tuple[Offer, ...]:
         """The catalog, cached until a vend or a technician's change alters it."""
         if self._offers is None:
-            self._offers = tuple(self.repo.offers())
+            self._offers = tuple(self.store.offers())
         return self._offers
 
     def _catalog_changed(self) -> None:
@@ -118,20 +118,20 @@ class KioskService:
 
     def flush(self) -> None:
         """Make what the last scan remembered durable (runs on the worker after a scan)."""
-        self.repo.flush_seen()
+        self.store.flush_seen()
 
     def _offline(self) -> OfflinePolicy | None:
         """The policy to apply now: only when there is a hub and the last good sync is old."""
         policy = self.offline_policy
         if policy is None:
             return None
-        last = self.repo.setting("last_good_sync")
-        return policy if policy.offline(self.repo.clock(), None if last is None else float(last)) else None
+        last = self.store.setting("last_good_sync")
+        return policy if policy.offline(self.store.clock(), None if last is None else float(last)) else None
 
     def scan(self, code: str) -> ScanResult:
         if self.offline_policy is not None:
-            synced = self.repo.setting(self.repo.TRUST_SYNCED_AT)
-            if self.offline_policy.trust_stale(self.repo.clock(), None if synced is None else float(synced)):
+            synced = self.store.setting(self.store.TRUST_SYNCED_AT)
+            if self.offline_policy.trust_stale(self.store.clock(), None if synced is None else float(synced)):
                 return ScanResult(notice=Notice("trust_stale"))
         verdict = self.verifier.verify(code.strip())
         if verdict.claims is None:
@@ -139,10 +139,10 @@ class KioskService:
             return ScanResult(notice=Notice(verdict.reason.value))
         claims = verdict.claims
         if claims.kind is CodeKind.TECH:
-            if self.repo.technician_pin(claims.sub) is None:
+            if self.store.technician_pin(claims.sub) is None:
                 return ScanResult(notice=Notice("tech_unknown"))
             return ScanResult(tech_id=claims.sub)
-        volunteer = self.repo.volunteer(claims.sub, self._offline())
+        volunteer = self.store.volunteer(claims.sub, self._offline())
         if volunteer is None:
             return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
         return ScanResult(volunteer=volunteer, offers=self.offers())
@@ -155,14 +155,14 @@ class KioskService:
         on_progress: Callable[[float], None] | None = None,
     ) -> VendReport:
         self.flush()  # no 益币 move before the scanned code is on disk
-        lane = pick_lane(self.repo.lanes(), item.id)
+        lane = pick_lane(self.store.lanes(), item.id)
         if lane is None:
             return self._refused(volunteer_id, Refusal.SOLD_OUT)
         status = self._status()
         if not status.ready:
             return self._refused(volunteer_id, Refusal.MACHINE_FAULT)
         try:
-            hold = self.repo.place_hold(
+            hold = self.store.place_hold(
                 volunteer_id, item.id, lane.number, visit_id, self.limits, self._offline()
             )
         except Refused as refused:
@@ -174,7 +174,7 @@ class KioskService:
             log.exception("dispense on lane %s raised", lane.number)
             result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,), sn=hold.sn)
         failpoints.reached("before_settle")
-        balance = self.repo.settle(hold, result)
+        balance = self.store.settle(hold, result)
         self._catalog_changed()
         notice = None if result.outcome is Outcome.DISPENSED else Notice("machine_fault")
         return VendReport(_OUTCOME_STATUS[result.outcome], balance.available, notice, result)
@@ -182,26 +182,26 @@ class KioskService:
     def recover(self) -> list[DispenseResult]:
         """Settle what a previous run left in flight, by asking the machine (start-up)."""
         results = []
-        for hold in self.repo.in_flight():
+        for hold in self.store.in_flight():
             try:
                 result = self.machine.resolve(hold.lane, hold.sn)
             except Exception:
                 log.exception("resolving the dispense on lane %s failed", hold.lane)
                 result = DispenseResult(Outcome.UNKNOWN, hold.lane, (Flag.NO_REPLY,), sn=hold.sn)
             log.warning("dispense left in flight on lane %s: %s", hold.lane, result.outcome)
-            self.repo.settle(hold, result)
+            self.store.settle(hold, result)
             results.append(result)
         if results:
             self._catalog_changed()
         return results
 
     def settle_in_doubt(self, actor: str, vend_id: str, dispensed: bool) -> None:
-        self.repo.settle_in_doubt(actor, vend_id, dispensed)
+        self.store.settle_in_doubt(actor, vend_id, dispensed)
         self._catalog_changed()
 
     def refund(self, actor: str, vend_id: str) -> None:
         """Give a dispensed item's 益币 back (the volunteer's complaint upheld)."""
-        self.repo.refund(actor, vend_id)
+        self.store.refund(actor, vend_id)
 
     def _status(self) -> MachineStatus:
         try:
@@ -214,62 +214,62 @@ class KioskService:
         params: dict[str, Any] = {}
         if reason is Refusal.DAILY_ITEM_CAP:
             params["n"] = self.limits.per_item_per_day
-        balance = self.repo.balance(volunteer_id)
+        balance = self.store.balance(volunteer_id)
         return VendReport(LineStatus.FAILED, balance.available, Notice(reason.value, params))
 
     # --- technicians ---------------------------------------------------------------------
 
     def check_pin(self, tech_id: str, pin: str) -> PinCheck:
-        found = self.repo.technician_pin(tech_id)
+        found = self.store.technician_pin(tech_id)
         if found is None:
             return PinCheck(False, Notice("tech_unknown"))
         pin_hash, state = found
-        now = self.repo.clock()
+        now = self.store.clock()
         if state.locked(now):
             minutes = max(1, int((state.locked_until - now + 59) // 60))
             return PinCheck(False, Notice("tech_pin_locked", {"n": minutes}))
         if pin_matches(pin, pin_hash):
-            self.repo.save_pin_state(tech_id, PinState(), "tech_login")
+            self.store.save_pin_state(tech_id, PinState(), "tech_login")
             return PinCheck(True)
         state = state.after_failure(now)
-        self.repo.save_pin_state(tech_id, state, "tech_pin_wrong")
+        self.store.save_pin_state(tech_id, state, "tech_pin_wrong")
         if state.locked(now):
             return PinCheck(False, Notice("tech_pin_locked", {"n": 5}))
         return PinCheck(False, Notice("tech_pin_wrong", {"n": state.tries_left}))
 
     def tech_overview(self) -> TechOverview:
         return TechOverview(
-            lanes=tuple(self.repo.lanes()),
-            items=tuple(self.repo.items()),
-            faults=self.repo.lane_faults(),
-            recent=tuple(self.repo.recent_redemptions()),
-            audit=tuple(self.repo.audit_log()),
+            lanes=tuple(self.store.lanes()),
+            items=tuple(self.store.items()),
+            faults=self.store.lane_faults(),
+            recent=tuple(self.store.recent_redemptions()),
+            audit=tuple(self.store.audit_log()),
             status=self._status(),
-            in_doubt=tuple(self.repo.in_doubt()),
+            in_doubt=tuple(self.store.in_doubt()),
             driver_errors=tuple(getattr(self.machine, "errors", ()))[-5:],
-            last_sync=self.repo.setting("last_good_sync"),
-            queued_events=self.repo.queued_events(),
+            last_sync=self.store.setting("last_good_sync"),
+            queued_events=self.store.queued_events(),
             has_hub=self.offline_policy is not None,  # set exactly when a hub is configured
             offline=self._offline() is not None,
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:
         self._catalog_changed()
-        return self.repo.update_lane(actor, lane, **changes)
+        return self.store.update_lane(actor, lane, **changes)
 
     def refill(self, actor: str, lane: int | None) -> list[Lane]:
         self._catalog_changed()
-        return self.repo.refill(actor, lane)
+        return self.store.refill(actor, lane)
 
     def add_item(self, actor: str) -> Item:
         """A new item for the technician to name and price (it sells once a lane holds it)."""
-        return self.repo.add_item(actor, "新商品", "New item", 10)
+        return self.store.add_item(actor, "新商品", "New item", 10)
 
     def update_item(self, actor: str, item_id: int, changes: dict[str, Any]) -> Item:
         if not changes.get("name_zh", "x"):
             raise ValueError("an item needs a Chinese name")
         self._catalog_changed()
-        return self.repo.update_item(actor, item_id, **changes)
+        return self.store.update_item(actor, item_id, **changes)
 
     def test_vend(self, actor: str, lane: int) -> DispenseResult:
         """Turn a lane without a volunteer (the technician watches it drop)."""
@@ -278,6 +278,6 @@ class KioskService:
         except Exception:
             log.exception("test vend on lane %s raised", lane)
             result = DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
-        self.repo.record_test_vend(actor, lane, result)
+        self.store.record_test_vend(actor, lane, result)
         self._catalog_changed()
         return result

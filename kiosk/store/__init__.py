@@ -1,7 +1,9 @@
 """The kiosk's local store: a SQLite file behind SQLAlchemy 2, changed only by migrations.
 
 ``models`` maps the tables, ``db`` opens the engine (WAL, ``synchronous=FULL``, foreign
-keys, ``BEGIN IMMEDIATE`` for every transaction) and runs Alembic, and ``repository``
-is the only place that writes SQL: each of its methods is one unit of work that commits
-or rolls back whole, and returns frozen core dataclasses, never ORM objects.
+keys, ``BEGIN IMMEDIATE`` for every writing transaction) and runs Alembic. ``uow`` gives
+one unit of work per use case, holding the repositories of its transaction (``ledger``,
+``catalogue``, ``vends``, ``outbox``, ``trust``, ``staff``, ``settings``) and the read side
+(``views``). The store loads facts and saves outcomes; it decides nothing (``kiosk.core``
+does) and returns frozen core dataclasses, never ORM objects.
 """

@@ -8,8 +8,10 @@ which the per-item daily cap counts by.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ..core.vend import VendState
 
 
 class Base(DeclarativeBase):
@@ -31,12 +33,17 @@ class OutboxRow(Base):
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entry_id: Mapped[str] = mapped_column(String(36), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # redemption, reversal, audit
-    volunteer_id: Mapped[str] = mapped_column(String(64), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(64))
     amount: Mapped[int] = mapped_column(Integer)
     at: Mapped[int] = mapped_column(Integer)
     acked_seq: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
     """An ``audit`` event's record (JSON); ledger events have none."""
+
+    __table_args__ = (
+        # one volunteer's events the hub has not seen or reflected, whatever their history
+        Index("ix_outbox_volunteer_acked", "volunteer_id", "acked_seq"),
+    )
 
 
 class ItemRow(Base):
@@ -61,7 +68,7 @@ class LaneRow(Base):
 class LedgerRow(Base):
     __tablename__ = "ledger"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    volunteer_id: Mapped[str] = mapped_column(String(64), index=True)
+    volunteer_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)
     ref: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
@@ -73,6 +80,8 @@ class LedgerRow(Base):
     day: Mapped[str] = mapped_column(String(10))
 
     __table_args__ = (
+        # one volunteer's holds of one day (the daily caps), or credits, by index
+        Index("ix_ledger_volunteer_kind_day", "volunteer_id", "kind", "day"),
         Index(
             "ux_ledger_settles_once",
             "ref",
@@ -97,7 +106,10 @@ class VendRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hold_id: Mapped[str] = mapped_column(String(36), index=True)
     lane: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16))  # in_flight, dispensed, not_dispensed, unknown, refunded
+    state: Mapped[VendState] = mapped_column(
+        Enum(VendState, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        index=True,  # the open vends (in flight, in doubt) are few among many
+    )
     flags: Mapped[str] = mapped_column(String(200), default="")
     sn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     started_at: Mapped[int] = mapped_column(Integer)

@@ -26,11 +26,11 @@ def main() -> None:
     parts = bootstrap(config, seed=lambda repo: seed(repo, key))
     try:
         if sys.argv[3:] == ["vend"]:
-            item = next(i for i in parts.repo.items() if i.name_en == "Tissues")
+            item = next(i for i in parts.store.items() if i.name_en == "Tissues")
             report = parts.service.vend("V0001", item, "visit")
             print(f"vend: {report.status}", file=sys.stderr)
-        kinds = sorted(e.kind.value for e in parts.repo.entries("V0001"))
-        print(json.dumps({"kinds": kinds, "in_doubt": len(parts.repo.in_doubt())}))
+        kinds = sorted(e.kind.value for e in parts.store.entries("V0001"))
+        print(json.dumps({"kinds": kinds, "in_doubt": len(parts.store.in_doubt())}))
     finally:
         parts.close()
 

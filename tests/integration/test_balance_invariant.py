@@ -64,18 +64,18 @@ def test_the_shown_balance_is_exact_as_of_the_cursor(ops: list[str]) -> None:
 
         config = dataclasses.replace(demo_config(root / "kiosk", turn_s=0.0), issuers=("timebank-hub",))
         parts = bootstrap(config, seed=stock)
-        syncer = Syncer(parts.repo, InProcessHub(hub, kiosk_id), batch=2, page=1)  # small: many pages
-        item = parts.repo.items()[0]
+        syncer = Syncer(parts.store, InProcessHub(hub, kiosk_id), batch=2, page=1)  # small: many pages
+        item = parts.store.items()[0]
         from kiosk.core.rules import Limits
 
         parts.service.limits = Limits(per_visit_items=99, per_item_per_day=99)
         try:
             syncer.pull()
             for op in ops:
-                if op == "redeem" and parts.repo.volunteer("V1") is not None:
+                if op == "redeem" and parts.store.volunteer("V1") is not None:
                     parts.service.vend("V1", item, "visit")
                 elif op == "refund":  # a technician gives back the latest item still charged
-                    given = [r for r in parts.repo.recent_redemptions() if r.state == "dispensed"]
+                    given = [r for r in parts.store.recent_redemptions() if r.state == "dispensed"]
                     if given:
                         parts.service.refund("T1", given[0].vend_id)
                 elif op == "push":
@@ -100,7 +100,7 @@ def test_the_shown_balance_is_exact_as_of_the_cursor(ops: list[str]) -> None:
                     sync.push(hub, "other-kiosk", [sync.Event.from_json(other)])
                 check(parts, hub)
             assert syncer.run_once().ok
-            view = parts.repo.balance("V1").available
+            view = parts.store.balance("V1").available
             assert view == hub.balance("V1")["balance"]  # exact once everything is reflected
         finally:
             parts.close()
@@ -108,7 +108,7 @@ def test_the_shown_balance_is_exact_as_of_the_cursor(ops: list[str]) -> None:
 
 
 def check(parts: Any, hub: Hub) -> None:
-    repo = parts.repo
+    repo = parts.store
     cursor = repo.sync_cursor()
     with hub.unit() as s:
         as_of_cursor = s.scalar(
@@ -116,8 +116,8 @@ def check(parts: Any, hub: Hub) -> None:
             .where(LedgerEntry.volunteer_id == "V1")
             .where(LedgerEntry.seq <= cursor)
         )
-    with repo.unit() as s:
-        outbox = list(s.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == "V1")))
+    with repo.units.reading() as uow:
+        outbox = list(uow.session.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == "V1")))
     sign = {"redemption": -1, "reversal": 1}
     unreflected = sum(
         sign[r.kind] * r.amount

@@ -23,7 +23,7 @@ def rig(tmp_path: Path) -> Iterator[tuple[KioskWorld, BoardModel]]:
     board = PtyBoard(model)
     world = make_world(tmp_path, None)
     world.parts.close()
-    client = LaneBoardClient.open(board.port, next_sn=world.parts.repo.next_sn)
+    client = LaneBoardClient.open(board.port, next_sn=world.parts.store.next_sn)
     world = make_world(tmp_path, client)  # the same store, now on the lane board
     yield world, model
     world.parts.close()
@@ -45,7 +45,7 @@ FAULTS = {
 @pytest.mark.parametrize("fault", FAULTS)
 def test_the_ledger_follows_what_dropped(rig: tuple[KioskWorld, BoardModel], fault: str) -> None:
     world, model = rig
-    repo, service = world.parts.repo, world.parts.service
+    repo, service = world.parts.store, world.parts.service
     item = next(i for i in repo.items() if i.name_en == "Tissues")
     lane = next(lane.number for lane in repo.lanes() if lane.item_id == item.id)
     stock = model.lanes[lane].stock

@@ -52,7 +52,7 @@ def test_hours_to_hub_to_kiosk_to_hub(qtbot: Any, hub_process: tuple[str, str], 
     try:
         app.window.resize(1280, 800)
         app.window.show()
-        qtbot.waitUntil(lambda: app.parts.repo.balance("V1").available == 30, timeout=15000)
+        qtbot.waitUntil(lambda: app.parts.store.balance("V1").available == 30, timeout=15000)
         with urllib.request.urlopen(url + "/v1/jwks", timeout=10) as answer:
             kid = json.loads(answer.read())["keys"][0]["kid"]
         qtbot.waitUntil(lambda: kid in app.parts.service.verifier.trust.kids, timeout=15000)
@@ -66,13 +66,13 @@ def test_hours_to_hub_to_kiosk_to_hub(qtbot: Any, hub_process: tuple[str, str], 
         assert kiosk.w.result.balance.text() == "余额 15 益币"
         assert app.parts.simulator is not None and app.parts.simulator.motor_turns == 1
 
-        qtbot.waitUntil(lambda: app.parts.repo.queued_events() == 0, timeout=15000)
+        qtbot.waitUntil(lambda: app.parts.store.queued_events() == 0, timeout=15000)
         assert hub_cli(db, "balance", "V1") == {"volunteer_id": "V1", "balance": 15, "flagged": False}
         # the hub's ledger: the credit (seq 1) and the redemption (seq 2); a status report
         # saying the kiosk's cursor reached 2 was sent by a later sync than the one that pushed
         qtbot.waitUntil(lambda: (hub_kiosks(db)[0]["status"] or {}).get("sync_cursor") == 2, timeout=15000)
         assert hub_cli(db, "balance", "V1")["balance"] == 15  # once, whatever the syncs since
-        assert app.parts.repo.balance("V1").available == 15  # the charge now inside the hub's balance
+        assert app.parts.store.balance("V1").available == 15  # the charge now inside the hub's balance
         assert hub_kiosks(db)[0]["name"] == "幸福里社区-1"
     finally:
         app.close()

@@ -48,35 +48,35 @@ def test_redeem_then_sync_reduces_the_hub_balance_exactly_once(
     hub, url = hub_server
     hub.import_hours(HOURS.encode())
     token = hub.add_kiosk("驿站-1")["token"]
-    syncer = Syncer(kiosk.repo, HubClient(url, token))
+    syncer = Syncer(kiosk.store, HubClient(url, token))
     first = syncer.run_once()  # the technician's two changes that stocked the kiosk go up too
     assert first.as_json() == {"ok": True, "pushed": 2, "pulled": 1}
     kiosk.service.reload_trust()
 
     scanned = kiosk.service.scan(hub.issue_code("V1", CodeKind.APP))
     assert scanned.volunteer is not None and scanned.volunteer.available == 30
-    tissues = kiosk.repo.items()[0]
+    tissues = kiosk.store.items()[0]
     assert kiosk.service.vend("V1", tissues, "visit").available == 15
 
     assert syncer.run_once().as_json() == {"ok": True, "pushed": 1, "pulled": 1}
     assert hub.balance("V1")["balance"] == 15
     assert syncer.run_once().as_json() == {"ok": True, "pushed": 0, "pulled": 0}
     assert hub.balance("V1")["balance"] == 15  # not twice
-    assert kiosk.repo.balance("V1").available == 15  # the charge is now inside the hub balance
+    assert kiosk.store.balance("V1").available == 15  # the charge is now inside the hub balance
 
 
 def test_an_acknowledgement_lost_on_the_way_back_is_safe(hub_server: tuple[Hub, str], kiosk: Parts) -> None:
     hub, url = hub_server
     hub.import_hours(HOURS.encode())
     token = hub.add_kiosk("驿站-1")["token"]
-    syncer = Syncer(kiosk.repo, HubClient(url, token))
+    syncer = Syncer(kiosk.store, HubClient(url, token))
     syncer.run_once()
-    kiosk.service.vend("V1", kiosk.repo.items()[0], "visit")
-    events = kiosk.repo.pending_events()
+    kiosk.service.vend("V1", kiosk.store.items()[0], "visit")
+    events = kiosk.store.pending_events()
     HubClient(url, token).push(events)  # applied at the hub, but the kiosk never heard back
-    assert kiosk.repo.queued_events() == 1
+    assert kiosk.store.queued_events() == 1
     assert syncer.run_once().ok
-    assert kiosk.repo.queued_events() == 0
+    assert kiosk.store.queued_events() == 0
     assert hub.balance("V1")["balance"] == 15
 
 
@@ -86,12 +86,12 @@ def test_technicians_come_down_and_their_changes_and_the_kiosk_status_go_up(
     hub, url = hub_server
     hub.set_technician("T7", "刘师傅", "2468")
     token = hub.add_kiosk("驿站-2")["token"]
-    syncer = Syncer(kiosk.repo, HubClient(url, token))
+    syncer = Syncer(kiosk.store, HubClient(url, token))
     assert syncer.run_once().ok
     assert kiosk.service.check_pin("T7", "2468").ok  # a technician the hub added opens this kiosk
-    kiosk.repo.update_lane("T7", 1, stock=4)
+    kiosk.store.update_lane("T7", 1, stock=4)
     assert syncer.run_once().as_json() == {"ok": True, "pushed": 2, "pulled": 0}  # login and lane change
-    assert kiosk.repo.queued_events() == 0
+    assert kiosk.store.queued_events() == 0
     (listed,) = hub.kiosks()
     assert listed["name"] == "驿站-2" and listed["status"]["lanes"][0]["stock"] == 4
     assert listed["status"]["queued_events"] == 0
@@ -101,13 +101,13 @@ def test_technicians_come_down_and_their_changes_and_the_kiosk_status_go_up(
 
 
 def test_the_hub_down_leaves_everything_queued(kiosk: Parts) -> None:
-    kiosk.repo.upsert_volunteers([("V1", "赵小明")])
-    kiosk.repo.credit("V1", 30)
-    kiosk.service.vend("V1", kiosk.repo.items()[0], "visit")
-    report = Syncer(kiosk.repo, HubClient(f"http://127.0.0.1:{free_port()}", "t", timeout_s=2)).run_once()
+    kiosk.store.upsert_volunteers([("V1", "赵小明")])
+    kiosk.store.credit("V1", 30)
+    kiosk.service.vend("V1", kiosk.store.items()[0], "visit")
+    report = Syncer(kiosk.store, HubClient(f"http://127.0.0.1:{free_port()}", "t", timeout_s=2)).run_once()
     assert not report.ok and report.pushed == 0 and "unreachable" in (report.error or "")
-    assert kiosk.repo.queued_events() == 3  # the redemption and the two stocking changes
-    assert [e["kind"] for e in kiosk.repo.pending_events()].count("redemption") == 1
+    assert kiosk.store.queued_events() == 3  # the redemption and the two stocking changes
+    assert [e["kind"] for e in kiosk.store.pending_events()].count("redemption") == 1
 
 
 def test_kiosk_sync_once_command(hub_server: tuple[Hub, str], tmp_path: Path) -> None:

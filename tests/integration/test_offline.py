@@ -54,9 +54,9 @@ def make_kiosk(root: Path, name: str, hub: Hub, clock: FakeClock) -> tuple[Parts
 
     parts = bootstrap(config, clock=clock, seed=stock)
     parts.service.limits = Limits(per_visit_items=99, per_item_per_day=99)  # only the offline caps bite
-    syncer = Syncer(parts.repo, InProcessHub(hub, hub.add_kiosk(name)["kiosk_id"]))
+    syncer = Syncer(parts.store, InProcessHub(hub, hub.add_kiosk(name)["kiosk_id"]))
     assert syncer.run_once().ok
-    parts.repo.set_setting("last_good_sync", str(int(clock())))
+    parts.store.set_setting("last_good_sync", str(int(clock())))
     parts.service.reload_trust()
     return parts, syncer
 
@@ -72,7 +72,7 @@ def test_caps_apply_only_when_offline(hub: Hub, tmp_path: Path) -> None:
         assert parts.service.tech_overview().offline is True  # what the technician screen shows
         offline = parts.service.scan(hub.issue_code("V2", CodeKind.CARD))
         assert offline.volunteer is not None and offline.volunteer.spend_limit == 40
-        water = parts.repo.items()[0]
+        water = parts.store.items()[0]
         assert parts.service.vend("V2", water, "v").status is LineStatus.DISPENSED
         assert parts.service.vend("V2", water, "v").status is LineStatus.DISPENSED
         refused = parts.service.vend("V2", water, "v")
@@ -100,7 +100,7 @@ def test_two_offline_kiosks_overdraw_no_more_than_their_caps(hub: Hub, tmp_path:
     try:
         clock.advance(601)  # both lose the network
         for parts in (a, b):
-            water = parts.repo.items()[0]
+            water = parts.store.items()[0]
             while parts.service.vend("V1", water, "v").status is LineStatus.DISPENSED:
                 pass
         assert sync_a.run_once().ok and sync_b.run_once().ok

@@ -12,7 +12,7 @@ from tests.helpers import KioskWorld, ScriptedMachine, make_world
 
 
 def tissues(world: KioskWorld):  # type: ignore[no-untyped-def]
-    return next(i for i in world.parts.repo.items() if i.name_en == "Tissues")
+    return next(i for i in world.parts.store.items() if i.name_en == "Tissues")
 
 
 def test_scan_identifies_with_balance_and_catalog(world: KioskWorld) -> None:
@@ -38,17 +38,17 @@ def test_a_vend_turns_the_motor_once_and_charges_once(world: KioskWorld) -> None
     report = world.parts.service.vend("V0001", tissues(world), "visit")
     assert report.status is LineStatus.DISPENSED and report.available == 245
     assert world.sim.motor_turns == 1
-    kinds = [e.kind.value for e in world.parts.repo.entries("V0001")]
+    kinds = [e.kind.value for e in world.parts.store.entries("V0001")]
     assert kinds.count("charge") == 1 and kinds.count("hold") == 1
 
 
 def test_an_empty_lane_releases_and_is_disabled(world: KioskWorld) -> None:
-    lane = next(lane for lane in world.parts.repo.lanes() if lane.item_id == tissues(world).id)
+    lane = next(lane for lane in world.parts.store.lanes() if lane.item_id == tissues(world).id)
     world.sim.set_stock(lane.number, 0)  # the store still believes there is stock
     report = world.parts.service.vend("V0001", tissues(world), "visit")
     assert report.status is LineStatus.FAILED and report.available == 260
     assert report.result is not None and Flag.NOTHING_DROPPED in report.result.flags
-    assert not next(x for x in world.parts.repo.lanes() if x.number == lane.number).enabled
+    assert not next(x for x in world.parts.store.lanes() if x.number == lane.number).enabled
 
 
 def test_a_dead_machine_holds_nothing(world: KioskWorld) -> None:
@@ -56,7 +56,7 @@ def test_a_dead_machine_holds_nothing(world: KioskWorld) -> None:
     report = world.parts.service.vend("V0001", tissues(world), "visit")
     assert report.status is LineStatus.FAILED and report.notice is not None
     assert report.notice.key == "machine_fault"
-    assert [e.kind.value for e in world.parts.repo.entries("V0001")] == ["credit"]
+    assert [e.kind.value for e in world.parts.store.entries("V0001")] == ["credit"]
 
 
 def test_an_unknown_outcome_is_held_not_charged(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_an_unknown_outcome_is_held_not_charged(tmp_path: Path) -> None:
         item = tissues(world)
         report = world.parts.service.vend("V0001", item, "visit")
         assert report.status is LineStatus.UNKNOWN
-        balance = world.parts.repo.balance("V0001")
+        balance = world.parts.store.balance("V0001")
         assert (balance.settled, balance.held) == (260, 15)
     finally:
         world.parts.close()
@@ -81,7 +81,7 @@ def test_a_raising_driver_counts_as_unknown(tmp_path: Path) -> None:
     try:
         report = world.parts.service.vend("V0001", tissues(world), "visit")
         assert report.status is LineStatus.UNKNOWN
-        assert world.parts.repo.balance("V0001").held == 15
+        assert world.parts.store.balance("V0001").held == 15
     finally:
         world.parts.close()
 
@@ -96,11 +96,11 @@ def test_wrong_pins_lock_after_five_tries(world: KioskWorld) -> None:
 
 
 def test_test_vend_is_audited_and_follows_stock(world: KioskWorld) -> None:
-    lane = world.parts.repo.lanes()[0]
+    lane = world.parts.store.lanes()[0]
     result = world.parts.service.test_vend("T001", lane.number)
     assert result.outcome is Outcome.DISPENSED
-    assert world.parts.repo.lanes()[0].stock == lane.stock - 1
-    assert world.parts.repo.audit_log()[0].action == "test_vend"
+    assert world.parts.store.lanes()[0].stock == lane.stock - 1
+    assert world.parts.store.audit_log()[0].action == "test_vend"
 
 
 @pytest.mark.parametrize("dropped", [True, False])
@@ -110,15 +110,15 @@ def test_a_dispense_in_doubt_is_settled_by_a_technician(tmp_path: Path, dropped:
     try:
         item = tissues(world)
         world.parts.service.vend("V0001", item, "visit")
-        [doubt] = world.parts.repo.in_doubt()
+        [doubt] = world.parts.store.in_doubt()
         assert (doubt.volunteer_id, doubt.amount, doubt.board_said) == ("V0001", 15, "board_restarted")
-        stock = world.parts.repo.lanes()[0].stock
+        stock = world.parts.store.lanes()[0].stock
         world.parts.service.settle_in_doubt("T001", doubt.vend_id, dropped)
-        balance = world.parts.repo.balance("V0001")
+        balance = world.parts.store.balance("V0001")
         assert (balance.settled, balance.held) == ((245, 0) if dropped else (260, 0))
-        assert world.parts.repo.lanes()[0].stock == stock - (1 if dropped else 0)
-        assert world.parts.repo.in_doubt() == []
-        assert world.parts.repo.audit_log()[0].action == "vend_settled"
+        assert world.parts.store.lanes()[0].stock == stock - (1 if dropped else 0)
+        assert world.parts.store.in_doubt() == []
+        assert world.parts.store.audit_log()[0].action == "vend_settled"
         with pytest.raises(LookupError):
             world.parts.service.settle_in_doubt("T001", doubt.vend_id, dropped)
     finally:
@@ -126,7 +126,7 @@ def test_a_dispense_in_doubt_is_settled_by_a_technician(tmp_path: Path, dropped:
 
 
 def test_each_hold_records_a_fresh_durable_sn(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     from kiosk.core.rules import Limits
 
     item = tissues(world)
@@ -139,5 +139,5 @@ def test_each_hold_records_a_fresh_durable_sn(world: KioskWorld) -> None:
 
 
 def test_sn_wraps_past_255_and_skips_zero(world: KioskWorld) -> None:
-    seen = [world.parts.repo.next_sn() for _ in range(256)]
+    seen = [world.parts.store.next_sn() for _ in range(256)]
     assert 0 not in seen and seen[0] == 1 and seen[254] == 255 and seen[255] == 1

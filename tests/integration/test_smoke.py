@@ -28,9 +28,9 @@ def test_boot_scan_buy_and_check_the_ledger(qtbot: Any, tmp_path: Path) -> None:
         app.window.catalog.reviewed.emit()
         app.window.confirm.confirmed.emit()
         assert wait_until(lambda: app.session.step is Step.RESULT, 10)
-        entries = app.parts.repo.entries("V0003")
+        entries = app.parts.store.entries("V0003")
         assert sorted(e.kind.value for e in entries) == ["charge", "credit", "hold"]
-        assert app.parts.repo.balance("V0003").available == 150 - 20
+        assert app.parts.store.balance("V0003").available == 150 - 20
         assert wait_until(lambda: app.simulator_window.rows[2].turns.text() == "转 1", 2)
     finally:
         app.close()
@@ -88,7 +88,7 @@ def test_demo_through_the_serial_driver_and_a_pty_board(qtbot: Any, tmp_path: Pa
         app.window.catalog.reviewed.emit()
         app.window.confirm.confirmed.emit()
         assert wait_until(lambda: app.session.step is Step.RESULT, 20)
-        assert sorted(e.kind.value for e in app.parts.repo.entries("V0001")).count("charge") == 2
+        assert sorted(e.kind.value for e in app.parts.store.entries("V0001")).count("charge") == 2
         assert model.motor_turns == 2
         assert wait_until(lambda: app.simulator_window.rows[1].turns.text() == "转 1", 2)
     finally:

@@ -121,7 +121,8 @@ def kiosk(tmp_path: Path) -> Iterator[Parts]:
 
 def queue_redemptions(parts: Parts, n: int) -> None:
     """``n`` charged redemptions of 1 益币 each, written straight into the store (setup only)."""
-    with parts.repo.unit() as s:
+    with parts.store.units.writing() as uow:
+        s = uow.session
         for i in range(n):
             hold, charge = str(uuid.uuid4()), str(uuid.uuid4())
             for entry_id, kind, ref in ((hold, "hold", None), (charge, "charge", hold)):
@@ -140,6 +141,7 @@ def queue_redemptions(parts: Parts, n: int) -> None:
                     at=i,
                 )
             )
+        uow.commit()
 
 
 def applied(hub: Hub) -> tuple[int, int]:
@@ -164,12 +166,12 @@ def test_a_hundred_cut_connections_apply_every_event_once(
     proxy = CuttingProxy(port, cuts=100)
     try:
         queue_redemptions(kiosk, 300)
-        syncer = Syncer(kiosk.repo, HubClient(f"http://127.0.0.1:{proxy.port}", token, timeout_s=5), batch=7)
+        syncer = Syncer(kiosk.store, HubClient(f"http://127.0.0.1:{proxy.port}", token, timeout_s=5), batch=7)
         deadline = time.monotonic() + 120
-        while kiosk.repo.queued_events() and time.monotonic() < deadline:
+        while kiosk.store.queued_events() and time.monotonic() < deadline:
             syncer.run_once()
         assert proxy.cut_done == 100
-        assert kiosk.repo.queued_events() == 0
+        assert kiosk.store.queued_events() == 0
         assert applied(hub) == (300, 300)
         assert hub.balance("V1")["balance"] == 240 - 300
     finally:
@@ -184,10 +186,10 @@ def test_ten_thousand_redemptions_queued_while_the_hub_is_down(
     hub.import_hours(HOURS)
     token = hub.add_kiosk("k")["token"]
     queue_redemptions(kiosk, 10_000)
-    down = Syncer(kiosk.repo, HubClient(f"http://127.0.0.1:{free_port()}", token, timeout_s=2))
-    assert not down.run_once().ok and kiosk.repo.queued_events() == 10_000
-    report = Syncer(kiosk.repo, HubClient(url, token)).run_once()
+    down = Syncer(kiosk.store, HubClient(f"http://127.0.0.1:{free_port()}", token, timeout_s=2))
+    assert not down.run_once().ok and kiosk.store.queued_events() == 10_000
+    report = Syncer(kiosk.store, HubClient(url, token)).run_once()
     assert report.ok and report.pushed == 10_000
-    assert kiosk.repo.queued_events() == 0
+    assert kiosk.store.queued_events() == 0
     assert applied(hub) == (10_000, 10_000)
     assert hub.balance("V1") == {"volunteer_id": "V1", "balance": 240 - 10_000, "flagged": True}

@@ -14,9 +14,9 @@ from drivers.machine import DispenseResult, Flag, Outcome
 from kiosk.core.codes import CodeReason
 from kiosk.core.ledger import balance_of
 from kiosk.core.rules import Limits, Refusal
+from kiosk.services.store import Refused, Store
 from kiosk.store.db import migrate, open_engine
 from kiosk.store.models import Base
-from kiosk.store.repository import Refused, Repository
 from tests.helpers import KioskWorld, make_world
 
 
@@ -44,14 +44,14 @@ def test_the_ledger_and_audit_are_append_only(world: KioskWorld) -> None:
     db.close()
 
 
-def _lane_of(repo: Repository, name: str) -> tuple[int, int]:
+def _lane_of(repo: Store, name: str) -> tuple[int, int]:
     item = next(i for i in repo.items() if i.name_en == name)
     lane = next(lane for lane in repo.lanes() if lane.item_id == item.id)
     return item.id, lane.number
 
 
 def test_hold_charge_and_the_derived_balance(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     item, lane = _lane_of(repo, "Tissues")
     start = repo.balance("V0001")
     stock = next(x.stock for x in repo.lanes() if x.number == lane)
@@ -65,7 +65,7 @@ def test_hold_charge_and_the_derived_balance(world: KioskWorld) -> None:
 
 
 def test_a_hold_is_settled_once_only(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     item, lane = _lane_of(repo, "Tissues")
     hold = repo.place_hold("V0001", item, lane, "visit", Limits())
     repo.settle(hold, DispenseResult(Outcome.DISPENSED, lane))
@@ -83,7 +83,7 @@ def test_a_hold_is_settled_once_only(world: KioskWorld) -> None:
 
 
 def test_a_jam_releases_the_hold_and_disables_the_lane(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     item, lane = _lane_of(repo, "Tissues")
     before = repo.balance("V0001")
     hold = repo.place_hold("V0001", item, lane, "visit", Limits())
@@ -98,7 +98,7 @@ def test_a_jam_releases_the_hold_and_disables_the_lane(world: KioskWorld) -> Non
 
 
 def test_an_unknown_outcome_keeps_the_hold(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     item, lane = _lane_of(repo, "Tissues")
     before = repo.balance("V0001")
     hold = repo.place_hold("V0001", item, lane, "visit", Limits())
@@ -108,7 +108,7 @@ def test_an_unknown_outcome_keeps_the_hold(world: KioskWorld) -> None:
 
 
 def test_holds_refuse_overspending_inside_the_transaction(world: KioskWorld) -> None:
-    repo = world.parts.repo  # V0004 has 10 益币
+    repo = world.parts.store  # V0004 has 10 益币
     item, lane = _lane_of(repo, "Tissues")
     with pytest.raises(Refused) as refused:
         repo.place_hold("V0004", item, lane, "visit", Limits())
@@ -116,7 +116,7 @@ def test_holds_refuse_overspending_inside_the_transaction(world: KioskWorld) -> 
 
 
 def test_the_daily_cap_counts_charged_and_held_items(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     item, lane = _lane_of(repo, "Tissues")
     limits = Limits(per_item_per_day=2)
     h1 = repo.place_hold("V0001", item, lane, "v", limits)
@@ -130,7 +130,7 @@ def test_the_daily_cap_counts_charged_and_held_items(world: KioskWorld) -> None:
 
 
 def test_price_changes_land_in_the_audit_log(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     item, _ = _lane_of(repo, "Tissues")
     repo.update_item("T001", item, price=18)
     entry = repo.audit_log()[0]
@@ -141,7 +141,7 @@ def test_price_changes_land_in_the_audit_log(world: KioskWorld) -> None:
 
 
 def test_lane_edits_are_checked_and_audited(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     with pytest.raises(ValueError):
         repo.update_lane("T001", 1, stock=99)
     repo.update_lane("T001", 1, stock=3)
@@ -169,12 +169,12 @@ def test_volunteer_ids_are_unique(world: KioskWorld) -> None:
 
     from kiosk.store.models import VolunteerRow
 
-    with pytest.raises(IntegrityError), world.parts.repo.unit() as s:
-        s.execute(insert(VolunteerRow).values(id="V0001", name="dup"))
+    with pytest.raises(IntegrityError), world.parts.store.units.writing() as uow:
+        uow.session.execute(insert(VolunteerRow).values(id="V0001", name="dup"))
 
 
 def test_a_seen_code_is_remembered_at_once_and_on_disk_after_the_flush(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
 
     def on_disk() -> int:
         db = sqlite3.connect(world.config.db_path)
@@ -194,7 +194,7 @@ def test_a_seen_code_is_remembered_at_once_and_on_disk_after_the_flush(world: Ki
 def test_a_vend_makes_the_scanned_code_durable_first(world: KioskWorld) -> None:
     service = world.parts.service
     assert service.scan(world.code("app")).volunteer is not None
-    item = next(i for i in world.parts.repo.items() if i.name_en == "Tissues")
+    item = next(i for i in world.parts.store.items() if i.name_en == "Tissues")
     service.vend("V0001", item, "visit")
     db = sqlite3.connect(world.config.db_path)
     assert db.execute("SELECT count(*) FROM seen_codes").fetchone()[0] == 1
@@ -202,7 +202,7 @@ def test_a_vend_makes_the_scanned_code_durable_first(world: KioskWorld) -> None:
 
 
 def test_a_technician_change_queues_its_audit_event_in_the_same_transaction(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     before = {e["id"] for e in repo.pending_events()}
     repo.update_lane("T001", 1, stock=3)
     (event,) = [e for e in repo.pending_events() if e["id"] not in before]
@@ -214,7 +214,7 @@ def test_a_technician_change_queues_its_audit_event_in_the_same_transaction(worl
 def test_technicians_from_the_hub_replace_ours_and_keep_a_lockout(world: KioskWorld) -> None:
     from kiosk.core.people import PinState, hash_pin
 
-    repo = world.parts.repo
+    repo = world.parts.store
     repo.save_pin_state("T001", PinState(5, 1_800_000_000.0), "pin_locked")
     page = {
         "cursor": repo.sync_cursor(),
@@ -234,7 +234,7 @@ def test_technicians_from_the_hub_replace_ours_and_keep_a_lockout(world: KioskWo
 
 
 def test_the_status_report_names_stock_faults_and_sync_state(world: KioskWorld) -> None:
-    repo = world.parts.repo
+    repo = world.parts.store
     lane = repo.lanes()[0]
     repo.update_lane("T001", lane.number, stock=2)
     report = repo.status_report()
@@ -244,7 +244,7 @@ def test_the_status_report_names_stock_faults_and_sync_state(world: KioskWorld) 
 
 
 def test_a_refund_gives_the_charge_back_once_and_goes_up_as_a_reversal(world: KioskWorld) -> None:
-    repo, service = world.parts.repo, world.parts.service
+    repo, service = world.parts.store, world.parts.service
     tissues = next(i for i in repo.items() if i.name_en == "Tissues")
     before = repo.balance("V0001").available
     service.vend("V0001", tissues, "visit")
@@ -271,7 +271,7 @@ def test_a_refund_gives_the_charge_back_once_and_goes_up_as_a_reversal(world: Ki
 
 def test_a_scan_reads_while_a_writer_holds_the_store(world: KioskWorld) -> None:
     """A sync storing a page holds the write lock; the volunteer lookup must not wait for it."""
-    repo = world.parts.repo
+    repo = world.parts.store
     writer = sqlite3.connect(world.config.db_path, isolation_level=None, timeout=0)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("UPDATE volunteers SET hub_balance = hub_balance + 1000 WHERE id = 'V0001'")

@@ -16,7 +16,7 @@ from tests.ui.conftest import Driver
 
 
 def kinds(kiosk: Driver, volunteer: str = "V0001") -> list[str]:
-    return [e.kind.value for e in kiosk.app.parts.repo.entries(volunteer)]
+    return [e.kind.value for e in kiosk.app.parts.store.entries(volunteer)]
 
 
 def test_idle_shows_the_prompt_and_the_items_on_offer(kiosk: Driver) -> None:
@@ -80,7 +80,7 @@ def test_a_jam_charges_nothing_and_releases_the_hold(kiosk: Driver) -> None:
     kiosk.buy("Tissues")
     assert kiosk.w.result.message.text() == "未出货，未扣益币"
     assert sorted(kinds(kiosk)) == ["credit", "hold", "release"]
-    assert kiosk.app.parts.repo.balance("V0001").available == 260
+    assert kiosk.app.parts.store.balance("V0001").available == 260
     assert sim.motor_turns == 0
 
 
@@ -171,8 +171,8 @@ def test_refill_all_from_the_technician_screen(kiosk: Driver) -> None:
     kiosk.wait_step(Step.TECH)
     kiosk.tap(kiosk.w.tech.refill_all)
     kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
-    assert all(lane.stock == lane.capacity for lane in kiosk.app.parts.repo.lanes())
-    assert kiosk.app.parts.repo.audit_log()[0].action == "lane_refilled"
+    assert all(lane.stock == lane.capacity for lane in kiosk.app.parts.store.lanes())
+    assert kiosk.app.parts.store.audit_log()[0].action == "lane_refilled"
 
 
 def test_inactivity_returns_to_idle(kiosk: Driver) -> None:
@@ -207,14 +207,14 @@ def test_a_technician_adds_an_item_and_names_it(kiosk: Driver) -> None:
     table.cellWidget(8, 3).setText("raincoat.png")
     kiosk.tap(table.cellWidget(8, 4))
     kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
-    added = kiosk.app.parts.repo.items()[-1]
+    added = kiosk.app.parts.store.items()[-1]
     assert (added.name_zh, added.name_en, added.price, added.image) == (
         "雨衣",
         "Raincoat",
         60,
         "raincoat.png",
     )
-    assert [a.action for a in kiosk.app.parts.repo.audit_log(2)] == ["item_changed", "item_added"]
+    assert [a.action for a in kiosk.app.parts.store.audit_log(2)] == ["item_changed", "item_added"]
 
 
 def test_a_serial_scanner_feeds_the_same_path_and_duplicates_are_dropped(qtbot: Any, tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_technician_diagnostics_through_the_real_driver(qtbot: Any, tmp_path: Pa
         qtbot.waitUntil(lambda: "4 °C" in app.window.tech.status.text(), timeout=5000)
         kiosk.tap(app.window.tech.lanes.cellWidget(0, 7))  # 测试出货 on lane 1
         qtbot.waitUntil(lambda: model.motor_turns == 1 and app.background.idle, timeout=5000)
-        assert app.parts.repo.audit_log()[0].action == "test_vend"
+        assert app.parts.store.audit_log()[0].action == "test_vend"
         model.faults.silent = True
         kiosk.tap(app.window.tech.lanes.cellWidget(0, 7))  # the table was rebuilt
         qtbot.waitUntil(lambda: "machine not answering" in app.window.tech.status.text(), timeout=10000)
@@ -276,7 +276,7 @@ def test_a_code_pasted_into_the_simulator_is_scanned(kiosk: Driver) -> None:
 
 
 def test_a_technician_refunds_a_dispensed_item_with_two_taps(kiosk: Driver) -> None:
-    start = kiosk.app.parts.repo.balance("V0001").available
+    start = kiosk.app.parts.store.balance("V0001").available
     kiosk.scan(kiosk.code("app"))
     kiosk.buy("Tissues")
     kiosk.tap(kiosk.w.result.button)
@@ -290,11 +290,11 @@ def test_a_technician_refunds_a_dispensed_item_with_two_taps(kiosk: Driver) -> N
     button = kiosk.w.tech.recent.cellWidget(0, 6)
     kiosk.tap(button)  # the first tap only asks
     assert button.text() == "再点一次确认"
-    assert kiosk.app.parts.repo.balance("V0001").available == start - 15
+    assert kiosk.app.parts.store.balance("V0001").available == start - 15
     kiosk.tap(button)
-    kiosk.qtbot.waitUntil(lambda: kiosk.app.parts.repo.balance("V0001").available == start, timeout=5000)
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.parts.store.balance("V0001").available == start, timeout=5000)
     kiosk.qtbot.waitUntil(lambda: kiosk.w.tech.recent.item(0, 5).text() == "已退回", timeout=5000)
-    assert kiosk.app.parts.repo.audit_log(1)[0].action == "vend_refunded"
+    assert kiosk.app.parts.store.audit_log(1)[0].action == "vend_refunded"
 
 
 def test_the_sync_line_says_when_the_kiosk_is_offline(kiosk: Driver) -> None:

@@ -1,0 +1,104 @@
+"""What the kiosk tells the hub and the technician: the outbox, pulled pages, lists, status.
+
+``apply_pull`` stores one page of the hub's changes and its cursor in one unit of work;
+the lists (recent redemptions, dispenses in doubt, the audit log) come from the store's
+read side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core.records import AuditEntry, InDoubt, Redemption
+from ..store.settings import LAST_GOOD_SYNC, SYNC_CURSOR, TRUST_SYNCED_AT
+from .base import UseCases
+
+VOLUNTEER_COLUMNS = ["id", "name", "balance"]
+
+
+class Records(UseCases):
+    SYNC_CURSOR = SYNC_CURSOR
+    TRUST_SYNCED_AT = TRUST_SYNCED_AT
+
+    # --- the read side -------------------------------------------------------------------
+
+    def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
+        with self.units.reading() as uow:
+            return uow.views.recent_redemptions(limit)
+
+    def in_doubt(self) -> list[InDoubt]:
+        with self.units.reading() as uow:
+            return uow.views.in_doubt()
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        with self.units.reading() as uow:
+            return uow.views.audit_log(limit)
+
+    # --- sync with the hub ---------------------------------------------------------------
+
+    def pending_events(self, limit: int = 500) -> list[dict[str, Any]]:
+        with self.units.reading() as uow:
+            return uow.outbox.pending(limit)
+
+    def ack_events(self, acks: Mapping[str, int]) -> None:
+        with self.units.writing() as uow:
+            uow.outbox.ack(acks)
+            uow.commit()
+
+    def queued_events(self) -> int:
+        with self.units.reading() as uow:
+            return uow.outbox.queued()
+
+    def sync_cursor(self) -> int:
+        with self.units.reading() as uow:
+            return uow.settings.cursor()
+
+    def apply_pull(self, page: Mapping[str, Any]) -> int:
+        """Store one page of the hub's changes and its cursor, in one transaction.
+
+        The page's volunteers are rows ``[id, name, balance]`` (the hub's ``columns``).
+        """
+        if page.get("columns", VOLUNTEER_COLUMNS) != VOLUNTEER_COLUMNS:
+            raise ValueError(f"unknown volunteer columns {page.get('columns')!r}")
+        people = [(str(vid), str(name), int(balance)) for vid, name, balance in page.get("volunteers", [])]
+        with self.units.writing() as uow:
+            uow.ledger.upsert_volunteers(people, True)
+            keys = page.get("jwks", {}).get("keys", [])
+            if keys:
+                uow.settings.set(TRUST_SYNCED_AT, str(int(self.clock())))
+                uow.trust.replace_keys(keys)
+            if page.get("technicians"):  # an empty list changes nothing
+                uow.technicians.replace_all(
+                    {str(t["id"]): (str(t["name"]), str(t["pin_hash"])) for t in page["technicians"]}
+                )
+            if "revoked" in page:
+                uow.trust.replace_revoked(page["revoked"])
+            cursor = int(page["cursor"])
+            if cursor > uow.settings.cursor() or uow.settings.get(SYNC_CURSOR) is None:
+                uow.settings.set(SYNC_CURSOR, str(cursor))
+            uow.commit()
+        return len(people)
+
+    def status_report(self) -> dict[str, Any]:
+        """What the hub's operators see of this kiosk: stock per lane, faults, sync state."""
+        with self.units.reading() as uow:
+            names = {i.id: i.name_zh for i in uow.catalogue.items()}
+            lanes = [
+                {
+                    "lane": lane.number,
+                    "item": names.get(lane.item_id) if lane.item_id is not None else None,
+                    "stock": lane.stock,
+                    "capacity": lane.capacity,
+                    "enabled": lane.enabled,
+                    "fault": lane.fault,
+                }
+                for lane in uow.catalogue.lanes()
+            ]
+            return {
+                "lanes": lanes,
+                "in_doubt": len(uow.views.in_doubt()),
+                "queued_events": uow.outbox.queued(),
+                "sync_cursor": uow.settings.cursor(),
+                "last_good_sync": int(uow.settings.get(LAST_GOOD_SYNC) or 0) or None,
+            }
