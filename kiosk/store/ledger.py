@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, func, select, union_all
+from sqlalchemy import BindParameter, Row, and_, bindparam, exists, func, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..core.ledger import Entry, EntryKind
 from ..core.redemption import KioskSpending, VolunteerFacts
-from ..core.vend import OPEN_STATES
-from .models import LedgerRow, OutboxRow, VendRow, VolunteerRow
+from .models import OPEN_VENDS, LedgerRow, OutboxRow, VendRow, VolunteerRow
 
 _ENTRY_COLUMNS = (
     LedgerRow.id,
@@ -28,6 +27,37 @@ _ENTRY_COLUMNS = (
     LedgerRow.item_id,
     LedgerRow.lane,
     LedgerRow.day,
+)
+
+# the facts of one volunteer, built once (a scan and a hold run them every time)
+_VID: BindParameter[str] = bindparam("vid")
+_VOLUNTEER = select(VolunteerRow.name, VolunteerRow.hub_balance).where(VolunteerRow.id == _VID)
+_QUEUED = (
+    select(*_ENTRY_COLUMNS, OutboxRow.acked_seq)
+    .join(OutboxRow, OutboxRow.entry_id == LedgerRow.id)
+    .where(OutboxRow.volunteer_id == _VID)
+)
+_PENDING = union_all(  # events not acknowledged, and those applied past our cursor
+    _QUEUED.where(OutboxRow.acked_seq.is_(None)),
+    _QUEUED.where(OutboxRow.acked_seq > bindparam("cursor")),
+)
+_CREDITS = select(*_ENTRY_COLUMNS).where(  # made here (no hub, a demo): they never go up
+    LedgerRow.volunteer_id == _VID, LedgerRow.kind == "credit"
+)
+_RELEASE = aliased(LedgerRow)
+_HELD_ON = select(*_ENTRY_COLUMNS).where(
+    LedgerRow.volunteer_id == _VID,
+    LedgerRow.kind == "hold",
+    LedgerRow.day == bindparam("day"),
+    ~exists().where(and_(_RELEASE.ref == LedgerRow.id, _RELEASE.kind == "release")),
+)
+_OPEN_HOLDS = select(*_ENTRY_COLUMNS).where(
+    LedgerRow.id.in_(select(VendRow.hold_id).where(text(OPEN_VENDS)).scalar_subquery())
+)
+_UNSEEN_CHARGES = (
+    select(func.coalesce(func.sum(OutboxRow.amount), 0))
+    .where(OutboxRow.acked_seq.is_(None))
+    .where(OutboxRow.kind == "redemption")
 )
 
 _UPSERT_VOLUNTEERS = (
@@ -79,74 +109,37 @@ class LedgerRepository:
 
     def facts(self, volunteer_id: str, day: str, cursor: int) -> VolunteerFacts:
         """The facts of :class:`~kiosk.core.redemption.VolunteerFacts`, each by an index."""
-        s = self.s
-        known = s.execute(
-            select(VolunteerRow.name, VolunteerRow.hub_balance).where(VolunteerRow.id == volunteer_id)
-        ).first()
-        # events the hub has not acknowledged, and those it applied past our cursor
-        queued = (
-            select(*_ENTRY_COLUMNS, OutboxRow.acked_seq)
-            .join(OutboxRow, OutboxRow.entry_id == LedgerRow.id)
-            .where(OutboxRow.volunteer_id == volunteer_id)
-        )
-        pending = union_all(
-            queued.where(OutboxRow.acked_seq.is_(None)),
-            queued.where(OutboxRow.acked_seq > cursor),
-        )
+        s, who = self.s, {"vid": volunteer_id}
+        known = s.execute(_VOLUNTEER, who).first()
         unseen: list[Entry] = []
         unreflected: list[Entry] = []
-        for *row, acked in s.execute(pending):
+        for *row, acked in s.execute(_PENDING, {**who, "cursor": cursor}):
             (unseen if acked is None else unreflected).append(_entry(row))
-        # credits made here (a kiosk with no hub, a demo) never go up
-        credits = select(*_ENTRY_COLUMNS).where(
-            LedgerRow.volunteer_id == volunteer_id, LedgerRow.kind == "credit"
-        )
-        unseen.extend(_entry(r) for r in s.execute(credits))
-        open_holds = [
-            _entry(r)
-            for r in s.execute(
-                select(*_ENTRY_COLUMNS)
-                .join(VendRow, VendRow.hold_id == LedgerRow.id)
-                .where(VendRow.state.in_(OPEN_STATES))
-                .where(LedgerRow.volunteer_id == volunteer_id)
-            )
-        ]
-        release = aliased(LedgerRow)
-        released = exists().where(and_(release.ref == LedgerRow.id, release.kind == "release"))
-        held_today = [
-            _entry(r)
-            for r in s.execute(
-                select(*_ENTRY_COLUMNS).where(
-                    LedgerRow.volunteer_id == volunteer_id,
-                    LedgerRow.kind == "hold",
-                    LedgerRow.day == day,
-                    ~released,
-                )
-            )
-        ]
+        unseen.extend(_entry(r) for r in s.execute(_CREDITS, who))
+        held_today = [_entry(r) for r in s.execute(_HELD_ON, {**who, "day": day})]
         return VolunteerFacts(
             id=volunteer_id,
             name=None if known is None else str(known[0]),
             hub_balance=0 if known is None else int(known[1]),
             unseen=tuple(unseen),
             unreflected=tuple(unreflected),
-            open_holds=tuple(open_holds),
+            open_holds=tuple(e for e in self._open_holds() if e.volunteer_id == volunteer_id),
             held_today=tuple(held_today),
         )
 
+    def _open_holds(self) -> list[Entry]:
+        """Every hold of a vend still open (in flight, in doubt): a handful, whatever the history.
+
+        Found from the vends first (a partial index); joined the other way round, SQLite
+        would walk a volunteer's whole history by the ledger's index.
+        """
+        return [_entry(r) for r in self.s.execute(_OPEN_HOLDS)]
+
     def kiosk_spending(self) -> KioskSpending:
         """Charges the hub has not seen and open holds, over every volunteer (both bounded)."""
-        unseen = self.s.scalar(
-            select(func.coalesce(func.sum(OutboxRow.amount), 0))
-            .where(OutboxRow.acked_seq.is_(None))
-            .where(OutboxRow.kind == "redemption")
-        )
-        held = self.s.scalar(
-            select(func.coalesce(func.sum(LedgerRow.amount), 0))
-            .join(VendRow, VendRow.hold_id == LedgerRow.id)
-            .where(VendRow.state.in_(OPEN_STATES))
-        )
-        return KioskSpending(int(unseen or 0), int(held or 0))
+        unseen = self.s.scalar(_UNSEEN_CHARGES)
+        held = sum(e.amount for e in self._open_holds())
+        return KioskSpending(int(unseen or 0), held)
 
     def upsert_volunteers(self, rows: Iterable[tuple[str, str, int]], balances: bool) -> int:
         """Insert or update many volunteers in one ``executemany`` (a first sync brings millions).
