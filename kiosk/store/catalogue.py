@@ -1,71 +1,68 @@
-"""Items and lanes: load them as core values, save what a decision changed.
+"""Items and lanes: load them as core values, save what a decision changed (plain SQL, as the ledger).
 
-Nothing here decides whether a change is allowed (the core's ``vend`` and ``catalog``
-modules do); rows are written as the caller's frozen values say.
+Nothing here decides whether a change is allowed (the core's ``vend`` module does);
+rows are written as the caller's frozen values say.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import sqlite3
+from typing import Any
 
 from ..core.catalog import Item, Lane
-from .models import ItemRow, LaneRow
+
+_ITEM = "SELECT id, name_zh, name_en, price, image FROM items"
+_LANE = "SELECT number, item_id, capacity, stock, enabled, fault FROM lanes"
 
 
-def _item(row: ItemRow) -> Item:
-    return Item(row.id, row.name_zh, row.name_en, row.price, row.image)
-
-
-def _lane(row: LaneRow) -> Lane:
-    return Lane(row.number, row.item_id, row.capacity, row.stock, row.enabled, row.fault)
+def _lane(row: Any) -> Lane:
+    number, item_id, capacity, stock, enabled, fault = row
+    return Lane(number, item_id, capacity, stock, bool(enabled), fault)
 
 
 class CatalogueRepository:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
 
     def item(self, item_id: int) -> Item | None:
-        row = self.s.get(ItemRow, item_id)
-        return None if row is None else _item(row)
+        row = self.db.execute(f"{_ITEM} WHERE id = ?", (item_id,)).fetchone()
+        return None if row is None else Item(*row)
 
     def lane(self, number: int) -> Lane | None:
-        row = self.s.get(LaneRow, number)
+        row = self.db.execute(f"{_LANE} WHERE number = ?", (number,)).fetchone()
         return None if row is None else _lane(row)
 
     def items(self) -> list[Item]:
-        return [_item(r) for r in self.s.scalars(select(ItemRow).order_by(ItemRow.id))]
+        return [Item(*r) for r in self.db.execute(f"{_ITEM} ORDER BY id")]
 
     def lanes(self) -> list[Lane]:
-        return [_lane(r) for r in self.s.scalars(select(LaneRow).order_by(LaneRow.number))]
+        return [_lane(r) for r in self.db.execute(f"{_LANE} ORDER BY number")]
 
     def add_item(self, name_zh: str, name_en: str, price: int, image: str = "") -> Item:
-        row = ItemRow(name_zh=name_zh, name_en=name_en, price=price, image=image)
-        self.s.add(row)
-        self.s.flush()
-        return _item(row)
+        cur = self.db.execute(
+            "INSERT INTO items (name_zh, name_en, price, image) VALUES (?, ?, ?, ?)",
+            (name_zh, name_en, price, image),
+        )
+        return Item(int(cur.lastrowid or 0), name_zh, name_en, price, image)
 
     def save_item(self, item: Item) -> None:
-        row = self.s.get(ItemRow, item.id)
-        if row is None:
+        done = self.db.execute(
+            "UPDATE items SET name_zh = ?, name_en = ?, price = ?, image = ? WHERE id = ?",
+            (item.name_zh, item.name_en, item.price, item.image, item.id),
+        )
+        if done.rowcount != 1:
             raise LookupError(f"no item {item.id}")
-        row.name_zh, row.name_en, row.price, row.image = item.name_zh, item.name_en, item.price, item.image
 
     def add_lane(self, lane: Lane) -> None:
-        self.s.add(
-            LaneRow(
-                number=lane.number,
-                item_id=lane.item_id,
-                capacity=lane.capacity,
-                stock=lane.stock,
-                enabled=lane.enabled,
-                fault=lane.fault,
-            )
+        self.db.execute(
+            "INSERT INTO lanes (number, item_id, capacity, stock, enabled, fault) VALUES (?, ?, ?, ?, ?, ?)",
+            (lane.number, lane.item_id, lane.capacity, lane.stock, lane.enabled, lane.fault),
         )
 
     def save_lane(self, lane: Lane) -> None:
-        row = self.s.get(LaneRow, lane.number)
-        if row is None:
+        done = self.db.execute(
+            "UPDATE lanes SET item_id = ?, capacity = ?, stock = ?, enabled = ?, fault = ? WHERE number = ?",
+            (lane.item_id, lane.capacity, lane.stock, lane.enabled, lane.fault, lane.number),
+        )
+        if done.rowcount != 1:
             raise LookupError(f"no lane {lane.number}")
-        row.item_id, row.capacity, row.stock = lane.item_id, lane.capacity, lane.stock
-        row.enabled, row.fault = lane.enabled, lane.fault

@@ -2,12 +2,13 @@
 
 A ledger event (``redemption``, ``reversal``) names its entry; a record (``audit``)
 carries its body. Events are read back in the order they were written and marked with
-the hub sequence they were applied at.
+the hub sequence they were applied at. Plain SQL, as the ledger (a redemption writes one).
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -17,9 +18,15 @@ from sqlalchemy.orm import Session
 
 from .models import OutboxRow
 
+_INSERT = (
+    "INSERT INTO outbox (event_id, entry_id, kind, volunteer_id, amount, at, body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 class OutboxRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, db: sqlite3.Connection, session: Session) -> None:
+        self.db = db
         self.s = session
 
     def add(
@@ -32,17 +39,9 @@ class OutboxRepository:
         amount: int = 0,
         body: Mapping[str, Any] | None = None,
     ) -> None:
-        self.s.add(
-            OutboxRow(
-                event_id=str(uuid.uuid4()),
-                entry_id=entry_id or str(uuid.uuid4()),
-                kind=kind,
-                volunteer_id=volunteer_id,
-                amount=amount,
-                at=at,
-                body=None if body is None else json.dumps(body, ensure_ascii=False),
-            )
-        )
+        text = None if body is None else json.dumps(body, ensure_ascii=False)
+        event = (str(uuid.uuid4()), entry_id or str(uuid.uuid4()), kind, volunteer_id, amount, at, text)
+        self.db.execute(_INSERT, event)
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
         rows = self.s.scalars(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
-from .models import SettingRow
+import sqlite3
 
 SYNC_CURSOR = "sync_cursor"
 TRUST_SYNCED_AT = "trust_synced_at"
@@ -13,19 +11,19 @@ LANE_BOARD_SN = "lane_board_sn"
 
 
 class SettingsRepository:
-    def __init__(self, session: Session) -> None:
-        self.s = session
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
 
     def get(self, key: str) -> str | None:
-        row = self.s.get(SettingRow, key)
-        return None if row is None else row.value
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def set(self, key: str, value: str) -> None:
-        row = self.s.get(SettingRow, key)
-        if row is None:
-            self.s.add(SettingRow(key=key, value=value))
-        else:
-            row.value = value
+        self.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def cursor(self) -> int:
         return int(self.get(SYNC_CURSOR) or 0)
