@@ -87,7 +87,7 @@ def flag(value: str, lang: Lang) -> str:
 
 
 def listing(parts: Iterable[str], lang: Lang) -> str:
-    """Parts of one line, joined as the language lists things."""
+    """Parts of one line (the fields of an audit row), joined as the language does."""
     return say_in("list separator", "，", lang).join(parts)
 
 
@@ -95,7 +95,7 @@ def flags(values: str | Sequence[str], lang: Lang) -> str:
     """A comma-joined flag string as the store keeps it, or a list of flags."""
     if isinstance(values, str):
         values = [v for v in values.split(",") if v]
-    return listing((flag(v, lang) for v in values), lang)
+    return say_in("flag separator", "、", lang).join(flag(v, lang) for v in values)
 
 
 def audit_action(action: str, lang: Lang) -> str:
