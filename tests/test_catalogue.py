@@ -116,10 +116,10 @@ def test_every_board_flag_and_vend_state_reads_as_a_sentence() -> None:
 def test_audit_fields_read_as_sentences_in_each_language() -> None:
     names = {1: "抽纸"}.get
     after = '{"price": 18, "enabled": false, "fault": "motor_did_not_turn,timeout", "item_id": 1}'
-    zh = "价格 18 益币，停用，故障：电机没有转动、超时，商品 抽纸"
+    zh = "价格 18 益币，已停用，故障：电机没有转动、超时，商品 抽纸"
     assert wording.audit_fields(after, "zh", names) == zh
     assert wording.audit_fields(after, "en", {1: "Tissues"}.get) == (
-        "price 18 益币; off; fault: motor did not turn, timed out; item Tissues"
+        "price 18 益币; disabled; fault: motor did not turn, timed out; item Tissues"
     )
     assert wording.audit_target("lane:3", "en", names) == "Lane 3"
     assert wording.audit_target("vend:0123456789abcdef", "zh", names) == "兑换记录 01234567"

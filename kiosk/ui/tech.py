@@ -154,6 +154,9 @@ class TechScreen(Screen):
         lanes_page = QWidget()
         lanes_box = QGridLayout(lanes_page)
         self.lanes = _table(len(self.LANE_COLUMNS))
+        header = self.lanes.horizontalHeader()
+        for column in (0, 2, 3, 4, 5, 6, 7):  # the item's name and price take what is left
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         lanes_box.addWidget(self.lanes, 0, 0, 1, 2)
         self.refill_all = big_button("")
         self.refill_all.clicked.connect(lambda: self.refilled.emit(None))

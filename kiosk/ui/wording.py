@@ -130,7 +130,7 @@ def _field(key: str, value: Any, lang: Lang, item_name: Callable[[int], str | No
     if key == "capacity":
         return say("容量 {n}", lang, n=value)
     if key == "enabled":
-        return say("启用", lang) if value else say("停用", lang)
+        return say("已启用", lang) if value else say("已停用", lang)
     if key == "item_id":
         if value is None:
             return say("不放商品", lang)
