@@ -135,12 +135,10 @@ def create_app(
     simulator_window = None
     cabinet = cabinet or parts.simulator
     if cabinet is not None:  # a simulated machine: its window stands for the cabinet and scanner
-        names = {}
         items = {item.id: item for item in parts.store.items()}
-        for lane in parts.store.lanes():
-            if lane.item_id in items:
-                names[lane.number] = items[lane.item_id].name_zh
-        simulator_window = SimulatorWindow(cabinet, names, codes, scanner, clock)
+        held = {lane.number: items[lane.item_id] for lane in parts.store.lanes() if lane.item_id in items}
+        simulator_window = SimulatorWindow(cabinet, held, codes, scanner, clock, controller.lang)
+        controller.language_changed.connect(simulator_window.show_language)
     app = KioskApp(qt, parts, session, window, controller, scanner, background, simulator_window, codes)
     app.on_close = on_close
     if config.hub_url and config.hub_token:

@@ -49,27 +49,27 @@ def bootstrap(
 ) -> Parts:
     engine = open_engine(config.db_path)
     migrate(engine)
-    repo = Store(SqlUnitsOfWork(engine), clock=clock)
+    store = Store(SqlUnitsOfWork(engine), clock=clock)
     if seed is not None:
-        seed(repo)
+        seed(store)
     simulator = None
     if machine is None:
         if config.machine is MachineKind.SIMULATED:
             simulator = SimulatedMachine(
-                {lane.number: lane.stock for lane in repo.lanes()}, turn_s=config.sim_turn_s
+                {lane.number: lane.stock for lane in store.lanes()}, turn_s=config.sim_turn_s
             )
             machine = simulator
         else:
             assert config.port is not None
-            machine = LaneBoardClient.open(config.port, next_sn=repo.next_sn)
+            machine = LaneBoardClient.open(config.port, next_sn=store.next_sn)
     elif isinstance(machine, SimulatedMachine):
         simulator = machine
     service = KioskService(
-        repo,
+        store,
         machine,
         list(config.issuers),
         config.limits,
         offline_policy=config.offline if config.hub_url else None,
     )
     service.recover()  # a dispense the last run left in flight, before any new volunteer
-    return Parts(config, engine, repo, machine, service, simulator)
+    return Parts(config, engine, store, machine, service, simulator)

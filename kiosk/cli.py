@@ -1,7 +1,7 @@
 """The ``kiosk`` command: run the kiosk, run the demo, and technicians' diagnostics.
 
     kiosk run --config FILE
-    kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR]
+    kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR] [--language zh|en]
     kiosk code verify --jwks FILE --issuer ISS [--revoked FILE] [--now UNIX] CODE...
     kiosk hw --board lane --port URL status | vend LANE
 
@@ -14,6 +14,7 @@ It keeps a fresh replay memory per run and never opens a kiosk's database.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -179,8 +180,6 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     config = demo_config(data_dir, turn_s=0.3 if shots else 1.2)
     cabinet = board = None
     if ns.board == "pty":
-        import dataclasses
-
         from drivers.lane_board.simulator import BoardModel, LaneState, PtyBoard
 
         from .config import MachineKind
@@ -192,6 +191,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         board = PtyBoard(cabinet)
         config = dataclasses.replace(config, machine=MachineKind.LANE_BOARD, port=board.port)
         print(f"Lane board simulator on {board.port}", file=sys.stderr)
+    if ns.language:
+        config = dataclasses.replace(config, language=ns.language)
     app = create_app(
         config, codes=codes, seed_store=seed, cabinet=cabinet, on_close=board.close if board else None
     )
@@ -263,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="run offscreen: buy two items, save every screen as PNG into DIR, and exit",
+    )
+    p_demo.add_argument(
+        "--language",
+        choices=["zh", "en"],
+        help="the language the screens start in (the button on screen switches it); default zh",
     )
     p_demo.set_defaults(func=cmd_demo)
     p_hw = sub.add_parser("hw", help="lane board diagnostics: status, or one test vend")

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .config import DEMO_ISSUER
 from .core.codes import CodeKind, issue_code, public_jwk
+from .core.messages import N_, say
 from .core.people import hash_pin
 from .services.store import Store
 
@@ -49,19 +50,21 @@ DEMO_TECH = ("T001", "王师傅")
 
 @dataclass(frozen=True)
 class DemoCode:
-    label_zh: str
-    label_en: str
+    label: str  # a sentence of the catalogue: say(label, lang, pin=DEMO_PIN)
     make: str  # which DemoCodes method makes it
     subject: str
 
+    def text(self, lang: str) -> str:
+        return say(self.label, lang, pin=DEMO_PIN) if self.label else ""
+
 
 DEMO_PANEL = [
-    DemoCode("赵小明 · 手机码", "Zhao · phone code", "app", "V0001"),
-    DemoCode("钱秀英 · 手机码（余额少）", "Qian · phone (low balance)", "app", "V0002"),
-    DemoCode("孙建国 · 志愿者卡", "Sun · printed card", "card", "V0003"),
-    DemoCode("过期的手机码", "Expired code", "expired", "V0001"),
-    DemoCode("伪造的二维码", "Forged code", "forged", "V0001"),
-    DemoCode(f"技术员码（PIN {DEMO_PIN}）", f"Technician (PIN {DEMO_PIN})", "tech", DEMO_TECH[0]),
+    DemoCode(N_("赵小明 · 手机码"), "app", "V0001"),
+    DemoCode(N_("钱秀英 · 手机码（余额少）"), "app", "V0002"),
+    DemoCode(N_("孙建国 · 志愿者卡"), "card", "V0003"),
+    DemoCode(N_("过期的手机码"), "expired", "V0001"),
+    DemoCode(N_("伪造的二维码"), "forged", "V0001"),
+    DemoCode(N_("技术员码（PIN {pin}）"), "tech", DEMO_TECH[0]),
 ]
 
 
@@ -116,23 +119,23 @@ class DemoCodes:
         raise ValueError(entry.make)
 
 
-def seed_catalog(repo: Store) -> bool:
+def seed_catalog(store: Store) -> bool:
     """Stock an empty store with the sample catalog (items and lanes); False if it had items."""
-    if repo.items():
+    if store.items():
         return False
     for name_zh, name_en, price, lane, capacity, stock in DEMO_ITEMS:
-        item = repo.add_item("demo", name_zh, name_en, price)
-        repo.add_lane("demo", lane, item.id, capacity, stock)
+        item = store.add_item("demo", name_zh, name_en, price)
+        store.add_lane("demo", lane, item.id, capacity, stock)
     return True
 
 
-def seed(repo: Store, key: Ed25519PrivateKey) -> None:
+def seed(store: Store, key: Ed25519PrivateKey) -> None:
     """Fill an empty demo store; a store that has items already is left alone."""
     jwks = {"keys": [public_jwk(key, DEMO_KID)]}
-    repo.replace_trust(jwks, [])
-    if not seed_catalog(repo):
+    store.replace_trust(jwks, [])
+    if not seed_catalog(store):
         return
-    repo.upsert_volunteers((vid, name) for vid, name, _ in DEMO_VOLUNTEERS)
+    store.upsert_volunteers((vid, name) for vid, name, _ in DEMO_VOLUNTEERS)
     for vid, _, hours in DEMO_VOLUNTEERS:
-        repo.credit(vid, round(hours * 10), note=f"{hours} 小时志愿服务 (demo)")
-    repo.add_technician(DEMO_TECH[0], DEMO_TECH[1], hash_pin(DEMO_PIN))
+        store.credit(vid, round(hours * 10), note=f"{hours} 小时志愿服务 (demo)")
+    store.add_technician(DEMO_TECH[0], DEMO_TECH[1], hash_pin(DEMO_PIN))

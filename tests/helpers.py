@@ -66,7 +66,7 @@ class KioskWorld:
     clock: FakeClock
 
     def code(self, make: str, subject: str = "V0001") -> str:
-        return self.codes.make(DemoCode("", "", make, subject), now=self.clock())
+        return self.codes.make(DemoCode("", make, subject), now=self.clock())
 
     @property
     def sim(self) -> SimulatedMachine:

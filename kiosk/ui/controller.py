@@ -16,8 +16,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from drivers.machine import DispenseResult
+
 from ..core.catalog import Item
-from ..core.messages import say
+from ..core.messages import N_
 from ..core.session import LineStatus, Notice, Session, Step
 from ..services.kiosk import KioskService, PinCheck, ScanResult, TechOverview, VendReport
 from .main_window import KioskWindow
@@ -28,12 +30,20 @@ log = logging.getLogger(__name__)
 
 NOTICE_S = 6.0
 
+SAVED = N_("已保存")
+TEST_VEND_DONE = {
+    "dispensed": N_("测试出货：{n} 号货道已出货"),
+    "not_dispensed": N_("测试出货：{n} 号货道未出货"),
+    "unknown": N_("测试出货：{n} 号货道结果不明，请查看取物口"),
+}
+
 
 class KioskController(QObject):
     vend_progress = Signal(int, float)
     scan_handled = Signal()
     vend_finished = Signal(int, object)
     tech_loaded = Signal()
+    language_changed = Signal(str)
 
     def __init__(
         self,
@@ -103,6 +113,7 @@ class KioskController(QObject):
         self.lang = "en" if self.lang == "zh" else "zh"
         self.session.touch()
         self.window.show_session(self.session, self.lang)
+        self.language_changed.emit(self.lang)
 
     def refresh_offers(self) -> None:
         self.background.run(self.service.offers, self.session.show_offers)
@@ -223,51 +234,73 @@ class KioskController(QObject):
         tech.show_in_doubt(overview.in_doubt)
         self.tech_loaded.emit()
 
-    def _tech_call(self, call: Any, done_message: str) -> None:
+    def _tech_call(
+        self,
+        call: Callable[[], Any],
+        invalid: str = N_("未保存：请检查输入"),
+        done: Callable[[Any], tuple[str, dict[str, Any]]] | None = None,
+    ) -> None:
+        """Run a technician's change; say it is saved, or why not (``invalid`` for a refused value)."""
         if self.session.step is not Step.TECH:
             return
         self.session.touch()
 
-        def ok(_: object) -> None:
-            self.window.tech.show_message(done_message)
+        def ok(result: object) -> None:
+            msgid, params = (SAVED, {}) if done is None else done(result)
+            self.window.tech.show_message(msgid, **params)
             self.load_tech()
 
         def failed(exc: BaseException) -> None:
-            self.window.tech.show_message(f"未保存 Not saved: {exc}")
+            # the worker logged the exception; the technician reads what to do
+            if isinstance(exc, LookupError):
+                msgid = N_("未保存：这条记录刚被改过，已重新载入")
+            elif isinstance(exc, ValueError):
+                msgid = invalid
+            else:
+                msgid = N_("未保存：机器出错，请再试一次，仍不行请联系管理员")
+            self.window.tech.show_message(msgid, error=True)
             self.load_tech()
 
         self.background.run(call, ok, failed)
 
     def on_lane_saved(self, lane: int, changes: dict[str, Any]) -> None:
         actor = self.session.tech_id or "?"
-        self._tech_call(partial(self.service.update_lane, actor, lane, changes), say("tech_saved", self.lang))
+        self._tech_call(
+            partial(self.service.update_lane, actor, lane, changes),
+            N_("未保存：库存应在 0 到容量之间"),
+        )
 
     def on_item_saved(self, item_id: int, changes: dict[str, Any]) -> None:
         actor = self.session.tech_id or "?"
         self._tech_call(
-            partial(self.service.update_item, actor, item_id, changes), say("tech_saved", self.lang)
+            partial(self.service.update_item, actor, item_id, changes),
+            N_("未保存：商品要有中文名，价格要大于 0"),
         )
 
     def on_in_doubt_settled(self, vend_id: str, dispensed: bool) -> None:
         actor = self.session.tech_id or "?"
-        call = partial(self.service.settle_in_doubt, actor, vend_id, dispensed)
-        self._tech_call(call, say("tech_saved", self.lang))
+        self._tech_call(partial(self.service.settle_in_doubt, actor, vend_id, dispensed))
 
     def on_refunded(self, vend_id: str) -> None:
         actor = self.session.tech_id or "?"
-        self._tech_call(partial(self.service.refund, actor, vend_id), say("tech_saved", self.lang))
+        self._tech_call(partial(self.service.refund, actor, vend_id))
 
     def on_item_added(self) -> None:
         actor = self.session.tech_id or "?"
-        self._tech_call(partial(self.service.add_item, actor), say("tech_saved", self.lang))
+        self._tech_call(partial(self.service.add_item, actor))
 
     def on_refilled(self, lane: int | None) -> None:
         actor = self.session.tech_id or "?"
-        self._tech_call(partial(self.service.refill, actor, lane), say("tech_saved", self.lang))
+        self._tech_call(partial(self.service.refill, actor, lane))
 
     def on_test_vend_requested(self, lane: int) -> None:
         actor = self.session.tech_id or "?"
-        self._tech_call(partial(self.service.test_vend, actor, lane), f"测试出货 Test vend: lane {lane}")
+
+        def done(result: Any) -> tuple[str, dict[str, Any]]:
+            outcome = result.outcome.value if isinstance(result, DispenseResult) else "unknown"
+            return TEST_VEND_DONE.get(outcome, TEST_VEND_DONE["unknown"]), {"n": lane}
+
+        self._tech_call(partial(self.service.test_vend, actor, lane), done=done)
 
     def _on_error(self, exc: BaseException) -> None:
         self.session.refuse(Notice("machine_fault"))

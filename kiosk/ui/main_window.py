@@ -9,12 +9,23 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from ..core.messages import say
+from ..core.messages import LANGS, N_, SOURCE, notice_text, say
 from ..core.session import Session, Step
 from .screens import CatalogScreen, ConfirmScreen, DispensingScreen, IdleScreen, ResultScreen, Screen
 from .tech import TechPinScreen, TechScreen
 from .theme import PAPER, PRIMARY, apply, fill
 from .widgets import big_button, label
+
+APP_TITLE = N_("时间银行 · 益币兑换")
+
+AUTONYMS = {"zh": "中文", "en": "English"}
+"""Each language's name in itself: the switch offers the other language in its own words
+(a reader of that language must find it), so this is not translated."""
+
+
+def switch_label(lang: str) -> str:
+    """The language button's text: the next language, named in itself."""
+    return AUTONYMS[LANGS[(LANGS.index(lang) + 1) % len(LANGS)]]
 
 
 class KioskWindow(QWidget):
@@ -64,7 +75,7 @@ class KioskWindow(QWidget):
         }
         for screen in dict.fromkeys(self.screens.values()):
             self.stack.addWidget(screen)
-        self.setWindowTitle(say("app_title"))
+        self.setWindowTitle(say(APP_TITLE, SOURCE))
 
     @property
     def current(self) -> Screen:
@@ -73,8 +84,9 @@ class KioskWindow(QWidget):
         return widget
 
     def show_session(self, session: Session, lang: str) -> None:
-        self.title.setText(say("app_title", lang))
-        self.lang.setText(say("language", lang))
+        self.setWindowTitle(say(APP_TITLE, lang))
+        self.title.setText(say(APP_TITLE, lang))
+        self.lang.setText(switch_label(lang))
         screen = self.screens[session.step]
         screen.show_session(session, lang)
         if self.stack.currentWidget() is not screen:
@@ -82,5 +94,5 @@ class KioskWindow(QWidget):
         if session.notice is None:
             self.notice.setVisible(False)
         else:
-            self.notice.setText(say(session.notice.key, lang, **session.notice.params))
+            self.notice.setText(notice_text(session.notice.key, lang, session.notice.params))
             self.notice.setVisible(True)

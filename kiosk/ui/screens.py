@@ -20,18 +20,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.messages import say
+from ..core.messages import N_, N_in, say, say_in
 from ..core.rules import Refusal
 from ..core.session import LineStatus, Session
 from .theme import apply
 from .widgets import ItemGrid, big_button, label
 
 _TAG = {
-    Refusal.SOLD_OUT: "sold_out_tag",
-    Refusal.INSUFFICIENT_BALANCE: "unaffordable_tag",
-    Refusal.DAILY_ITEM_CAP: "cap_tag",
-    Refusal.OFFLINE_CAP: "offline_tag",
+    Refusal.SOLD_OUT: N_("已兑完"),
+    Refusal.INSUFFICIENT_BALANCE: N_("益币不足"),
+    Refusal.DAILY_ITEM_CAP: N_("今日已达上限"),
+    Refusal.OFFLINE_CAP: N_("离线限额"),
 }
+"""The tag on a tile that cannot be picked, by the core's reason."""
+
+PRICE = N_("{n} 益币")
+
+LINE = "dispense line"
+"""The gettext context of one line's state while dispensing and on the result."""
+
+LINE_STATUS = {
+    LineStatus.PENDING: N_in("dispense line", "等待中"),
+    LineStatus.DISPENSING: N_in("dispense line", "出货中…"),
+    LineStatus.DISPENSED: N_in("dispense line", "已出货"),
+    LineStatus.FAILED: N_in("dispense line", "未出货，未扣益币"),
+    LineStatus.UNKNOWN: N_in("dispense line", "待核实，暂未扣益币"),
+    LineStatus.SKIPPED: N_in("dispense line", "已取消"),
+}
+
+
+def line_status(status: LineStatus, lang: str) -> str:
+    return say_in(LINE, LINE_STATUS[status], lang)
 
 
 class Screen(QWidget):
@@ -62,12 +81,12 @@ class IdleScreen(Screen):
         self.box.addWidget(self.grid, 1)
 
     def show_session(self, session: Session, lang: str) -> None:
-        self.title.setText(say("scan_prompt", lang))
-        self.hint.setText(say("scan_hint", lang))
-        self.section.setText(say("on_offer", lang))
+        self.title.setText(say("请扫描志愿者码", lang))
+        self.hint.setText(say("打开手机上的志愿者码，或出示志愿者卡，对准下方扫码口", lang))
+        self.section.setText(say("今日可兑换", lang))
         self.grid.set_offers(session.offers)
         for tile in self.grid.tiles.values():
-            tag = "sold_out_tag" if tile.offer.sold_out else None
+            tag = _TAG[Refusal.SOLD_OUT] if tile.offer.sold_out else None
             tile.show_state(lang, tag, 0, removable=False)
 
 
@@ -110,8 +129,8 @@ class CatalogScreen(Screen):
         volunteer = session.volunteer
         if volunteer is None:
             return
-        self.greeting.setText(say("hello", lang, name=volunteer.masked_name))
-        self.balance_caption.setText(say("balance", lang))
+        self.greeting.setText(say("您好，{name}", lang, name=volunteer.masked_name))
+        self.balance_caption.setText(say("益币余额", lang))
         self.balance.setText(str(volunteer.available - session.total))
         self.grid.set_offers(session.offers)
         in_cart = Counter(item.id for item in session.cart)
@@ -119,11 +138,12 @@ class CatalogScreen(Screen):
             refusal = session.why_not(tile.offer)
             tile.show_state(lang, _TAG.get(refusal) if refusal else None, in_cart[item_id], True)
         if session.cart:
-            self.cart.setText(say("cart", lang, n=len(session.cart), total=session.total))
+            n, total = len(session.cart), session.total
+            self.cart.setText(say("已选 {n} 件，共 {total} 益币", lang, n=n, total=total))
         else:
-            self.cart.setText(say("cart_empty", lang))
-        self.cancel.setText(say("cancel", lang))
-        self.next.setText(say("next", lang))
+            self.cart.setText(say("点选想要的物品", lang))
+        self.cancel.setText(say("取消", lang))
+        self.next.setText(say("去确认", lang))
         self.next.setEnabled(bool(session.cart))
 
 
@@ -156,7 +176,7 @@ class ConfirmScreen(Screen):
 
     def show_session(self, session: Session, lang: str) -> None:
         assert session.volunteer is not None
-        self.title.setText(say("confirm_title", lang))
+        self.title.setText(say("请确认兑换", lang))
         _clear(self.lines)
         counts = Counter(item.id for item in session.cart)
         seen: set[int] = set()
@@ -165,13 +185,14 @@ class ConfirmScreen(Screen):
                 continue
             seen.add(item.id)
             n = counts[item.id]
-            row = _line_row(f"{item.name(lang)}  × {n}", say("price", lang, n=item.price * n))
+            row = _line_row(f"{item.name(lang)}  × {n}", say(PRICE, lang, n=item.price * n))
             self.lines.addWidget(row)
         left = session.volunteer.available - session.total
-        self.total.setText(say("confirm_total", lang, total=session.total, left=left))
-        self.cancel.setText(say("cancel", lang))
-        self.back.setText(say("back", lang))
-        self.confirm.setText(say("confirm_button", lang))
+        total = say("合计 {total} 益币，兑换后余额 {left} 益币", lang, total=session.total, left=left)
+        self.total.setText(total)
+        self.cancel.setText(say("取消", lang))
+        self.back.setText(say("返回", lang))
+        self.confirm.setText(say("确认兑换", lang))
 
 
 class DispensingScreen(Screen):
@@ -190,24 +211,27 @@ class DispensingScreen(Screen):
         self.cancel.clicked.connect(self.cancelled)
         self.box.addWidget(self.cancel, 0, Qt.AlignmentFlag.AlignLeft)
         self.bars: list[QProgressBar] = []
+        self.names: list[QLabel] = []
         self.statuses: list[QLabel] = []
         self._shape: list[tuple[int, LineStatus]] = []
 
     def show_session(self, session: Session, lang: str) -> None:
-        self.title.setText(say("dispensing_title", lang))
-        self.hint.setText(say("dispensing_hint", lang))
-        self.cancel.setText(say("cancel", lang))
+        self.title.setText(say("正在出货，请稍候", lang))
+        self.hint.setText(say("物品会掉到下方取物口", lang))
+        self.cancel.setText(say("取消", lang))
         self.cancel.setVisible(session.next_line() is not None)
         shape = [(item.id, status) for item, status in session.lines]
         if [s for s, _ in shape] != [s for s, _ in self._shape]:
             _clear(self.lines)
             self.bars = []
+            self.names = []
             self.statuses = []
             for item, _ in session.lines:
                 frame = QFrame()
                 apply(frame, "Line")
                 grid = QGridLayout(frame)
-                grid.addWidget(label(item.name(lang), "Section"), 0, 0)
+                name_label = label(item.name(lang), "Section")
+                grid.addWidget(name_label, 0, 0)
                 status_label = label("", "LineStatus")
                 status_label.setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(status_label, 0, 1)
@@ -218,13 +242,15 @@ class DispensingScreen(Screen):
                 grid.addWidget(bar, 1, 0, 1, 2)
                 self.lines.addWidget(frame)
                 self.bars.append(bar)
+                self.names.append(name_label)
                 self.statuses.append(status_label)
         self._shape = shape
-        for i, (_, line_status) in enumerate(session.lines):
-            self.statuses[i].setText(say(f"line_{line_status.value}", lang))
-            if line_status is LineStatus.DISPENSED:
+        for i, (item, status) in enumerate(session.lines):
+            self.names[i].setText(item.name(lang))
+            self.statuses[i].setText(line_status(status, lang))
+            if status is LineStatus.DISPENSED:
                 self.bars[i].setValue(100)
-            elif line_status.final:
+            elif status.final:
                 self.bars[i].setValue(0)
 
     def show_progress(self, index: int, fraction: float) -> None:
@@ -255,20 +281,20 @@ class ResultScreen(Screen):
         statuses = [status for _, status in session.lines]
         dispensed = statuses.count(LineStatus.DISPENSED)
         if dispensed and dispensed == len(statuses):
-            key = "result_ok"
+            message = say("已出货，请从取物口取走", lang)
         elif dispensed:
-            key = "result_partial"
+            message = say("部分物品未出货，未出货的未扣益币", lang)
         else:
-            key = "result_none"
-        self.message.setText(say(key, lang))
+            message = say_in("result", "未出货，未扣益币", lang)
+        self.message.setText(message)
         _clear(self.lines)
         for item, status in session.lines:
-            self.lines.addWidget(_line_row(item.name(lang), say(f"line_{status.value}", lang)))
+            self.lines.addWidget(_line_row(item.name(lang), line_status(status, lang)))
         if session.balance_after is not None:
-            self.balance.setText(say("result_balance", lang, n=session.balance_after))
+            self.balance.setText(say("余额 {n} 益币", lang, n=session.balance_after))
         self.balance.setVisible(session.balance_after is not None)
-        self.thanks.setText(say("thanks", lang))
-        self.button.setText(say("done", lang))
+        self.thanks.setText(say("感谢您的志愿服务！", lang))
+        self.button.setText(say("完成", lang))
 
 
 def _line_row(left: str, right: str) -> QFrame:

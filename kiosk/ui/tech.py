@@ -2,12 +2,13 @@
 
 The technician screen shows lists the controller hands it and sends each change up as
 one signal (``lane_saved``, ``item_saved``, ``refilled``, ``test_vend_requested``); the
-controller runs it on the worker, where the store writes it with an audit row.
+controller runs it on the worker, where the store writes it with an audit row. It keeps
+the last lists it was handed, so the language button repaints them in the other
+language at once; every word on it comes from the catalogue (:mod:`.wording`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,12 +31,25 @@ from PySide6.QtWidgets import (
 from drivers.machine import MachineStatus
 
 from ..core.catalog import Item, Lane
-from ..core.messages import say
+from ..core.messages import N_, SOURCE, Lang, say, say_in
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.session import Session
 from .screens import Screen
 from .theme import SHEETS, apply
 from .widgets import big_button, label
+from .wording import (
+    audit_action,
+    audit_actor,
+    audit_fields,
+    audit_target,
+    flags,
+    item_name_shown,
+    item_names,
+    status_lines,
+    sync_line,
+    vend_state,
+    when,
+)
 
 
 class TechPinScreen(Screen):
@@ -79,19 +93,17 @@ class TechPinScreen(Screen):
         self.dots.setText("●" * len(self._pin) or " ")
 
     def show_session(self, session: Session, lang: str) -> None:
-        self.title.setText(say("tech_pin_title", lang))
-        self.keys["clear"].setText(say("clear", lang))
-        self.keys["ok"].setText(say("ok", lang))
-        self.cancel.setText(say("cancel", lang))
+        self.title.setText(say("技术员登录：请输入 PIN", lang))
+        self.keys["clear"].setText(say("清除", lang))
+        self.keys["ok"].setText(say("确定", lang))
+        self.cancel.setText(say("取消", lang))
         self.dots.setText("●" * len(self._pin) or " ")
 
 
 NO_ITEM = -1  # a lane with no item (None in a QVariant trips PySide's refcounting)
 
-
-def _table(headers: Sequence[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
+def _table(columns: int) -> QTableWidget:
+    table = QTableWidget(0, columns)
     table.verticalHeader().setVisible(False)
     table.verticalHeader().setDefaultSectionSize(60)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -99,17 +111,8 @@ def _table(headers: Sequence[str]) -> QTableWidget:
     return table
 
 
-def _when(at: int) -> str:
-    return time.strftime("%m-%d %H:%M", time.localtime(at))
-
-
-VEND_STATES = {
-    "dispensed": "已出货\ndispensed",
-    "not_dispensed": "未出货\nnot dispensed",
-    "unknown": "待核实\nin doubt",
-    "in_flight": "出货中\nturning",
-    "refunded": "已退回\nrefunded",
-}
+def _headers(table: QTableWidget, headers: Sequence[str], lang: Lang) -> None:
+    table.setHorizontalHeaderLabels([say(h, lang) if h else "" for h in headers])
 
 
 class TechScreen(Screen):
@@ -124,11 +127,16 @@ class TechScreen(Screen):
     in_doubt_settled = Signal(str, bool)  # vend id, whether the item dropped
     refunded = Signal(str)  # vend id of a dispensed item whose 益币 are given back
 
-    LANE_COLUMNS = ("货道 Lane", "商品 Item", "容量 Cap.", "库存 Stock", "启用 On", "", "", "")
+    LANE_COLUMNS = (N_("货道"), N_("商品"), N_("容量"), N_("库存"), N_("启用"), "", "", "")
+    ITEM_COLUMNS = (N_("中文名"), N_("英文名"), N_("价格（益币）"), N_("图片文件"), "")
+    RECENT_COLUMNS = (N_("时间"), N_("志愿者"), N_("商品"), N_("货道"), N_("益币"), N_("状态"), "")
+    AUDIT_COLUMNS = (N_("时间"), N_("操作人"), N_("操作"), N_("对象"), N_("之前"), N_("之后"))
+    IN_DOUBT_COLUMNS = (N_("时间"), N_("货道"), N_("志愿者"), N_("商品"), N_("益币"), N_("机器回复"), "", "")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setStyleSheet(SHEETS["Tech"])
+        self.lang: Lang = SOURCE
         top = QHBoxLayout()
         self.title = label(name="Section", wrap=False)
         self.status = label(name="Subtitle")
@@ -145,7 +153,10 @@ class TechScreen(Screen):
         # lanes
         lanes_page = QWidget()
         lanes_box = QGridLayout(lanes_page)
-        self.lanes = _table(self.LANE_COLUMNS)
+        self.lanes = _table(len(self.LANE_COLUMNS))
+        header = self.lanes.horizontalHeader()
+        for column in (0, 2, 3, 4, 5, 6, 7):  # the item's name and price take what is left
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         lanes_box.addWidget(self.lanes, 0, 0, 1, 2)
         self.refill_all = big_button("")
         self.refill_all.clicked.connect(lambda: self.refilled.emit(None))
@@ -154,85 +165,120 @@ class TechScreen(Screen):
         # items
         items_page = QWidget()
         items_box = QGridLayout(items_page)
-        self.items = _table(("名称 Name", "English", "价格 Price (益币)", "图片 Image (assets/items)", ""))
+        self.items = _table(len(self.ITEM_COLUMNS))
         items_box.addWidget(self.items, 0, 0, 1, 2)
         self.add_item = big_button("")
         self.add_item.clicked.connect(self.item_added)
         items_box.addWidget(self.add_item, 1, 1, Qt.AlignmentFlag.AlignRight)
         self.tabs.addTab(items_page, "")
-        # recent redemptions and audit log
-        self.recent = _table(
-            ("时间 Time", "志愿者 Volunteer", "商品 Item", "货道 Lane", "益币", "状态 State", "")
-        )
+        # recent redemptions, audit log, dispenses in doubt
+        self.recent = _table(len(self.RECENT_COLUMNS))
         self.tabs.addTab(self.recent, "")
-        self.audit = _table(
-            ("时间 Time", "操作人 Who", "操作 What", "对象 Target", "之前 Before", "之后 After")
-        )
+        self.audit = _table(len(self.AUDIT_COLUMNS))
         self.tabs.addTab(self.audit, "")
-        self.in_doubt = _table(
-            ("时间 Time", "货道 Lane", "志愿者 Volunteer", "商品 Item", "益币", "机器回复 Board said", "", "")
-        )
+        self.in_doubt = _table(len(self.IN_DOUBT_COLUMNS))
         self.tabs.addTab(self.in_doubt, "")
-        self.message = label(name="Subtitle")
+        self.message = label(name="Done")
         self.box.addWidget(self.message)
+        # what was last shown, to paint again in the other language
+        self._lanes: tuple[Sequence[Lane], dict[int, str]] = ((), {})
         self._items: list[Item] = []
+        self._recent: Sequence[Redemption] = ()
+        self._audit: Sequence[AuditEntry] = ()
+        self._in_doubt: Sequence[InDoubt] = ()
+        self._status: tuple[MachineStatus, Sequence[str], str | None] | None = None
+        self._sync: tuple[str | None, int, bool, bool] | None = None
+        self._message: tuple[str, dict[str, Any], bool] | None = None
+        self._paint_words()
 
     def show_session(self, session: Session, lang: str) -> None:
-        self.title.setText(say("tech_title", lang) + f" · {session.tech_id or ''}")
-        self.exit.setText(say("tech_exit", lang))
-        self.refill_all.setText(say("tech_refill_all", lang))
-        self.add_item.setText(say("tech_add_item", lang))
-        for i, key in enumerate(("tech_lanes", "tech_items", "tech_recent")):
-            self.tabs.setTabText(i, say(key, lang))
-        self.tabs.setTabText(3, "审计日志 Audit" if lang == "zh" else "Audit log")
-        self.tabs.setTabText(4, say("tech_in_doubt", lang, n=self.in_doubt.rowCount()))
+        changed = lang != self.lang
+        self.lang = lang
+        self.title.setText(say("技术员模式", lang) + f" · {session.tech_id or ''}")
+        if changed:
+            self._paint_words()
+            self._repaint_lists()
 
-    def show_message(self, text: str) -> None:
-        self.message.setText(text)
+    def _paint_words(self) -> None:
+        lang = self.lang
+        self.exit.setText(say("退出", lang))
+        self.refill_all.setText(say("全部补满", lang))
+        self.add_item.setText(say("新增商品", lang))
+        self.tabs.setTabText(0, say_in("tab", "货道", lang))
+        self.tabs.setTabText(1, say_in("tab", "商品", lang))
+        self.tabs.setTabText(2, say_in("tab", "最近兑换", lang))
+        self.tabs.setTabText(3, say_in("tab", "审计日志", lang))
+        self._paint_in_doubt_tab()
+        for table, columns in (
+            (self.lanes, self.LANE_COLUMNS),
+            (self.items, self.ITEM_COLUMNS),
+            (self.recent, self.RECENT_COLUMNS),
+            (self.audit, self.AUDIT_COLUMNS),
+            (self.in_doubt, self.IN_DOUBT_COLUMNS),
+        ):
+            _headers(table, columns, lang)
+
+    def _paint_in_doubt_tab(self) -> None:
+        self.tabs.setTabText(4, say("待核实出货 ({n})", self.lang, n=len(self._in_doubt)))
+
+    def _repaint_lists(self) -> None:
+        if self._status is not None:
+            self.show_status(*self._status)
+        if self._sync is not None:
+            self.show_sync(*self._sync)
+        self.show_lanes(self._lanes[0], self._items, self._lanes[1])
+        self.show_items(self._items)
+        self.show_recent(self._recent)
+        self.show_audit(self._audit)
+        self.show_in_doubt(self._in_doubt)
+        if self._message is not None:
+            msgid, params, error = self._message
+            self.show_message(msgid, error, **params)
+
+    def show_message(self, msgid: str, error: bool = False, **params: Any) -> None:
+        """A sentence of the catalogue after a change: done (green) or not saved (dark red)."""
+        self._message = (msgid, params, error)
+        apply(self.message, "Error" if error else "Done")
+        self.message.setText(say(msgid, self.lang, **params))
 
     def show_sync(
         self, last_sync: str | None, queued: int, has_hub: bool = True, offline: bool = False
     ) -> None:
-        if not has_hub:
-            self.sync.setText("同步 sync: 未配置中心 no hub configured")
-            return
-        when = _when(int(last_sync)) if last_sync else "从未 never"
-        state = " · 离线，限额生效 offline, caps apply" if offline else ""
-        self.sync.setText(f"同步 sync: 上次 last {when} · 待上传 queued {queued}{state}")
+        self._sync = (last_sync, queued, has_hub, offline)
+        self.sync.setText(sync_line(last_sync, queued, has_hub, offline, self.lang))
 
     def show_status(
         self, status: MachineStatus, errors: Sequence[str] = (), scanner: str | None = None
     ) -> None:
-        """Board status (doors, temperature, last error), scanner state, recent driver errors."""
-        if not status.alive:
-            parts = ["机器无应答 machine not answering"]
-        else:
-            parts = ["机器正常 OK"]
-            if status.service_door_open:
-                parts.append("维修门开 door open")
-            if status.pickup_flap_open:
-                parts.append("取物口开 flap open")
-            if status.temperature_c is not None:
-                parts.append(f"{status.temperature_c} °C")
-        if scanner is not None:
-            parts.append(f"扫码器 scanner: {scanner}")
-        lines = [" · ".join(parts)]
-        if errors:
-            lines.append("最近错误 recent errors: " + " | ".join(errors[-3:]))
-        self.status.setText("\n".join(lines))
+        """Board status (doors, temperature), scanner state, the driver's latest error lines."""
+        self._status = (status, errors, scanner)
+        self.status.setText(
+            status_lines(
+                status.alive,
+                status.service_door_open,
+                status.pickup_flap_open,
+                status.temperature_c,
+                scanner,
+                errors,
+                self.lang,
+            )
+        )
 
     def show_lanes(self, lanes: Sequence[Lane], items: Sequence[Item], faults: dict[int, str]) -> None:
+        lang = self.lang
+        self._lanes = (lanes, faults)
         self._items = list(items)
         t = self.lanes
         t.setRowCount(len(lanes))
         for row, lane in enumerate(lanes):
             fault = faults.get(lane.number)
-            number = QTableWidgetItem(f"{lane.number}" + (f"  ⚠ {fault}" if fault else ""))
+            number = QTableWidgetItem(f"{lane.number}" + (f"  ⚠ {flags(fault, lang)}" if fault else ""))
             t.setItem(row, 0, number)
             combo = QComboBox()
             combo.addItem("—", NO_ITEM)
             for item in items:
-                combo.addItem(f"{item.name_zh} · {item.price} 益币", item.id)
+                price = say("{n} 益币", lang, n=item.price)
+                combo.addItem(f"{item.name(lang)} · {price}", item.id)
             combo.setCurrentIndex(max(0, combo.findData(NO_ITEM if lane.item_id is None else lane.item_id)))
             t.setCellWidget(row, 1, combo)
             capacity = QSpinBox()
@@ -246,7 +292,7 @@ class TechScreen(Screen):
             enabled = QCheckBox()
             enabled.setChecked(lane.enabled)
             t.setCellWidget(row, 4, enabled)
-            save = big_button(say("tech_save"), small=True)
+            save = big_button(say("保存", lang), small=True)
             save.clicked.connect(
                 lambda _=False, n=lane.number, c=combo, cap=capacity, s=stock, e=enabled: (
                     self.lane_saved.emit(
@@ -260,9 +306,9 @@ class TechScreen(Screen):
                     )
                 )
             )
-            refill = big_button(say("tech_refill"), small=True)
+            refill = big_button(say("补满", lang), small=True)
             refill.clicked.connect(lambda _=False, n=lane.number: self.refilled.emit(n))
-            vend = big_button(say("tech_test_vend"), small=True)
+            vend = big_button(say("测试出货", lang), small=True)
             vend.clicked.connect(lambda _=False, n=lane.number: self.test_vend_requested.emit(n))
             t.setCellWidget(row, 5, save)
             t.setCellWidget(row, 6, refill)
@@ -270,6 +316,7 @@ class TechScreen(Screen):
         t.setRowHeight(0, 64)
 
     def show_items(self, items: Sequence[Item]) -> None:
+        self._items = list(items)
         t = self.items
         t.setRowCount(len(items))
         for row, item in enumerate(items):
@@ -283,7 +330,7 @@ class TechScreen(Screen):
             t.setCellWidget(row, 2, price)
             image = QLineEdit(item.image)
             t.setCellWidget(row, 3, image)
-            save = big_button(say("tech_save"), small=True)
+            save = big_button(say("保存", self.lang), small=True)
             save.clicked.connect(
                 lambda _=False, i=item.id, z=zh, e=en, p=price, im=image: self.item_saved.emit(
                     i,
@@ -298,25 +345,24 @@ class TechScreen(Screen):
             t.setCellWidget(row, 4, save)
 
     def show_recent(self, rows: Sequence[Redemption]) -> None:
+        lang = self.lang
+        self._recent = rows
         t = self.recent
         t.setRowCount(len(rows))
         for r, x in enumerate(rows):
             for c, text in enumerate(
                 (
-                    _when(x.at),
+                    when(x.at),
                     f"{x.volunteer_name} ({x.volunteer_id})",
-                    x.item_name,
+                    item_name_shown(x.item_name, self._items, lang),
                     str(x.lane),
                     str(x.amount),
-                    VEND_STATES.get(x.state, x.state).split("\n")[0],
+                    vend_state(x.state, lang),
                 )
             ):
-                cell = QTableWidgetItem(text)
-                if c == 5:
-                    cell.setToolTip(VEND_STATES.get(x.state, x.state).replace("\n", " · "))
-                t.setItem(r, c, cell)
+                t.setItem(r, c, QTableWidgetItem(text))
             if x.state == "dispensed":
-                give_back = big_button(say("tech_refund"), small=True)
+                give_back = big_button(say("退回益币", lang), small=True)
                 give_back.clicked.connect(lambda _=False, b=give_back, v=x.vend_id: self._refund_tapped(b, v))
                 t.setCellWidget(r, 6, give_back)
             else:
@@ -329,41 +375,53 @@ class TechScreen(Screen):
             self.refunded.emit(vend_id)
             return
         button.setProperty("armed", True)
-        button.setText(say("tech_refund_confirm"))
+        button.setText(say("再点一次确认", self.lang))
 
         def disarm() -> None:
             button.setProperty("armed", False)
-            button.setText(say("tech_refund"))
+            button.setText(say("退回益币", self.lang))
 
         QTimer.singleShot(4000, button, disarm)
 
     def show_in_doubt(self, rows: Sequence[InDoubt]) -> None:
+        lang = self.lang
+        self._in_doubt = rows
         t = self.in_doubt
         t.setRowCount(len(rows))
         for r, x in enumerate(rows):
             cells = (
-                _when(x.at),
+                when(x.at),
                 str(x.lane),
                 f"{x.volunteer_name} ({x.volunteer_id})",
-                x.item_name,
+                item_name_shown(x.item_name, self._items, lang),
                 str(x.amount),
-                x.board_said,
+                flags(x.board_said, lang) or "—",
             )
             for c, text in enumerate(cells):
                 t.setItem(r, c, QTableWidgetItem(text))
-            dropped = big_button(say("tech_settle_dropped"), small=True)
+            dropped = big_button(say("已出货·扣", lang), small=True)
             dropped.clicked.connect(lambda _=False, v=x.vend_id: self.in_doubt_settled.emit(v, True))
-            not_dropped = big_button(say("tech_settle_not_dropped"), small=True)
+            not_dropped = big_button(say("未出货·退", lang), small=True)
             not_dropped.clicked.connect(lambda _=False, v=x.vend_id: self.in_doubt_settled.emit(v, False))
             t.setCellWidget(r, 6, dropped)
             t.setCellWidget(r, 7, not_dropped)
-        self.tabs.setTabText(4, say("tech_in_doubt", n=len(rows)))
+        self._paint_in_doubt_tab()
 
     def show_audit(self, rows: Sequence[AuditEntry]) -> None:
+        lang = self.lang
+        self._audit = rows
+        name = item_names(self._items, lang)
         t = self.audit
         t.setRowCount(len(rows))
         for r, x in enumerate(rows):
             for c, text in enumerate(
-                (_when(x.at), x.actor, x.action, x.target, x.before or "", x.after or "")
+                (
+                    when(x.at),
+                    audit_actor(x.actor, lang),
+                    audit_action(x.action, lang),
+                    audit_target(x.target, lang, name),
+                    audit_fields(x.before, lang, name),
+                    audit_fields(x.after, lang, name),
+                )
             ):
                 t.setItem(r, c, QTableWidgetItem(text))

@@ -27,6 +27,7 @@ MUTED = "#777777"
 PAPER = "#fbf7f2"
 OK = "#1f8a4c"
 WARN = "#b35c00"
+ERROR = "#a3001b"  # a technician's unsaved change: dark red on paper, not faint grey
 
 # Labels take a font and a colour, not a style sheet: an application-wide style sheet
 # makes every widget paint through QStyleSheetStyle, which doubled the time to paint a
@@ -40,6 +41,8 @@ LABELS: dict[str, tuple[int, bool, str]] = {
     "Section": (28, True, INK),
     "Big": (48, True, INK),
     "LineStatus": (24, True, INK),
+    "Done": (24, True, OK),
+    "Error": (24, True, ERROR),
 }
 
 _BUTTON = "QPushButton {{ {body} }} QPushButton:pressed {{ background: #eeeeee; }}"

@@ -55,16 +55,17 @@ class ItemTile(QWidget):
         self._cache_key: object = None
         self._fonts = {"name": font(26, bold=True), "price": font(26, bold=True), "pill": font(20)}
 
-    def show_state(self, lang: str, tag_key: str | None, in_cart: int, removable: bool) -> None:
+    def show_state(self, lang: str, tag: str | None, in_cart: int, removable: bool) -> None:
+        """Paint the tile in ``lang``; ``tag`` is the catalogue sentence of why it can't be picked."""
         item = self.offer.item
         state = (
             item.name(lang),
-            say("price", lang, n=item.price),
-            None if tag_key is None else say(tag_key, lang),
+            say("{n} 益币", lang, n=item.price),
+            None if tag is None else say(tag, lang),
             in_cart,
         )
         show_remove = removable and in_cart > 0
-        self.remove.setText(say("remove", lang))
+        self.remove.setText(say("移除", lang))
         if show_remove != self.remove.isVisible():
             self.remove.setVisible(show_remove)
             self._place_remove()

@@ -21,7 +21,7 @@ class Driver:
         self.w = app.window
 
     def code(self, make: str, subject: str = "V0001") -> str:
-        return str(self.codes.make(DemoCode("", "", make, subject), now=self.clock()))
+        return str(self.codes.make(DemoCode("", make, subject), now=self.clock()))
 
     def scan(self, code: str) -> None:
         """Type the code and Enter as a USB-HID scanner does, and wait for the answer."""

@@ -53,9 +53,12 @@ def test_the_shipped_font_has_the_glyphs_the_screens_use(qtbot: Any, tmp_path: P
         assert FAMILY in QFontDatabase.families()
         assert app.qt.font().family() == FAMILY
         metrics = QFontMetrics(QFont(FAMILY))
-        from kiosk.core.messages import TEXT
+        from scripts.catalogue import mo_path, translations
 
-        text = "".join(zh for zh, _ in TEXT.values()) + "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨"
+        # every sentence of the catalogue, in Chinese (the ids) and in English
+        sentences = translations(mo_path("en").read_bytes())
+        text = "".join(msgid + en for (_, msgid), en in sentences.items())
+        text += "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨"
         missing = {ch for ch in text if ch.strip() and not metrics.inFontUcs4(ord(ch))}
         assert missing == set()
     finally:
