@@ -3,11 +3,13 @@
 Fills a kiosk store with N volunteers (100,000; 2,500,000 with --big), each with a
 credit in the ledger, then scans fresh signed phone codes through the real HID scanner
 path (key events into the running Qt app) and times from the Enter key to the first
-paint of the catalog screen that greets the volunteer. Beside it, in the same run, a
+paint of the catalog screen that greets the volunteer. Every other scan is one of ten
+volunteers with a long history here (``--history`` ledger entries each, 5,000 by
+default: years of daily redemptions, synced), timed apart. Beside it, in the same run, a
 baseline: a bare ``sqlite3`` primary-key lookup on the same file. Prints medians, p99
-and the ratio. Target: p99 ≤ 16 ms (one 60 Hz frame).
+and the ratio. Target: p99 ≤ 16 ms (one 60 Hz frame), whatever the history.
 
-    python bench/scan_to_screen.py [--big] [--scans 300]
+    python bench/scan_to_screen.py [--big] [--scans 300] [--history 5000]
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from histories import add_history
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 
@@ -98,6 +102,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", action="store_true", help="2,500,000 volunteers instead of 100,000")
     ap.add_argument("--scans", type=int, default=300)
+    ap.add_argument("--history", type=int, default=5000, help="ledger entries of each long-history volunteer")
     args = ap.parse_args()
     n = 2_500_000 if args.big else 100_000
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
@@ -105,6 +110,9 @@ def main() -> None:
     config = demo_config(tmp, turn_s=0.0)
     app = create_app(config, codes=DemoCodes(key), seed_store=lambda repo: seed(repo, key))
     fill(config.db_path, n)
+    long_ones = [f"L{k:03d}" for k in range(10)]
+    for vid in long_ones:
+        add_history(config.db_path, vid, args.history // 2)
     app.window.resize(1280, 800)
     app.window.show()
     wait_until(lambda: app.background.idle and bool(app.session.offers), 10)
@@ -113,8 +121,10 @@ def main() -> None:
     app.window.catalog.installEventFilter(watch)
     rng = random.Random(7)
     scan_ms: list[float] = []
+    long_ms: list[float] = []
     for i in range(args.scans + 20):
-        volunteer = f"B{rng.randrange(n):08d}"
+        long_history = i % 2 == 1
+        volunteer = rng.choice(long_ones) if long_history else f"B{rng.randrange(n):08d}"
         code = issue_code(
             key,
             DEMO_KID,
@@ -133,7 +143,7 @@ def main() -> None:
         assert app.session.step is Step.IDENTIFIED and app.session.volunteer is not None
         assert watch.painted_at is not None
         if i >= 20:  # warm-up scans are not counted
-            scan_ms.append((watch.painted_at - t0) * 1000)
+            (long_ms if long_history else scan_ms).append((watch.painted_at - t0) * 1000)
         app.session.cancel()
         wait_until(lambda: app.background.idle, 5)
     app.close()
@@ -151,10 +161,15 @@ def main() -> None:
     bmed, bp99 = statistics.median(base_ms), pct(base_ms, 99)
     print(f"volunteers in store        {n:,}")
     print(f"scans timed                {len(scan_ms)}")
+    lmed, lp99 = statistics.median(long_ms), pct(long_ms, 99)
     print(f"scan → balance painted     median {med:7.2f} ms   p99 {p99:7.2f} ms")
+    print(
+        f"  long history ({args.history:,})   median {lmed:7.2f} ms   p99 {lp99:7.2f} ms"
+        f"   ({lmed / med:.2f}× short)"
+    )
     print(f"baseline sqlite3 PK lookup median {bmed:7.3f} ms   p99 {bp99:7.3f} ms")
     print(f"ratio (median)             {med / bmed:,.0f}×")
-    print(f"target p99 ≤ 16 ms         {'met' if p99 <= 16 else 'NOT met'}")
+    print(f"target p99 ≤ 16 ms         {'met' if max(p99, lp99) <= 16 else 'NOT met'}")
 
 
 if __name__ == "__main__":

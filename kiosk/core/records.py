@@ -15,6 +15,10 @@ class Redemption:
     amount: int
     state: str  # dispensed, not_dispensed, unknown, in_flight, refunded
     vend_id: str = ""
+    item_name_en: str = ""
+
+    def item(self, lang: str) -> str:
+        return self.item_name_en if lang == "en" and self.item_name_en else self.item_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +56,7 @@ class InDoubt:
     item_name: str
     amount: int
     board_said: str
+    item_name_en: str = ""
+
+    def item(self, lang: str) -> str:
+        return self.item_name_en if lang == "en" and self.item_name_en else self.item_name

@@ -15,7 +15,7 @@ from .models import AuditRow, ItemRow, LedgerRow, VendRow, VolunteerRow
 
 # each vend with its hold, the volunteer's name and the item's name
 _VENDS_WITH_NAMES = (
-    select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh)
+    select(VendRow, LedgerRow, VolunteerRow.name, ItemRow.name_zh, ItemRow.name_en)
     .join(LedgerRow, LedgerRow.id == VendRow.hold_id)
     .outerjoin(VolunteerRow, VolunteerRow.id == LedgerRow.volunteer_id)
     .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
@@ -40,8 +40,9 @@ class Views:
                 amount=h.amount,
                 state=v.state,
                 vend_id=v.id,
+                item_name_en=item_en or "",
             )
-            for v, h, name, item_name in rows
+            for v, h, name, item_name, item_en in rows
         ]
 
     def in_doubt(self) -> list[InDoubt]:
@@ -49,8 +50,18 @@ class Views:
             _VENDS_WITH_NAMES.where(VendRow.state == VendState.UNKNOWN).order_by(VendRow.started_at)
         ).all()
         return [
-            InDoubt(v.id, v.started_at, v.lane, h.volunteer_id, name or "", item or "", h.amount, v.flags)
-            for v, h, name, item in rows
+            InDoubt(
+                v.id,
+                v.started_at,
+                v.lane,
+                h.volunteer_id,
+                name or "",
+                item or "",
+                h.amount,
+                v.flags,
+                item_en or "",
+            )
+            for v, h, name, item, item_en in rows
         ]
 
     def audit_log(self, limit: int = 100) -> list[AuditEntry]:

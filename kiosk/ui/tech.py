@@ -43,7 +43,6 @@ from .wording import (
     audit_fields,
     audit_target,
     flags,
-    item_name_shown,
     item_names,
     status_lines,
     sync_line,
@@ -354,7 +353,7 @@ class TechScreen(Screen):
                 (
                     when(x.at),
                     f"{x.volunteer_name} ({x.volunteer_id})",
-                    item_name_shown(x.item_name, self._items, lang),
+                    x.item(lang),
                     str(x.lane),
                     str(x.amount),
                     vend_state(x.state, lang),
@@ -393,7 +392,7 @@ class TechScreen(Screen):
                 when(x.at),
                 str(x.lane),
                 f"{x.volunteer_name} ({x.volunteer_id})",
-                item_name_shown(x.item_name, self._items, lang),
+                x.item(lang),
                 str(x.amount),
                 flags(x.board_said, lang) or "—",
             )

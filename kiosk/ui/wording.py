@@ -171,14 +171,6 @@ def item_names(items: Iterable[Item], lang: Lang) -> Callable[[int], str | None]
     return by_id.get
 
 
-def item_name_shown(name_zh: str, items: Iterable[Item], lang: Lang) -> str:
-    """A record's item (kept by its Chinese name) as ``lang`` shows it, when the item is known."""
-    for item in items:
-        if item.name_zh == name_zh:
-            return item.name(lang)
-    return name_zh
-
-
 def sync_line(last_sync: str | None, queued: int, has_hub: bool, offline: bool, lang: Lang) -> str:
     if not has_hub:
         return say("同步：未配置中心", lang)

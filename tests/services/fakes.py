@@ -300,19 +300,29 @@ class FakeViews:
     def __init__(self, d: Data) -> None:
         self.d = d
 
-    def _rows(self, vends: Iterable[Vend]) -> list[tuple[Vend, Entry, str, str]]:
+    def _rows(self, vends: Iterable[Vend]) -> list[tuple[Vend, Entry, str, Item | None]]:
         out = []
         for v in vends:
             h = self.d.entries[v.hold_id][0]
             name = self.d.volunteers.get(h.volunteer_id, ("", 0))[0]
             item = self.d.items.get(h.item_id or -1)
-            out.append((v, h, name, "" if item is None else item.name_zh))
+            out.append((v, h, name, item))
         return out
 
     def recent_redemptions(self, limit: int = 50) -> list[Redemption]:
         vends = sorted(self.d.vends.values(), key=lambda v: (-v.started_at, v.id))[:limit]
         return [
-            Redemption(v.started_at, h.volunteer_id, name, item, v.lane, h.amount, v.state, v.id)
+            Redemption(
+                v.started_at,
+                h.volunteer_id,
+                name,
+                item.name_zh if item else "",
+                v.lane,
+                h.amount,
+                v.state,
+                v.id,
+                item.name_en if item else "",
+            )
             for v, h, name, item in self._rows(vends)
         ]
 
@@ -321,7 +331,17 @@ class FakeViews:
             (v for v in self.d.vends.values() if v.state is VendState.UNKNOWN), key=lambda v: v.started_at
         )
         return [
-            InDoubt(v.id, v.started_at, v.lane, h.volunteer_id, name, item, h.amount, v.flags)
+            InDoubt(
+                v.id,
+                v.started_at,
+                v.lane,
+                h.volunteer_id,
+                name,
+                item.name_zh if item else "",
+                h.amount,
+                v.flags,
+                item.name_en if item else "",
+            )
             for v, h, name, item in self._rows(vends)
         ]
 
@@ -365,4 +385,3 @@ class FakeUnitsOfWork:
 
     def reading(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
-
