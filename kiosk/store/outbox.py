@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import OutboxRow
@@ -44,24 +44,30 @@ class OutboxRepository:
         self.db.execute(_INSERT, event)
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
-        rows = self.s.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.acked_seq.is_(None))
-            .order_by(OutboxRow.at, literal_column("outbox.rowid"))  # the order they were written in
-            .limit(limit)
+        """The oldest events not acknowledged, in the order they were written.
+
+        A redemption carries what a report needs: quantity 1 and its unit price (what was
+        charged for the one item), and from its ledger entry and the items table the
+        item's id and name and the lane, when the entry names them.
+        """
+        rows = self.db.execute(
+            "SELECT o.event_id, o.kind, o.volunteer_id, o.amount, o.at, o.body, l.item_id, i.name_zh, l.lane "
+            "FROM outbox o LEFT JOIN ledger l ON l.id = o.entry_id LEFT JOIN items i ON i.id = l.item_id "
+            "WHERE o.acked_seq IS NULL ORDER BY o.at, o.rowid LIMIT ?",
+            (limit,),
         )
-        return [
-            {"id": r.event_id, "kind": r.kind, "at": r.at, "body": json.loads(r.body)}
-            if r.body is not None
-            else {
-                "id": r.event_id,
-                "kind": r.kind,
-                "volunteer_id": r.volunteer_id,
-                "amount": r.amount,
-                "at": r.at,
-            }
-            for r in rows
-        ]
+        events: list[dict[str, Any]] = []
+        for event_id, kind, volunteer_id, amount, at, body, item_id, item_name, lane in rows:
+            if body is not None:
+                events.append({"id": event_id, "kind": kind, "at": at, "body": json.loads(body)})
+                continue
+            event = {"id": event_id, "kind": kind, "volunteer_id": volunteer_id, "amount": amount, "at": at}
+            if kind == "redemption":
+                event.update(unit_price=amount, quantity=1)
+                known = {"item_id": item_id, "item_name": item_name, "lane": lane}
+                event.update((k, v) for k, v in known.items() if v is not None)
+            events.append(event)
+        return events
 
     def ack(self, acks: Mapping[str, int]) -> None:
         for event_id, seq in acks.items():

@@ -195,6 +195,12 @@ class FakeOutbox:
                 event["body"] = o["body"]
             else:
                 event.update(volunteer_id=o["volunteer_id"], amount=o["amount"])
+            if o["kind"] == "redemption":
+                charge = self.d.entries[o["entry_id"]][0]
+                item = self.d.items.get(charge.item_id or -1)
+                event.update(unit_price=o["amount"], quantity=1)
+                known = {"item_id": charge.item_id, "item_name": item and item.name_zh, "lane": charge.lane}
+                event.update((k, v) for k, v in known.items() if v is not None)
             out.append(event)
         return out
 

@@ -32,8 +32,9 @@ def test_a_hold_then_a_charge_moves_the_balance_the_stock_and_the_outbox(store: 
     after = store.settle(hold, DROPPED)
     assert (after.settled, after.held) == (85, 0)
     assert next(lane for lane in store.lanes() if lane.number == 1).stock == 4
-    events = [e for e in store.pending_events() if e["kind"] == "redemption"]
-    assert [(e["volunteer_id"], e["amount"]) for e in events] == [("V1", 15)]
+    [event] = [e for e in store.pending_events() if e["kind"] == "redemption"]
+    assert [event[k] for k in ("volunteer_id", "amount", "unit_price", "quantity")] == ["V1", 15, 15, 1]
+    assert (event["item_id"], event["item_name"], event["lane"]) == (1, "抽纸", 1)
     assert hold.sn == 1 and store.place_hold("V1", 1, 1, "visit", Limits()).sn == 2
 
 
