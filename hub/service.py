@@ -23,9 +23,9 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.core.codes import CodeKind, issue_code, public_jwk
-from kiosk.core.people import hash_pin
-from kiosk.store.db import reader
+from protocol.codes import CodeKind, issue_code, public_jwk
+from protocol.pins import hash_pin
+from protocol.sqlite import reader
 
 from . import hours as hours_csv
 from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Technician, Volunteer

@@ -736,25 +736,39 @@ class Repository:
         )
 
     def pending_events(self, limit: int = 500) -> list[dict[str, Any]]:
+        """The oldest unacknowledged outbox events, as ``protocol.sync`` events.
+
+        A redemption carries what a report needs (protocol 2): quantity 1 and its unit
+        price (what was charged for the one item), and, from its ledger entry and the
+        items table, the item's id and name and the lane, when the entry names them.
+        """
         with self.reading() as s:
-            rows = s.scalars(
-                select(OutboxRow)
+            rows = s.execute(
+                select(OutboxRow, LedgerRow.item_id, ItemRow.name_zh, LedgerRow.lane)
+                .outerjoin(LedgerRow, LedgerRow.id == OutboxRow.entry_id)
+                .outerjoin(ItemRow, ItemRow.id == LedgerRow.item_id)
                 .where(OutboxRow.acked_seq.is_(None))
                 .order_by(OutboxRow.at, literal_column("outbox.rowid"))  # the order they were written in
                 .limit(limit)
             )
-            return [
-                {"id": r.event_id, "kind": r.kind, "at": r.at, "body": json.loads(r.body)}
-                if r.body is not None
-                else {
+            events: list[dict[str, Any]] = []
+            for r, item_id, item_name, lane in rows:
+                if r.body is not None:
+                    events.append({"id": r.event_id, "kind": r.kind, "at": r.at, "body": json.loads(r.body)})
+                    continue
+                event = {
                     "id": r.event_id,
                     "kind": r.kind,
                     "volunteer_id": r.volunteer_id,
                     "amount": r.amount,
                     "at": r.at,
                 }
-                for r in rows
-            ]
+                if r.kind == "redemption":
+                    event.update(unit_price=r.amount, quantity=1)
+                    known = {"item_id": item_id, "item_name": item_name, "lane": lane}
+                    event.update((k, v) for k, v in known.items() if v is not None)
+                events.append(event)
+            return events
 
     def ack_events(self, acks: Mapping[str, int]) -> None:
         with self.unit() as s:
