@@ -8,10 +8,11 @@ the kiosks' sync (push events, pull changes), each kiosk with its own token.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from protocol.codes import CodeKind
@@ -44,10 +45,16 @@ def create_api(hub: Hub) -> FastAPI:
     def jwks() -> dict[str, Any]:
         return hub.jwks()
 
-    def client(role: str) -> Callable[[str], str]:
-        def check(authorization: str = Header(default="")) -> str:
+    def client(role: str) -> Callable[[str], Awaitable[str]]:
+        async def check(authorization: str = Header(default="")) -> str:
+            # a token seen in the last minute is answered on the event loop; only a new one
+            # costs a worker thread (and a database read)
             scheme, _, token = authorization.partition(" ")
-            found = hub.client_for_token(token, role) if scheme.lower() == "bearer" and token else None
+            found = None
+            if scheme.lower() == "bearer" and token:
+                found = hub.remembered_client(token, role) or await run_in_threadpool(
+                    hub.client_for_token, token, role
+                )
             if found is None:
                 raise HTTPException(401, f"unknown {role}", headers={"WWW-Authenticate": "Bearer"})
             return found

@@ -202,6 +202,16 @@ class Hub:
             self._tokens[digest] = cached
         return cached[0] if cached[1] == role else None
 
+    def remembered_client(self, token: str, role: str = "kiosk") -> str | None:
+        """The client a token belongs to if :meth:`client_for_token` remembers it; no database.
+
+        None when it does not (or the token is of another role): ask ``client_for_token``.
+        """
+        cached = self._tokens.get(token_hash(token))
+        if cached is None or cached[2] <= time.monotonic() or cached[1] != role:
+            return None
+        return cached[0]
+
     def kiosks(self) -> list[dict[str, Any]]:
         """Every kiosk with its latest status report (None before its first sync)."""
         with self.reading() as s:
