@@ -765,7 +765,9 @@ class Repository:
                 }
                 if r.kind == "redemption":
                     event.update(unit_price=r.amount, quantity=1)
-                    known = {"item_id": item_id, "item_name": item_name, "lane": lane}
+                    # the contract holds 100 characters of a name; the store does not stop longer ones
+                    name = item_name[:100] if item_name is not None else None
+                    known = {"item_id": item_id, "item_name": name, "lane": lane}
                     event.update((k, v) for k, v in known.items() if v is not None)
                 events.append(event)
             return events

@@ -49,3 +49,12 @@ def test_a_charge_whose_entry_names_no_item_goes_up_without_one(world: KioskWorl
     (event,) = [e for e in repo.pending_events() if e["kind"] == "redemption"]
     assert set(event) == {"id", "kind", "volunteer_id", "amount", "at", "unit_price", "quantity"}
     assert isinstance(EVENTS.validate_python([event])[0], RedemptionEvent)
+
+
+def test_a_long_item_name_never_blocks_the_outbox(world: KioskWorld) -> None:
+    repo, service = world.parts.repo, world.parts.service
+    tissues = next(i for i in repo.items() if i.name_en == "Tissues")
+    repo.update_item("T001", tissues.id, name_zh="抽" * 150)  # the store takes it; the contract would not
+    service.vend("V0001", next(i for i in repo.items() if i.id == tissues.id), "visit")
+    (event,) = [e for e in EVENTS.validate_python(repo.pending_events()) if isinstance(e, RedemptionEvent)]
+    assert event.item_name == "抽" * 100
