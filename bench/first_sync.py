@@ -7,10 +7,10 @@ alternation ``--runs`` times on fresh SQLite files with the kiosk's durable sett
 * baseline: bare ``sqlite3`` ``executemany`` of the same rows into the kiosk's own
   ``volunteers`` table, one transaction per page, as the kiosk commits;
 * kiosk: the hub's pull pages as they arrive on the wire (JSON bytes), decoded and
-  stored by :meth:`Store.apply_pull` (upsert, cursor and trust list in one
-  transaction per page).
+  validated with the protocol's ``PullPage`` (as ``HubClient.pull`` does) and stored by
+  :meth:`Store.apply_pull` (upsert, cursor and trust list in one transaction per page).
 
-Only the storing is timed (and, for the kiosk, decoding the page): making the pages is
+Only the storing is timed (and, for the kiosk, decoding and validating the page): making the pages is
 not. Pages are made one at a time, so nothing holds all N rows. Prints medians, the
 ratio and each phase's peak resident memory. Target: kiosk ≤ 3× baseline.
 
@@ -52,6 +52,8 @@ def peak_mib() -> float:
 def kiosk_phase(db: Path, n: int, size: int) -> dict[str, float]:
     from kiosk.services.store import Store
     from kiosk.store.db import durable_sqlite_engine, migrate
+    from kiosk.sync import stored_page
+    from protocol.sync import PullPage
 
     engine = durable_sqlite_engine(f"sqlite:///{db}")
     migrate(engine)
@@ -68,11 +70,12 @@ def kiosk_phase(db: Path, n: int, size: int) -> dict[str, float]:
                 "volunteers": people,
                 "jwks": {"keys": [JWK]},
                 "revoked": [],
+                "technicians": [],
             },
             ensure_ascii=False,
         ).encode()
         started = time.perf_counter()
-        repo.apply_pull(json.loads(wire))
+        repo.apply_pull(stored_page(PullPage.model_validate_json(wire)))
         spent += time.perf_counter() - started
     assert repo.sync_cursor() == n
     engine.dispose()
@@ -151,7 +154,10 @@ def main() -> None:
     b = statistics.median(r["seconds"] for r in base)
     k = statistics.median(r["seconds"] for r in kiosk)
     print(f"baseline sqlite3 executemany: median {b:.2f} s ({args.n / b:,.0f} rows/s)")
-    print(f"kiosk apply_pull (JSON decode + upsert + cursor): median {k:.2f} s ({args.n / k:,.0f} rows/s)")
+    print(
+        "kiosk PullPage + apply_pull (JSON decode and validation + upsert + cursor): "
+        f"median {k:.2f} s ({args.n / k:,.0f} rows/s)"
+    )
     print(f"ratio kiosk / baseline: {k / b:.2f}x  (target <= 3x)")
     print(
         f"peak memory: baseline {max(r['peak_mib'] for r in base):.0f} MiB, "

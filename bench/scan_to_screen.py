@@ -38,9 +38,9 @@ from kiosk.config import (
     DEMO_ISSUER,
     demo_config,
 )
-from kiosk.core.codes import CodeKind, issue_code
 from kiosk.core.session import Step
 from kiosk.demo import DEMO_KID, DemoCodes, load_or_create_key, seed
+from protocol.codes import CodeKind, issue_code
 
 
 def fill(db: Path, n: int) -> None:

@@ -7,32 +7,19 @@ the kiosks' sync (push events, pull changes), each kiosk with its own token.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from kiosk.core.codes import CodeKind
+from protocol.codes import CodeKind
+from protocol.sync import PullPage, PushReply, PushRequest
 
 from . import sync
 from .service import Hub, UnknownVolunteer
-
-
-class PushBody(BaseModel):
-    events: list[dict[str, Any]]
-
-
-class Ack(BaseModel):
-    id: str
-    seq: int
-    duplicate: bool
-
-
-class PushReply(BaseModel):
-    acks: list[Ack]
 
 
 class CodeRequest(BaseModel):
@@ -58,10 +45,16 @@ def create_api(hub: Hub) -> FastAPI:
     def jwks() -> dict[str, Any]:
         return hub.jwks()
 
-    def client(role: str) -> Callable[[str], str]:
-        def check(authorization: str = Header(default="")) -> str:
+    def client(role: str) -> Callable[[str], Awaitable[str]]:
+        async def check(authorization: str = Header(default="")) -> str:
+            # a token seen in the last minute is answered on the event loop; only a new one
+            # costs a worker thread (and a database read)
             scheme, _, token = authorization.partition(" ")
-            found = hub.client_for_token(token, role) if scheme.lower() == "bearer" and token else None
+            found = None
+            if scheme.lower() == "bearer" and token:
+                found = hub.remembered_client(token, role) or await run_in_threadpool(
+                    hub.client_for_token, token, role
+                )
             if found is None:
                 raise HTTPException(401, f"unknown {role}", headers={"WWW-Authenticate": "Bearer"})
             return found
@@ -87,19 +80,21 @@ def create_api(hub: Hub) -> FastAPI:
             raise HTTPException(404, f"no volunteer {volunteer_id}") from exc
 
     @api.post("/v1/sync/push", response_model=PushReply)
-    def push(body: PushBody, kiosk: str = Depends(kiosk_id)) -> Response:
-        if len(body.events) > 5000:
-            raise HTTPException(413, "at most 5000 events a batch")
-        try:
-            events = [sync.Event.from_json(e) for e in body.events]
-        except sync.BadEvent as exc:
-            raise HTTPException(422, str(exc)) from exc
-        # plain JSON of plain values: no need for FastAPI's per-value encoder on 500 acks
-        return Response(json.dumps({"acks": sync.push(hub, kiosk, events)}), media_type="application/json")
+    def push(body: PushRequest, kiosk: str = Depends(kiosk_id)) -> Response:
+        """Apply each event once; one acknowledgement per event, in order (``docs/sync.md``).
 
-    @api.get("/v1/sync/pull")
-    def pull(cursor: int = 0, limit: int = 5000, kiosk: str = Depends(kiosk_id)) -> dict[str, Any]:
-        return sync.pull(hub, max(0, cursor), max(1, min(limit, 50_000)))
+        The body is validated whole before anything is applied: a malformed event is a
+        422 whose ``detail`` names it (``["body", "events", i, kind, field]``).
+        """
+        reply = PushReply(acks=sync.push(hub, kiosk, body.events))
+        # the model serialises itself (pydantic-core): no need for FastAPI's per-value encoder
+        return Response(reply.model_dump_json(), media_type="application/json")
+
+    @api.get("/v1/sync/pull", response_model=PullPage)
+    def pull(cursor: int = 0, limit: int = 5000, kiosk: str = Depends(kiosk_id)) -> Response:
+        """Volunteers changed after ``cursor`` (rows ``[id, name, balance]``), trust list, technicians."""
+        page = sync.pull(hub, max(0, cursor), max(1, min(limit, 50_000)), kiosk_id=kiosk)
+        return Response(page.model_dump_json(), media_type="application/json")
 
     @api.get("/health")
     def health() -> dict[str, str]:

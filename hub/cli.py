@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk.core.codes import CodeKind, card_id
+from protocol.codes import CodeKind, card_id
 
 from .db import default_url, migrate, open_engine
 from .service import Hub, UnknownVolunteer

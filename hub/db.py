@@ -14,7 +14,7 @@ import platformdirs
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from kiosk.store.db import durable_sqlite_engine, run_migrations
+from protocol.sqlite import durable_sqlite_engine, run_migrations
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -2,7 +2,9 @@
 
 ``ledger.seq`` is the hub sequence: the order in which entries were applied, which the
 kiosks' sync cursors count by. ``record_id`` makes an hours import idempotent and
-``event_id`` makes a kiosk's event apply once; both are unique where present.
+``event_id`` makes a kiosk's event apply once; both are unique where present. A
+redemption's entry keeps what the kiosk said it dispensed (item, unit price, quantity,
+lane) and ``kiosk_id`` the kiosk whose token pushed it, for reports.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ class LedgerEntry(Base):
     kiosk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     note: Mapped[str | None] = mapped_column(String(200), nullable=True)
     at: Mapped[int] = mapped_column(BigInteger)
+    # what a kiosk's redemption says it dispensed (protocol 2; none on older events and credits)
+    item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    item_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unit_price: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lane: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Kiosk(Base):

@@ -23,9 +23,9 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.core.codes import CodeKind, issue_code, public_jwk
-from kiosk.core.people import hash_pin
-from kiosk.store.db import reader
+from protocol.codes import CodeKind, issue_code, public_jwk
+from protocol.pins import hash_pin
+from protocol.sqlite import reader
 
 from . import hours as hours_csv
 from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Technician, Volunteer
@@ -201,6 +201,16 @@ class Hub:
             cached = (str(found[0]), str(found[1]), now + TOKEN_CACHE_S)
             self._tokens[digest] = cached
         return cached[0] if cached[1] == role else None
+
+    def remembered_client(self, token: str, role: str = "kiosk") -> str | None:
+        """The client a token belongs to if :meth:`client_for_token` remembers it; no database.
+
+        None when it does not (or the token is of another role): ask ``client_for_token``.
+        """
+        cached = self._tokens.get(token_hash(token))
+        if cached is None or cached[2] <= time.monotonic() or cached[1] != role:
+            return None
+        return cached[0]
 
     def kiosks(self) -> list[dict[str, Any]]:
         """Every kiosk with its latest status report (None before its first sync)."""

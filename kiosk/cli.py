@@ -53,7 +53,7 @@ def _codes(args: Sequence[str]) -> Iterator[str]:
 
 
 def cmd_code_verify(ns: argparse.Namespace) -> int:
-    from .core.codes import CodeVerifier, MemoryReplay, TrustList
+    from protocol.codes import CodeVerifier, MemoryReplay, TrustList
 
     jwks = _read_json(ns.jwks, "trust list")
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):

@@ -17,8 +17,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from protocol.codes import CodeKind, issue_code, public_jwk
+
 from .config import DEMO_ISSUER
-from .core.codes import CodeKind, issue_code, public_jwk
 from .core.messages import N_, say
 from .core.people import hash_pin
 from .services.store import Store

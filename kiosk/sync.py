@@ -4,7 +4,10 @@ Push sends the outbox (each charge's event, written in the charge's own transact
 in batches and stores the hub sequence each event was applied at; a lost connection
 mid-batch is safe because the hub applies each event id once. Pull pages through the
 hub's changes since the stored cursor and stores each page with its cursor in one
-transaction. A failed sync leaves everything as it was, to be tried again.
+transaction. Both directions go through the shared contract (``protocol.sync``): every
+push is built and validated with its models before it is sent, every reply and page is
+validated before anything is stored, and a malformed one fails the sync like a lost
+connection. A failed sync leaves everything as it was, to be tried again.
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import ValidationError
+
+from protocol.sync import PROTOCOL_VERSION, Ack, Event, PullPage, PushReply, PushRequest
 
 from .services.store import Store
 
@@ -35,28 +43,60 @@ class HubClient:
         self.token = token
         self.timeout_s = timeout_s
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
+    def _call(self, method: str, path: str, body: bytes | None = None) -> bytes:
         request = urllib.request.Request(
             self.url + path,
-            data=data,
+            data=body,
             method=method,
             headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return json.loads(response.read())
+                return bytes(response.read())
         except urllib.error.HTTPError as exc:
-            raise HubError(f"hub answered {exc.code} to {path}") from exc
+            raise HubError(f"hub answered {exc.code} to {path}{_detail(exc)}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
             raise HubError(f"hub unreachable: {exc}") from exc
 
-    def push(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return list(self._call("POST", "/v1/sync/push", {"events": events})["acks"])
+    def push(self, events: Sequence[Mapping[str, Any] | Event]) -> list[Ack]:
+        """Send events (validated here first: a malformed one never leaves the kiosk)."""
+        try:
+            body = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": list(events)})
+        except ValidationError as exc:
+            raise ValueError(f"an event the hub would refuse: {exc}") from exc
+        wire = body.model_dump_json(exclude_unset=True).encode()
+        try:
+            return PushReply.model_validate_json(self._call("POST", "/v1/sync/push", wire)).acks
+        except ValidationError as exc:
+            raise HubError(f"hub sent a malformed reply: {exc}") from exc
 
-    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
+    def pull(self, cursor: int, limit: int) -> PullPage:
         query = urllib.parse.urlencode({"cursor": cursor, "limit": limit})
-        return dict(self._call("GET", f"/v1/sync/pull?{query}"))
+        try:
+            return PullPage.model_validate_json(self._call("GET", f"/v1/sync/pull?{query}"))
+        except ValidationError as exc:
+            raise HubError(f"hub sent a malformed page: {exc}") from exc
+
+
+def _detail(exc: urllib.error.HTTPError) -> str:
+    """The hub's reason for a refusal (FastAPI's ``detail``), shortened, for the log."""
+    try:
+        detail = json.loads(exc.read()).get("detail")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return f": {json.dumps(detail, ensure_ascii=False)[:300]}" if detail else ""
+
+
+def stored_page(page: PullPage) -> dict[str, Any]:
+    """A validated page as :meth:`Store.apply_pull` stores it (rows are not copied)."""
+    return {
+        "cursor": page.cursor,
+        "columns": list(page.columns),
+        "volunteers": page.volunteers,
+        "jwks": {"keys": page.jwks.keys},
+        "revoked": page.revoked,
+        "technicians": [t.model_dump() for t in page.technicians],
+    }
 
 
 @dataclass
@@ -96,6 +136,8 @@ class SyncReport:
 
 class Syncer:
     LAST_GOOD = "last_good_sync"
+    KIOSK_ID = "hub_kiosk_id"
+    """This kiosk's id at the hub, as its pull pages say (protocol 2); none before the first."""
 
     def __init__(self, repo: Store, client: HubClient, batch: int = 500, page: int = 5000) -> None:
         self.store = repo
@@ -104,11 +146,21 @@ class Syncer:
         self.page = page
 
     def push(self) -> int:
-        """The outbox in batches, then this kiosk's status report (not counted as pushed)."""
+        """The outbox in batches, then this kiosk's status report (not counted as pushed).
+
+        Redemptions name this kiosk when it knows its id; before its first pull it does
+        not, and the hub takes it from the token.
+        """
         pushed = 0
+        kiosk_id = self.store.setting(self.KIOSK_ID)
         while events := self.store.pending_events(self.batch):
-            acks = self.client.push(events)
-            self.store.ack_events({a["id"]: int(a["seq"]) for a in acks})
+            if kiosk_id:
+                events = [{**e, "kiosk_id": kiosk_id} if e["kind"] == "redemption" else e for e in events]
+            try:
+                acks = self.client.push(events)
+            except ValueError as exc:  # the outbox holds an event the contract refuses
+                raise HubError(str(exc)) from exc
+            self.store.ack_events({a.id: a.seq for a in acks})
             pushed += len(acks)
             if len(acks) < len(events):
                 raise HubError("the hub acknowledged part of a batch")
@@ -125,10 +177,11 @@ class Syncer:
         pulled = 0
         with ThreadPoolExecutor(1, thread_name_prefix="sync-fetch") as fetcher:
             page = self.client.pull(self.store.sync_cursor(), self.page)
+            if page.kiosk_id and page.kiosk_id != self.store.setting(self.KIOSK_ID):
+                self.store.set_setting(self.KIOSK_ID, page.kiosk_id)
             while True:
-                more = page.get("more")
-                ahead = fetcher.submit(self.client.pull, int(page["cursor"]), self.page) if more else None
-                pulled += self.store.apply_pull(page)
+                ahead = fetcher.submit(self.client.pull, page.cursor, self.page) if page.more else None
+                pulled += self.store.apply_pull(stored_page(page))
                 if ahead is None:
                     return pulled
                 page = ahead.result()

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from drivers.machine import Flag, Outcome
-from kiosk.core.codes import CodeReason
 from kiosk.core.messages import NOTICES, UNKNOWN_NOTICE, catalogue, notice_text, say, say_in
 from kiosk.core.rules import Refusal
 from kiosk.ui import wording
+from protocol.codes import CodeReason
 from scripts.catalogue import extract, mo_path, po_path, problems, read, translations
 
 ROOT = Path(__file__).resolve().parents[1]

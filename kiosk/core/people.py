@@ -2,19 +2,20 @@
 
 A name on a public screen is masked to its first character (赵小明 → 赵**): enough for
 the person in front of the screen to know it is them, not enough for a passer-by.
-Technician PINs are stored as scrypt hashes; five wrong tries lock the PIN for five
-minutes.
+Technician PINs are checked against the hub's scrypt hashes (``protocol.pins``, re-exported
+here); five wrong tries lock the PIN for five minutes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from protocol.pins import hash_pin, pin_matches
+
 from .catalog import Yibi
+
+__all__ = ["PIN_LOCK_S", "PIN_TRIES", "PinState", "Volunteer", "hash_pin", "mask_name", "pin_matches"]
 
 
 def mask_name(name: str) -> str:
@@ -44,24 +45,6 @@ class Volunteer:
 
 PIN_TRIES = 5
 PIN_LOCK_S = 300
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-def hash_pin(pin: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def pin_matches(pin: str, stored: str) -> bool:
-    try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, VendingMachine
+from protocol.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
 
 from .. import failpoints
 from ..core.catalog import Item, Lane, Offer, pick_lane
-from ..core.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
 from ..core.offline import OfflinePolicy
 from ..core.people import PinState, Volunteer, pin_matches
 from ..core.records import AuditEntry, InDoubt, Redemption

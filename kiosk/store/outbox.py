@@ -64,7 +64,9 @@ class OutboxRepository:
             event = {"id": event_id, "kind": kind, "volunteer_id": volunteer_id, "amount": amount, "at": at}
             if kind == "redemption":
                 event.update(unit_price=amount, quantity=1)
-                known = {"item_id": item_id, "item_name": item_name, "lane": lane}
+                # the contract holds 100 characters of a name; the store does not stop longer ones
+                name = item_name[:100] if item_name is not None else None
+                known = {"item_id": item_id, "item_name": name, "lane": lane}
                 event.update((k, v) for k, v in known.items() if v is not None)
             events.append(event)
         return events

@@ -13,7 +13,7 @@ from PIL import Image
 from hub.cards import Card, _qr, sheets, write
 from hub.db import open_engine
 from hub.service import Hub
-from kiosk.core.codes import CodeKind, CodeVerifier, MemoryReplay, TrustList
+from protocol.codes import CodeKind, CodeVerifier, MemoryReplay, TrustList
 
 
 def test_the_drawn_qr_is_the_code_matrix() -> None:

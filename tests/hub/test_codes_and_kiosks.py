@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from hub.app import create_api
 from hub.service import Hub
-from kiosk.core.codes import CodeKind, CodeVerifier, MemoryReplay, TrustList
+from protocol.codes import CodeKind, CodeVerifier, MemoryReplay, TrustList
 
 
 def test_a_hub_code_verifies_against_the_hub_trust_list(hub: Hub) -> None:

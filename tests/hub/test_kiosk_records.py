@@ -9,12 +9,16 @@ import uuid
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
 from hub import sync
 from hub.models import KioskEvent
 from hub.service import Hub
-from kiosk.core.people import pin_matches
+from protocol.pins import pin_matches
+from protocol.sync import Event
+
+EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 def record(kind: str, at: int, **body: Any) -> dict[str, Any]:
@@ -28,11 +32,11 @@ def audit_rows(hub: Hub) -> int:
 
 def test_an_audit_entry_is_applied_once(hub: Hub) -> None:
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
-    entry = sync.Event.from_json(record("audit", 100, actor="T1", action="lane_updated", target="lane:1"))
+    entry = EVENT.validate_python(record("audit", 100, actor="T1", action="lane_updated", target="lane:1"))
     first = sync.push(hub, kiosk, [entry])
     again = sync.push(hub, kiosk, [entry])
-    assert first[0]["duplicate"] is False and again[0]["duplicate"] is True
-    assert first[0]["seq"] == again[0]["seq"] > 0
+    assert first[0].duplicate is False and again[0].duplicate is True
+    assert first[0].seq == again[0].seq > 0
     assert audit_rows(hub) == 1
 
 
@@ -40,8 +44,8 @@ def test_the_newest_status_report_is_kept_whatever_order_they_arrive_in(hub: Hub
     kiosk = hub.add_kiosk("驿站-1")["kiosk_id"]
     newer = record("status", 200, lanes=[{"lane": 1, "stock": 3}], in_doubt=0)
     older = record("status", 100, lanes=[{"lane": 1, "stock": 9}], in_doubt=1)
-    sync.push(hub, kiosk, [sync.Event.from_json(newer)])
-    sync.push(hub, kiosk, [sync.Event.from_json(older)])  # a late arrival
+    sync.push(hub, kiosk, [EVENT.validate_python(newer)])
+    sync.push(hub, kiosk, [EVENT.validate_python(older)])  # a late arrival
     (listed,) = hub.kiosks()
     assert listed["name"] == "驿站-1" and listed["status"]["lanes"] == [{"lane": 1, "stock": 3}]
     assert audit_rows(hub) == 0  # a status report is not an audit entry
@@ -55,8 +59,8 @@ def test_a_mixed_batch_acknowledges_every_event(hub: Hub) -> None:
         record("audit", 2, actor="T1", action="refill", target="lane:*"),
         record("status", 3, lanes=[]),
     ]
-    acks = sync.push(hub, kiosk, [sync.Event.from_json(e) for e in raw])
-    assert [a["id"] for a in acks] == [e["id"] for e in raw]
+    acks = sync.push(hub, kiosk, [EVENT.validate_python(e) for e in raw])
+    assert [a.id for a in acks] == [e["id"] for e in raw]
     assert hub.balance("V1")["balance"] == 5
 
 
@@ -69,16 +73,16 @@ def test_a_mixed_batch_acknowledges_every_event(hub: Hub) -> None:
     ],
 )
 def test_bad_records_are_refused(bad: dict[str, Any]) -> None:
-    with pytest.raises(sync.BadEvent):
-        sync.Event.from_json(bad)
+    with pytest.raises(ValidationError):
+        EVENT.validate_python(bad)
 
 
 def test_technicians_are_pulled_and_removed_ones_are_not(hub: Hub) -> None:
     hub.set_technician("T1", "刘师傅", "2468")
     hub.set_technician("T2", "陈师傅", "1357")
     hub.remove_technician("T2")
-    (tech,) = sync.pull(hub, 0)["technicians"]
-    assert tech["id"] == "T1" and tech["name"] == "刘师傅" and pin_matches("2468", tech["pin_hash"])
+    (tech,) = sync.pull(hub, 0).technicians
+    assert tech.id == "T1" and tech.name == "刘师傅" and pin_matches("2468", tech.pin_hash)
     with pytest.raises(ValueError, match="4 to 8 digits"):
         hub.set_technician("T3", "王", "12")
 

@@ -7,11 +7,13 @@ import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from hub import sync
 from hub.app import create_api
 from hub.models import LedgerEntry
 from hub.service import Hub
+from protocol.sync import Ack, Event
 
 HOURS = (
     "record_id,volunteer_id,name,hours,activity,certified_on\n"
@@ -29,8 +31,11 @@ def redemption(volunteer: str, amount: int, at: int = 1_790_000_000) -> dict[str
     }
 
 
-def events(*raw: dict[str, Any]) -> list[sync.Event]:
-    return [sync.Event.from_json(e) for e in raw]
+EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def events(*raw: dict[str, Any]) -> list[Event]:
+    return [EVENT.validate_python(e) for e in raw]
 
 
 def test_the_same_batch_twice_applies_once(hub: Hub) -> None:
@@ -39,8 +44,8 @@ def test_the_same_batch_twice_applies_once(hub: Hub) -> None:
     batch = events(redemption("V1", 15), redemption("V1", 20))
     first = sync.push(hub, kiosk, batch)
     again = sync.push(hub, kiosk, batch)
-    assert [a["seq"] for a in first] == [a["seq"] for a in again]
-    assert [a["duplicate"] for a in again] == [True, True]
+    assert [a.seq for a in first] == [a.seq for a in again]
+    assert [a.duplicate for a in again] == [True, True]
     assert hub.balance("V1") == {"volunteer_id": "V1", "balance": -5, "flagged": True}
 
 
@@ -48,7 +53,7 @@ def test_concurrent_pushes_of_one_batch_apply_each_event_once(hub: Hub) -> None:
     hub.import_hours(HOURS)
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
     batch = events(*[redemption("V1", 1) for _ in range(20)])
-    results: list[list[dict[str, Any]]] = []
+    results: list[list[Ack]] = []
     errors: list[BaseException] = []
 
     def go() -> None:
@@ -63,7 +68,7 @@ def test_concurrent_pushes_of_one_batch_apply_each_event_once(hub: Hub) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert [a["seq"] for a in results[0]] == [a["seq"] for a in results[1]]
+    assert [a.seq for a in results[0]] == [a.seq for a in results[1]]
     assert hub.balance("V1")["balance"] == 30 - 20
 
 
@@ -79,13 +84,13 @@ def test_pull_pages_by_cursor_with_balances_as_of_the_cursor(hub: Hub) -> None:
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
     acks = sync.push(hub, kiosk, events(redemption("V1", 5)))
     page1 = sync.pull(hub, 0, limit=1)
-    assert page1["more"] and page1["volunteers"] == [["V1", "赵小明", 30]]
-    page2 = sync.pull(hub, page1["cursor"], limit=1)
-    assert page2["volunteers"] == [["V2", "钱秀英", 10]]
-    page3 = sync.pull(hub, page2["cursor"], limit=10)
-    assert not page3["more"] and page3["cursor"] == acks[0]["seq"]
-    assert page3["volunteers"] == [["V1", "赵小明", 25]]
-    assert sync.pull(hub, page3["cursor"])["volunteers"] == []
+    assert page1.more and page1.volunteers == [("V1", "赵小明", 30)]
+    page2 = sync.pull(hub, page1.cursor, limit=1)
+    assert page2.volunteers == [("V2", "钱秀英", 10)]
+    page3 = sync.pull(hub, page2.cursor, limit=10)
+    assert not page3.more and page3.cursor == acks[0].seq
+    assert page3.volunteers == [("V1", "赵小明", 25)]
+    assert sync.pull(hub, page3.cursor).volunteers == []
 
 
 def test_the_sync_api_needs_a_kiosk_token(hub: Hub) -> None:
@@ -111,7 +116,7 @@ def test_ledger_writers_commit_in_sequence_order(hub: Hub) -> None:
     """
     hub.import_hours(HOURS)
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
-    second: list[list[dict[str, Any]]] = []
+    second: list[list[Ack]] = []
     with hub.unit() as s:
         hub.lock_ledger(s)
         first = LedgerEntry(id=str(uuid.uuid4()), volunteer_id="V1", kind="credit", amount=1, at=0)
@@ -124,4 +129,4 @@ def test_ledger_writers_commit_in_sequence_order(hub: Hub) -> None:
         pusher.join(timeout=0.5)
         assert pusher.is_alive(), "a second writer committed while the first still held its sequence"
     pusher.join(timeout=30)
-    assert second and second[0][0]["seq"] > first.seq
+    assert second and second[0][0].seq > first.seq

@@ -27,6 +27,7 @@ from kiosk.bootstrap import bootstrap
 from kiosk.config import demo_config
 from kiosk.store.models import OutboxRow
 from kiosk.sync import Syncer
+from protocol.sync import PROTOCOL_VERSION, Ack, PullPage, PushRequest, RedemptionEvent
 
 OPS = st.lists(
     st.sampled_from(["redeem", "refund", "push", "pull", "credit", "other_spend", "sync"]), max_size=18
@@ -39,11 +40,12 @@ class InProcessHub:
     def __init__(self, hub: Hub, kiosk_id: str) -> None:
         self.hub, self.kiosk_id = hub, kiosk_id
 
-    def push(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return sync.push(self.hub, self.kiosk_id, [sync.Event.from_json(e) for e in events])
+    def push(self, events: list[dict[str, Any]]) -> list[Ack]:
+        request = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": events})
+        return sync.push(self.hub, self.kiosk_id, request.events)
 
-    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
-        return sync.pull(self.hub, cursor, limit)
+    def pull(self, cursor: int, limit: int) -> PullPage:
+        return sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,7 +99,7 @@ def test_the_shown_balance_is_exact_as_of_the_cursor(ops: list[str]) -> None:
                         "amount": 20,
                         "at": 0,
                     }
-                    sync.push(hub, "other-kiosk", [sync.Event.from_json(other)])
+                    sync.push(hub, "other-kiosk", [RedemptionEvent.model_validate(other)])
                 check(parts, hub)
             assert syncer.run_once().ok
             view = parts.store.balance("V1").available

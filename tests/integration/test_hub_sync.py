@@ -14,16 +14,17 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from hub.models import KioskEvent
+from hub.models import KioskEvent, LedgerEntry
 from hub.service import Hub
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import demo_config
-from kiosk.core.codes import CodeKind
-from kiosk.sync import HubClient, Syncer
+from kiosk.sync import HubClient, HubError, Syncer
+from protocol.codes import CodeKind
 from tests.helpers import free_port
 
 HOURS = "record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,赵小明,3,助老,2026-11-01\n"
@@ -63,6 +64,43 @@ def test_redeem_then_sync_reduces_the_hub_balance_exactly_once(
     assert syncer.run_once().as_json() == {"ok": True, "pushed": 0, "pulled": 0}
     assert hub.balance("V1")["balance"] == 15  # not twice
     assert kiosk.store.balance("V1").available == 15  # the charge is now inside the hub balance
+
+
+def test_a_redemption_goes_up_with_what_a_report_needs(hub_server: tuple[Hub, str], kiosk: Parts) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    added = hub.add_kiosk("驿站-1")
+    client = HubClient(url, added["token"])
+    sent: list[Any] = []
+    push = client.push
+    client.push = lambda events: sent.extend(events) or push(events)  # type: ignore[method-assign]
+    syncer = Syncer(kiosk.store, client)
+    assert kiosk.store.setting(Syncer.KIOSK_ID) is None
+    syncer.run_once()
+    assert kiosk.store.setting(Syncer.KIOSK_ID) == added["kiosk_id"]  # the pull page told it
+    tissues = kiosk.store.items()[0]
+    kiosk.service.vend("V1", tissues, "visit")
+    sent.clear()
+    assert syncer.run_once().ok
+    (redemption,) = [e for e in sent if e["kind"] == "redemption"]
+    assert redemption["kiosk_id"] == added["kiosk_id"]
+    with hub.unit() as s:
+        entry = s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "redemption")).one()
+        sold = (entry.item_id, entry.item_name, entry.unit_price, entry.quantity, entry.lane, entry.kiosk_id)
+    assert sold == (tissues.id, "抽纸", 15, 1, 1, added["kiosk_id"]) and entry.amount == -15
+
+
+def test_a_malformed_page_or_reply_fails_the_sync_and_stores_nothing(kiosk: Parts) -> None:
+    client = HubClient("http://hub.invalid", "t")
+    page = {"cursor": 9, "more": False, "volunteers": [["V1", "赵小明", "35"]], "jwks": {"keys": []}}
+    client._call = lambda method, path, body=None: json.dumps(  # type: ignore[method-assign]
+        {**page, "revoked": [], "technicians": []} if method == "GET" else {"acks": [{"id": "x", "seq": "1"}]}
+    ).encode()
+    with pytest.raises(HubError, match=r"malformed page(.|\n)*volunteers\.0\.2"):
+        client.pull(0, 10)
+    report = Syncer(kiosk.store, client).run_once()
+    assert not report.ok and "malformed reply" in (report.error or "")
+    assert kiosk.store.sync_cursor() == 0 and kiosk.store.queued_events() == 2  # nothing stored, nothing acked
 
 
 def test_an_acknowledgement_lost_on_the_way_back_is_safe(hub_server: tuple[Hub, str], kiosk: Parts) -> None:

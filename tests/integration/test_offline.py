@@ -13,11 +13,11 @@ from hub.db import migrate, open_engine
 from hub.service import Hub
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import demo_config
-from kiosk.core.codes import CodeKind
 from kiosk.core.offline import OfflinePolicy
 from kiosk.core.rules import Limits
 from kiosk.core.session import LineStatus
 from kiosk.sync import Syncer
+from protocol.codes import CodeKind
 from tests.helpers import FakeClock
 from tests.integration.test_balance_invariant import InProcessHub
 

@@ -11,12 +11,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
 from drivers.machine import DispenseResult, Flag, Outcome
-from kiosk.core.codes import CodeReason
 from kiosk.core.ledger import balance_of
 from kiosk.core.rules import Limits, Refusal
 from kiosk.services.store import Refused, Store
 from kiosk.store.db import migrate, open_engine
 from kiosk.store.models import Base
+from protocol.codes import CodeReason
 from tests.helpers import KioskWorld, make_world
 
 

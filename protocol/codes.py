@@ -1,11 +1,13 @@
-"""Volunteer codes: signed JWTs checked offline, exactly as ``docs/volunteer-code.md``.
+"""Volunteer codes: signed JWTs the hub issues and kiosks check offline (``docs/volunteer-code.md``).
 
-A code is a compact JWS signed with EdDSA over Ed25519. The checks run in the spec's
-order and stop at the first failure, whose reason is one of the ten stable names in
-:class:`CodeReason`. The cryptography is PyJWT's (with ``cryptography``); the order of
-checks and the reasons are ours. The verifier is handed a :class:`TrustList` (the
-synced JWKS and revoked card ids) and a :class:`ReplayMemory` (the store keeps one that
-survives a restart); it does no I/O of its own.
+A code is a compact JWS signed with EdDSA over Ed25519: the hub makes them with
+:func:`issue_code` (its key's public half goes out as :func:`public_jwk` in every pull
+page's trust list) and a kiosk checks them with :class:`CodeVerifier`. The checks run in
+the spec's order and stop at the first failure, whose reason is one of the ten stable
+names in :class:`CodeReason`. The cryptography is PyJWT's (with ``cryptography``); the
+order of checks and the reasons are ours. The verifier is handed a :class:`TrustList`
+(the synced JWKS and revoked card ids) and a :class:`ReplayMemory` (the kiosk's store
+keeps one that survives a restart); it does no I/O of its own.
 """
 
 from __future__ import annotations

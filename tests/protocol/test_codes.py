@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.core.codes import (
+from protocol.codes import (
     CodeKind,
     CodeReason,
     CodeVerifier,

@@ -1,0 +1,129 @@
+"""The sync API speaks the shared contract: a malformed event is a 422 naming it, old events still go in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from hub.app import create_api
+from hub.models import LedgerEntry
+from hub.service import Hub
+from protocol.sync import PROTOCOL_VERSION
+
+HOURS = b"record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,A,3,a,2026-11-01\n"
+
+
+def redemption(**fields: Any) -> dict[str, Any]:
+    event = {"id": str(uuid.uuid4()), "kind": "redemption", "volunteer_id": "V1", "amount": 15, "at": 1}
+    event.update(fields)
+    return {k: v for k, v in event.items() if v is not None}
+
+
+@pytest.fixture
+def api(hub: Hub) -> tuple[TestClient, dict[str, str], str]:
+    hub.import_hours(HOURS)
+    added = hub.add_kiosk("驿站-1")
+    return TestClient(create_api(hub)), {"Authorization": f"Bearer {added['token']}"}, added["kiosk_id"]
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "kind"),
+    [
+        ({"amount": ...}, "amount", "missing"),
+        ({"amount": "15"}, "amount", "int_type"),
+        ({"amount": True}, "amount", "int_type"),
+        ({"amount": 0}, "amount", "greater_than"),
+        ({"amount": 1.5}, "amount", "int_type"),
+        ({"id": "not-a-uuid"}, "id", "value_error"),
+        ({"id": 12345}, "id", "string_type"),
+        ({"volunteer_id": 1}, "volunteer_id", "string_type"),
+        ({"item_nmae": "抽纸"}, "item_nmae", "extra_forbidden"),
+        ({"quantity": 0}, "quantity", "greater_than_equal"),
+    ],
+)
+def test_a_malformed_redemption_is_a_422_naming_the_field(
+    api: tuple[TestClient, dict[str, str], str], hub: Hub, event: dict[str, Any], field: str, kind: str
+) -> None:
+    client, auth, _ = api
+    good = redemption()
+    bad = redemption(**{k: v for k, v in event.items() if v is not ...})
+    if event.get(field) is ...:
+        del bad[field]
+    reply = client.post("/v1/sync/push", json={"events": [good, bad]}, headers=auth)
+    assert reply.status_code == 422, reply.text
+    (error,) = reply.json()["detail"]
+    assert error["loc"] == ["body", "events", 1, "redemption", field] and error["type"] == kind
+    assert hub.balance("V1")["balance"] == 30  # refused whole: the good event was not applied either
+
+
+def test_an_unknown_kind_is_a_422_naming_the_event_and_the_kinds(
+    api: tuple[TestClient, dict[str, str], str],
+) -> None:
+    client, auth, _ = api
+    reply = client.post("/v1/sync/push", json={"events": [redemption(kind="gift")]}, headers=auth)
+    assert reply.status_code == 422
+    (error,) = reply.json()["detail"]
+    assert error["loc"] == ["body", "events", 0] and error["type"] == "union_tag_invalid"
+    assert "'kind'" in error["msg"] and "'gift'" in error["msg"]
+    no_kind = client.post("/v1/sync/push", json={"events": [redemption(kind=None)]}, headers=auth)
+    assert no_kind.status_code == 422 and no_kind.json()["detail"][0]["type"] == "union_tag_not_found"
+
+
+Api = tuple[TestClient, dict[str, str], str]
+
+
+def test_a_newer_protocol_and_too_many_events_are_refused(api: Api) -> None:
+    client, auth, _ = api
+    newer = {"protocol": PROTOCOL_VERSION + 1, "events": [redemption()]}
+    reply = client.post("/v1/sync/push", json=newer, headers=auth)
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "protocol"]
+    many = client.post("/v1/sync/push", json={"events": [redemption()] * 5001}, headers=auth)
+    assert many.status_code == 422 and many.json()["detail"][0]["loc"] == ["body", "events"]
+
+
+def test_an_old_redemption_without_items_is_still_accepted(
+    api: tuple[TestClient, dict[str, str], str], hub: Hub
+) -> None:
+    client, auth, kiosk_id = api
+    old = redemption()  # protocol 1: no version, no item, price, quantity, lane or kiosk
+    reply = client.post("/v1/sync/push", json={"events": [old]}, headers=auth)
+    assert reply.status_code == 200 and reply.json()["acks"][0]["duplicate"] is False
+    with hub.unit() as s:
+        entry = s.scalars(select(LedgerEntry).where(LedgerEntry.event_id == old["id"])).one()
+        assert (entry.amount, entry.kiosk_id) == (-15, kiosk_id)
+        assert [entry.item_id, entry.item_name, entry.unit_price, entry.quantity, entry.lane] == [None] * 5
+    assert hub.balance("V1")["balance"] == 15
+
+
+def test_a_redemption_keeps_what_a_report_needs(api: Api, hub: Hub) -> None:
+    client, auth, kiosk_id = api
+    sold = redemption(item_id=3, item_name="抽纸", unit_price=15, quantity=1, lane=2, kiosk_id=kiosk_id)
+    other = redemption(amount=5, item_id=4, item_name="牙刷", unit_price=5, quantity=1, kiosk_id="k-2")
+    reply = client.post("/v1/sync/push", json={"protocol": 2, "events": [sold, other]}, headers=auth)
+    assert reply.status_code == 200, reply.text
+    with hub.unit() as s:
+        entries = s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "redemption"))
+        rows = {e.event_id: e for e in entries}
+    entry = rows[sold["id"]]
+    item = (entry.item_id, entry.item_name, entry.unit_price, entry.quantity, entry.lane)
+    assert item == (3, "抽纸", 15, 1, 2)
+    assert entry.kiosk_id == kiosk_id and entry.amount == -15
+    assert rows[other["id"]].kiosk_id == kiosk_id  # the token says who pushed it, not the event
+
+
+def test_the_openapi_shows_the_protocol_schemas(api: tuple[TestClient, dict[str, str], str]) -> None:
+    client, _, _ = api
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for name in ("PushRequest", "PushReply", "PullPage", "RedemptionEvent", "ReversalEvent", "AuditEvent"):
+        assert name in schemas
+    assert schemas["RedemptionEvent"]["properties"]["amount"]["type"] == "integer"
+    assert "item_name" in schemas["RedemptionEvent"]["properties"]
+    push = spec["paths"]["/v1/sync/push"]["post"]
+    assert push["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PushRequest")
+    pull = spec["paths"]["/v1/sync/pull"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert pull["schema"]["$ref"].endswith("/PullPage")
