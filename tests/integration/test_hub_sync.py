@@ -100,7 +100,8 @@ def test_a_malformed_page_or_reply_fails_the_sync_and_stores_nothing(kiosk: Part
         client.pull(0, 10)
     report = Syncer(kiosk.store, client).run_once()
     assert not report.ok and "malformed reply" in (report.error or "")
-    assert kiosk.store.sync_cursor() == 0 and kiosk.store.queued_events() == 2  # nothing stored, nothing acked
+    # nothing stored, nothing acked
+    assert kiosk.store.sync_cursor() == 0 and kiosk.store.queued_events() == 2
 
 
 def test_an_acknowledgement_lost_on_the_way_back_is_safe(hub_server: tuple[Hub, str], kiosk: Parts) -> None:
