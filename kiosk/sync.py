@@ -196,4 +196,6 @@ class Syncer:
             log.warning("sync failed: %s", exc)
             return SyncReport(False, pushed, pulled, str(exc))
         self.store.set_setting(self.LAST_GOOD, str(int(self.store.clock())))
+        if pulled:
+            self.store.checkpoint()  # the pages' writes, out of the next redemption's way
         return SyncReport(True, pushed, pulled)

@@ -117,8 +117,14 @@ class KioskService:
         self._offers = None
 
     def flush(self) -> None:
-        """Make what the last scan remembered durable (runs on the worker after a scan)."""
+        """Make what the last scan remembered durable."""
         self.store.flush_seen()
+
+    def after_scan(self) -> None:
+        """Runs on the worker once a scan's answer is on its way: the code goes on disk, then
+        the store's housekeeping, while the volunteer reads the screen (not inside a vend)."""
+        self.flush()
+        self.store.checkpoint()
 
     def _offline(self) -> OfflinePolicy | None:
         """The policy to apply now: only when there is a hub and the last good sync is old."""

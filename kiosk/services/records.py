@@ -35,6 +35,10 @@ class Records(UseCases):
         with self.units.reading() as uow:
             return uow.views.audit_log(limit)
 
+    def checkpoint(self) -> None:
+        """Store housekeeping, run where nobody waits for it (after a scan, after a sync)."""
+        self.units.checkpoint()
+
     # --- sync with the hub ---------------------------------------------------------------
 
     def pending_events(self, limit: int = 500) -> list[dict[str, Any]]:

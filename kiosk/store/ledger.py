@@ -33,10 +33,14 @@ _PENDING = (
     f"SELECT {_COLUMNS}, o.acked_seq FROM outbox o JOIN ledger l ON l.id = o.entry_id "
     "WHERE o.volunteer_id = ? AND o.acked_seq > ?"
 )
+# the condition of the partial unique index ``ux_ledger_settles_once``: a lookup by ``ref``
+# that names it uses the index
+_SETTLING = "('charge', 'release')"
 _CREDITS = f"{_ENTRY} WHERE l.volunteer_id = ? AND l.kind = 'credit'"  # made here; never go up
 _HELD_ON = (
     f"{_ENTRY} WHERE l.volunteer_id = ? AND l.kind = 'hold' AND l.day = ? "
-    "AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.ref = l.id AND r.kind = 'release')"
+    "AND NOT EXISTS (SELECT 1 FROM ledger r WHERE r.ref = l.id "
+    f"AND r.kind = 'release' AND r.kind IN {_SETTLING})"
 )
 _OPEN_HOLDS = f"{_ENTRY} WHERE l.id IN (SELECT hold_id FROM vends WHERE {OPEN_VENDS})"
 _UNSEEN_CHARGES = (
@@ -83,7 +87,9 @@ class LedgerRepository:
         return None if row is None else _entry(row)
 
     def charge_of(self, hold_id: str) -> Entry | None:
-        row = self.db.execute(f"{_ENTRY} WHERE l.ref = ? AND l.kind = 'charge'", (hold_id,)).fetchone()
+        row = self.db.execute(
+            f"{_ENTRY} WHERE l.ref = ? AND l.kind = 'charge' AND l.kind IN {_SETTLING}", (hold_id,)
+        ).fetchone()
         return None if row is None else _entry(row)
 
     def history(self, volunteer_id: str) -> list[Entry]:

@@ -74,7 +74,8 @@ class LedgerRow(Base):
     volunteer_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)
-    ref: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    ref: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """Found by the partial unique indexes below: a query names their ``kind`` condition."""
     item_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     lane: Mapped[int | None] = mapped_column(Integer, nullable=True)
     visit_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
@@ -107,7 +108,7 @@ class VendRow(Base):
 
     __tablename__ = "vends"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    hold_id: Mapped[str] = mapped_column(String(36), index=True)
+    hold_id: Mapped[str] = mapped_column(String(36))
     lane: Mapped[int] = mapped_column(Integer)
     state: Mapped[VendState] = mapped_column(
         Enum(VendState, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),

@@ -13,11 +13,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from .models import OutboxRow
-
 _INSERT = (
     "INSERT INTO outbox (event_id, entry_id, kind, volunteer_id, amount, at, body) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -25,9 +20,8 @@ _INSERT = (
 
 
 class OutboxRepository:
-    def __init__(self, db: sqlite3.Connection, session: Session) -> None:
+    def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.s = session
 
     def add(
         self,
@@ -72,13 +66,10 @@ class OutboxRepository:
         return events
 
     def ack(self, acks: Mapping[str, int]) -> None:
-        for event_id, seq in acks.items():
-            row = self.s.get(OutboxRow, event_id)
-            if row is not None and row.acked_seq is None:
-                row.acked_seq = seq
+        self.db.executemany(
+            "UPDATE outbox SET acked_seq = ? WHERE event_id = ? AND acked_seq IS NULL",
+            [(seq, event_id) for event_id, seq in acks.items()],
+        )
 
     def queued(self) -> int:
-        return int(
-            self.s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.acked_seq.is_(None)))
-            or 0
-        )
+        return int(self.db.execute("SELECT COUNT(*) FROM outbox WHERE acked_seq IS NULL").fetchone()[0])

@@ -127,7 +127,10 @@ class KioskController(QObject):
             self.scan_handled.emit()
             return
         self.background.run(
-            partial(self.service.scan, code), self.on_scan_checked, self._on_error, then=self.service.flush
+            partial(self.service.scan, code),
+            self.on_scan_checked,
+            self._on_error,
+            then=self.service.after_scan,
         )
 
     def on_scan_checked(self, result: ScanResult) -> None:

@@ -385,9 +385,13 @@ class FakeUnitsOfWork:
     def __init__(self) -> None:
         self.data = Data()
         self.commits = 0
+        self.checkpoints = 0
 
     def writing(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
 
     def reading(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
+
+    def checkpoint(self) -> None:
+        self.checkpoints += 1

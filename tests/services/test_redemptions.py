@@ -125,3 +125,17 @@ def test_the_kiosk_service_vends_on_the_fake_unit_of_work() -> None:
     assert report.available == 25 and report.notice is None
     assert units.data.lanes[1].stock == 2
     assert [e.kind.value for e in store.entries("V1")] == ["credit", "hold", "charge"]
+
+
+def test_the_store_is_tidied_after_a_scan_not_inside_a_vend() -> None:
+    units = FakeUnitsOfWork()
+    store = Store(units)
+    item = store.add_item("seed", "抽纸", "Tissues", 15)
+    store.add_lane("seed", 1, item.id, 10, 3)
+    store.upsert_volunteers([("V1", "赵小明")])
+    store.credit("V1", 40)
+    service = KioskService(store, ScriptedMachine(), [], Limits())
+    service.vend("V1", item, "visit")
+    assert units.checkpoints == 0
+    service.after_scan()
+    assert units.checkpoints == 1

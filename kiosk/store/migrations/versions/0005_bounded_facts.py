@@ -3,7 +3,9 @@
 One volunteer's queued or unreflected events (outbox by volunteer and acknowledgement),
 one day's holds (ledger by volunteer, kind and day) and the open vends (a partial
 index on the few vends in flight or in doubt).
-The indexes on the volunteer alone are prefixes of the new ones and go.
+The indexes on the volunteer alone are prefixes of the new ones and go; so do the ledger's
+index on ``ref`` (its partial unique indexes serve every lookup by ``ref``) and the vends'
+on ``hold_id`` (nothing looks vends up by it): a redemption writes fewer pages.
 
 Revision ID: 0005
 Revises: 0004
@@ -22,6 +24,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.drop_index("ix_ledger_ref", "ledger")
+    op.drop_index("ix_vends_hold_id", "vends")
     op.drop_index("ix_outbox_volunteer_id", "outbox")
     op.create_index("ix_outbox_volunteer_acked", "outbox", ["volunteer_id", "acked_seq"])
     op.drop_index("ix_ledger_volunteer_id", "ledger")
@@ -41,3 +45,5 @@ def downgrade() -> None:
     op.create_index("ix_ledger_volunteer_id", "ledger", ["volunteer_id"])
     op.drop_index("ix_outbox_volunteer_acked", "outbox")
     op.create_index("ix_outbox_volunteer_id", "outbox", ["volunteer_id"])
+    op.create_index("ix_vends_hold_id", "vends", ["hold_id"])
+    op.create_index("ix_ledger_ref", "ledger", ["ref"])
