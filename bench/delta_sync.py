@@ -28,6 +28,7 @@ from hubproc import seed_hub, serve
 
 from kiosk.services.store import Store
 from kiosk.store.db import durable_sqlite_engine, migrate
+from kiosk.store.uow import SqlUnitsOfWork
 from kiosk.sync import HubClient, Syncer
 
 
@@ -68,7 +69,7 @@ def main() -> None:
         token = hub.add_kiosk(f"bench-{time.time_ns()}")["token"]
         engine = durable_sqlite_engine(f"sqlite:///{Path(tmp) / 'kiosk.db'}")
         migrate(engine)
-        repo = Store(engine)
+        repo = Store(SqlUnitsOfWork(engine))
         with serve(url) as base:
             syncer = Syncer(repo, HubClient(base, token, timeout_s=120), page=args.page)
             started = time.perf_counter()

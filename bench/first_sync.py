@@ -52,12 +52,13 @@ def peak_mib() -> float:
 def kiosk_phase(db: Path, n: int, size: int) -> dict[str, float]:
     from kiosk.services.store import Store
     from kiosk.store.db import durable_sqlite_engine, migrate
+    from kiosk.store.uow import SqlUnitsOfWork
     from kiosk.sync import stored_page
     from protocol.sync import PullPage
 
     engine = durable_sqlite_engine(f"sqlite:///{db}")
     migrate(engine)
-    repo = Store(engine)
+    repo = Store(SqlUnitsOfWork(engine))
     spent = 0.0
     cursor = 0
     for people in pages(n, size):

@@ -102,9 +102,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", action="store_true", help="2,500,000 volunteers instead of 100,000")
     ap.add_argument("--scans", type=int, default=300)
+    ap.add_argument("--volunteers", type=int, help="how many volunteers (instead of 100,000 or --big)")
     ap.add_argument("--history", type=int, default=5000, help="ledger entries of each long-history volunteer")
     args = ap.parse_args()
-    n = 2_500_000 if args.big else 100_000
+    n = args.volunteers or (2_500_000 if args.big else 100_000)
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     key = load_or_create_key(tmp / "key.pem")
     config = demo_config(tmp, turn_s=0.0)
