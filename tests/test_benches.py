@@ -46,7 +46,7 @@ def test_a_benchmark_runs_small(script: str, args: list[str], says: str) -> None
     assert says in run(script, *args)
 
 
-@pytest.mark.skipif(POSTGRES is None, reason="the ingest bench needs PostgreSQL (CI sets KIOSK_TEST_POSTGRES_URL)")
+@pytest.mark.skipif(POSTGRES is None, reason="needs PostgreSQL (CI sets KIOSK_TEST_POSTGRES_URL)")
 def test_the_ingest_benchmark_runs_small() -> None:
     assert POSTGRES is not None
     out = run(
