@@ -11,7 +11,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -90,10 +90,21 @@ def create_api(hub: Hub) -> FastAPI:
         # the model serialises itself (pydantic-core): no need for FastAPI's per-value encoder
         return Response(reply.model_dump_json(), media_type="application/json")
 
-    @api.get("/v1/sync/pull", response_model=PullPage)
-    def pull(cursor: int = 0, limit: int = 5000, kiosk: str = Depends(kiosk_id)) -> Response:
+    @api.get(
+        "/v1/sync/pull",
+        response_model=PullPage,
+        responses={409: {"description": "the cursor is past the hub's last sequence"}},
+    )
+    def pull(
+        cursor: int = Query(0, ge=0, le=2**63 - 1),
+        limit: int = 5000,
+        kiosk: str = Depends(kiosk_id),
+    ) -> Response:
         """Volunteers changed after ``cursor`` (rows ``[id, name, balance]``), trust list, technicians."""
-        page = sync.pull(hub, max(0, cursor), max(1, min(limit, 50_000)), kiosk_id=kiosk)
+        try:
+            page = sync.pull(hub, cursor, max(1, min(limit, 50_000)), kiosk_id=kiosk)
+        except sync.CursorAhead as exc:
+            raise HTTPException(409, str(exc)) from exc
         return Response(page.model_dump_json(), media_type="application/json")
 
     @api.get("/health")

@@ -402,6 +402,15 @@ def _body(e: AuditEvent | StatusEvent) -> str:
 # --- pull ----------------------------------------------------------------------------------
 
 
+class CursorAhead(ValueError):
+    """A pull from a cursor the hub's ledger has not reached (a hub restored from an older copy,
+    or a kiosk that talked to another hub)."""
+
+    def __init__(self, cursor: int, head: int) -> None:
+        super().__init__(f"cursor {cursor} is past this hub's last sequence {head}")
+        self.cursor, self.head = cursor, head
+
+
 def pull(hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None) -> PullPage:
     """Volunteers changed after ``cursor``, at most ``limit`` ledger entries' worth.
 
@@ -420,6 +429,10 @@ def pull(hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None) 
         )
         more = len(seqs) > limit
         page = seqs[:limit]
+        if not page and cursor > 0:
+            head = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
+            if cursor > head:  # echoed back, a kiosk would store it and never see another change
+                raise CursorAhead(cursor, head)
         new_cursor = int(page[-1][0]) if page else cursor
         ids = sorted({vid for _, vid in page})
         volunteers: list[tuple[str, str, int]] = []

@@ -76,6 +76,8 @@ class CodeClaims:
     jti: str
     kind: CodeKind
     name: str | None = None
+    nbf: int | None = None
+    """Not before (RFC 7519, optional): honoured as ``iat`` is, when a code carries it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,9 @@ def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
     display_name = payload.get("name")
     if display_name is not None and not isinstance(display_name, str):
         return None
+    nbf = payload.get("nbf")
+    if nbf is not None and (not isinstance(nbf, int) or isinstance(nbf, bool)):
+        return None
     try:
         kind = CodeKind(payload["kind"])
     except ValueError:
@@ -178,6 +183,7 @@ def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
         jti=payload["jti"],
         kind=kind,
         name=display_name,
+        nbf=nbf,
     )
 
 
@@ -244,7 +250,7 @@ class CodeVerifier:
             return CodeReason.WRONG_ISSUER, None
         if claims.exp < now - self._leeway:
             return CodeReason.EXPIRED, None
-        if claims.iat > now + self._leeway:
+        if claims.iat > now + self._leeway or (claims.nbf is not None and claims.nbf > now + self._leeway):
             return CodeReason.NOT_YET_VALID, None
         if claims.exp - claims.iat > self._max_lifetime[claims.kind]:
             return CodeReason.LIFETIME_TOO_LONG, None
@@ -278,6 +284,7 @@ def issue_code(
     lifetime_s: int | None = None,
     jti: str | None = None,
     name: str | None = None,
+    nbf: int | None = None,
 ) -> str:
     """Sign a code for ``sub``; the lifetime defaults to the kind's maximum."""
     claims: dict[str, Any] = {
@@ -290,4 +297,6 @@ def issue_code(
     }
     if name is not None:
         claims["name"] = name
+    if nbf is not None:
+        claims["nbf"] = nbf
     return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid, "typ": "JWT"})

@@ -127,3 +127,14 @@ def test_the_openapi_shows_the_protocol_schemas(api: tuple[TestClient, dict[str,
     assert push["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/PushRequest")
     pull = spec["paths"]["/v1/sync/pull"]["get"]["responses"]["200"]["content"]["application/json"]
     assert pull["schema"]["$ref"].endswith("/PullPage")
+
+
+def test_a_pull_from_past_the_hubs_last_sequence_is_refused(api: Api) -> None:
+    client, auth, _ = api
+    head = client.get("/v1/sync/pull", params={"cursor": 0}, headers=auth).json()["cursor"]
+    assert head > 0
+    assert client.get("/v1/sync/pull", params={"cursor": head}, headers=auth).json()["cursor"] == head
+    ahead = client.get("/v1/sync/pull", params={"cursor": head + 1}, headers=auth)
+    assert ahead.status_code == 409 and "past" in ahead.json()["detail"]
+    huge = client.get("/v1/sync/pull", params={"cursor": 2**63}, headers=auth)
+    assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["query", "cursor"]

@@ -98,6 +98,7 @@ def test_a_revoked_card_is_refused_but_an_app_code_with_that_jti_is_not(signer: 
         {"iss": "hub", "sub": 7, "iat": 1000, "exp": 1060, "jti": "j", "kind": "app"},
         {"iss": "hub", "sub": "V", "iat": 1000, "exp": "1060", "jti": "j", "kind": "app"},
         {"iss": "hub", "sub": "V", "iat": 1000, "exp": 1060, "jti": "j", "kind": "app", "name": 3},
+        {"iss": "hub", "sub": "V", "iat": 1000, "exp": 1060, "jti": "j", "kind": "app", "nbf": "1000"},
     ],
 )
 def test_claims_of_the_wrong_type_are_malformed(signer: Any, claims: dict[str, Any]) -> None:
@@ -106,6 +107,15 @@ def test_claims_of_the_wrong_type_are_malformed(signer: Any, claims: dict[str, A
     key, verifier = signer
     code = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1"})
     assert verifier.verify(code, now=1010).reason is CodeReason.MALFORMED
+
+
+def test_a_code_not_valid_before_a_later_time_is_refused_until_then(signer: Any) -> None:
+    key, verifier = signer
+    card = issue_code(key, "k1", iss="hub", sub="V", kind=CodeKind.CARD, now=1000, nbf=5000)
+    assert verifier.verify(card, now=1010).reason is CodeReason.NOT_YET_VALID
+    assert verifier.verify(card, now=5000 - 30).ok  # the leeway for clock drift, as for iat
+    app = issue_code(key, "k1", iss="hub", sub="V", kind=CodeKind.APP, now=1000, lifetime_s=60, nbf=1000)
+    assert verifier.verify(app, now=1010).ok
 
 
 def test_non_strings_and_bad_base64_are_malformed(signer: Any) -> None:
