@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.util
 import json
 import os
 import sys
@@ -73,8 +74,24 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+NEEDS = {"serve": ("fastapi", "uvicorn"), "cards": ("PIL",)}
+"""Libraries of the ``hub`` extra each command needs (a kiosk's own install has none of them)."""
+
+
+def missing_libraries(command: str) -> list[str]:
+    return [name for name in NEEDS.get(command, ()) if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
+    missing = missing_libraries(ns.command)
+    if missing:  # before anything is created
+        print(
+            f"kiosk-hub {ns.command}: the hub's libraries are not installed ({', '.join(missing)}); "
+            "install them with: pip install -c constraints.txt -e '.[hub]'",
+            file=sys.stderr,
+        )
+        return 2
     engine = open_engine(ns.db)
     try:
         migrate(engine)
