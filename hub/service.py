@@ -235,8 +235,10 @@ class Hub:
 
     def set_technician(self, tech_id: str, name: str, pin: str) -> None:
         """Add a technician or change their name and PIN; kiosks get it on their next sync."""
-        if not (pin.isdigit() and 4 <= len(pin) <= 8):
-            raise ValueError("a PIN is 4 to 8 digits")
+        if not (pin.isdigit() and pin.isascii() and 6 <= len(pin) <= 8):
+            # every kiosk holds every technician's PIN hash: four digits fall to an offline
+            # guess in minutes, six take a thousand times longer (docs/sync.md)
+            raise ValueError("a PIN is 6 to 8 digits")
         with self.unit() as s:
             s.merge(
                 Technician(

@@ -1,6 +1,6 @@
 """Technician PIN hashes: the hub makes them, kiosks check them offline.
 
-A PIN (4 to 8 digits, the hub's rule) is stored and synced only as
+A PIN (6 to 8 digits for a new one, the hub's rule) is stored and synced only as
 ``scrypt$<salt hex>$<digest hex>`` (scrypt, n=2^14, r=8, p=1, 32-byte digest, 16-byte
 random salt). :func:`hash_pin` makes one when a technician is added at the hub; every
 pull page carries the active technicians' hashes down, and :func:`pin_matches` checks a

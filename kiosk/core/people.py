@@ -45,12 +45,17 @@ class Volunteer:
 
 PIN_TRIES = 5
 PIN_LOCK_S = 300
+PIN_LOCKS_S = (300, 900, 3600, 4 * 3600, 24 * 3600)
+"""Each lockout in a row lasts longer (5 min, 15, 60, 4 h, then a day each time), so guessing
+a PIN at five tries a lockout takes years, not days; a right PIN starts the ladder again."""
 
 
 @dataclass(frozen=True, slots=True)
 class PinState:
     failures: int = 0
     locked_until: float = 0.0
+    lockouts: int = 0
+    """Lockouts since the last right PIN."""
 
     def locked(self, now: float) -> bool:
         return now < self.locked_until
@@ -58,8 +63,13 @@ class PinState:
     def after_failure(self, now: float) -> PinState:
         failures = self.failures + 1
         if failures >= PIN_TRIES:
-            return PinState(failures=0, locked_until=now + PIN_LOCK_S)
-        return PinState(failures=failures, locked_until=self.locked_until)
+            lock_s = PIN_LOCKS_S[min(self.lockouts, len(PIN_LOCKS_S) - 1)]
+            return PinState(failures=0, locked_until=now + lock_s, lockouts=self.lockouts + 1)
+        return PinState(failures=failures, locked_until=self.locked_until, lockouts=self.lockouts)
+
+    def minutes_left(self, now: float) -> int:
+        """Whole minutes until the lock ends, at least 1 (what the screen says)."""
+        return max(1, int((self.locked_until - now + 59) // 60))
 
     @property
     def tries_left(self) -> int:

@@ -232,15 +232,14 @@ class KioskService:
         pin_hash, state = found
         now = self.store.clock()
         if state.locked(now):
-            minutes = max(1, int((state.locked_until - now + 59) // 60))
-            return PinCheck(False, Notice("tech_pin_locked", {"n": minutes}))
+            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
         if pin_matches(pin, pin_hash):
             self.store.save_pin_state(tech_id, PinState(), "tech_login")
             return PinCheck(True)
         state = state.after_failure(now)
         self.store.save_pin_state(tech_id, state, "tech_pin_wrong")
         if state.locked(now):
-            return PinCheck(False, Notice("tech_pin_locked", {"n": 5}))
+            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
         return PinCheck(False, Notice("tech_pin_wrong", {"n": state.tries_left}))
 
     def tech_overview(self) -> TechOverview:

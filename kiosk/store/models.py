@@ -160,6 +160,8 @@ class TechnicianRow(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """PIN lockouts since the last right PIN (each lasts longer)."""
 
 
 class SettingRow(Base):

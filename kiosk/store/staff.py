@@ -21,7 +21,7 @@ class TechnicianRepository:
         row = self.s.get(TechnicianRow, tech_id)
         if row is None:
             return None
-        return row.pin_hash, PinState(row.failures, float(row.locked_until))
+        return row.pin_hash, PinState(row.failures, float(row.locked_until), row.lockouts)
 
     def save_pin_state(self, tech_id: str, state: PinState) -> None:
         row = self.s.get(TechnicianRow, tech_id)
@@ -29,9 +29,12 @@ class TechnicianRepository:
             raise LookupError(tech_id)
         row.failures = state.failures
         row.locked_until = int(state.locked_until)
+        row.lockouts = state.lockouts
 
     def add(self, tech_id: str, name: str, pin_hash: str) -> None:
-        self.s.merge(TechnicianRow(id=tech_id, name=name, pin_hash=pin_hash, failures=0, locked_until=0))
+        self.s.merge(
+            TechnicianRow(id=tech_id, name=name, pin_hash=pin_hash, failures=0, locked_until=0, lockouts=0)
+        )
 
     def replace_all(self, people: Mapping[str, tuple[str, str]]) -> None:
         """``people`` (id → name, PIN hash) in place of ours; a lockout in progress is kept."""

@@ -27,3 +27,15 @@ def test_five_wrong_tries_lock_for_five_minutes() -> None:
     assert state.locked(100.0)
     assert state.locked(100.0 + PIN_LOCK_S - 1)
     assert not state.locked(100.0 + PIN_LOCK_S)
+
+
+def test_each_lockout_in_a_row_lasts_longer_and_a_right_pin_starts_again() -> None:
+    state, now, lengths = PinState(), 0.0, []
+    for _ in range(7):
+        for _ in range(5):
+            state = state.after_failure(now)
+        lengths.append(state.locked_until - now)
+        assert state.minutes_left(now) == int(lengths[-1] // 60)
+        now = state.locked_until
+    assert lengths == [300, 900, 3600, 14400, 86400, 86400, 86400]
+    assert PinState().after_failure(now).lockouts == 0  # the ladder restarts after a right PIN

@@ -78,13 +78,13 @@ def test_bad_records_are_refused(bad: dict[str, Any]) -> None:
 
 
 def test_technicians_are_pulled_and_removed_ones_are_not(hub: Hub) -> None:
-    hub.set_technician("T1", "刘师傅", "2468")
-    hub.set_technician("T2", "陈师傅", "1357")
+    hub.set_technician("T1", "刘师傅", "246810")
+    hub.set_technician("T2", "陈师傅", "135790")
     hub.remove_technician("T2")
     (tech,) = sync.pull(hub, 0).technicians
-    assert tech.id == "T1" and tech.name == "刘师傅" and pin_matches("2468", tech.pin_hash)
-    with pytest.raises(ValueError, match="4 to 8 digits"):
-        hub.set_technician("T3", "王", "12")
+    assert tech.id == "T1" and tech.name == "刘师傅" and pin_matches("246810", tech.pin_hash)
+    with pytest.raises(ValueError, match="6 to 8 digits"):
+        hub.set_technician("T3", "王", "2468")
 
 
 def test_technician_and_kiosk_list_commands(db_url: str) -> None:
@@ -97,11 +97,11 @@ def test_technician_and_kiosk_list_commands(db_url: str) -> None:
             timeout=60,
         )
 
-    added = run("tech", "add", "T1", "刘师傅", stdin="2468\n")
+    added = run("tech", "add", "T1", "刘师傅", stdin="246810\n")
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout) == {"technician": "T1", "active": True}
     short = run("tech", "add", "T2", "陈师傅", stdin="12\n")
-    assert short.returncode == 2 and "4 to 8 digits" in short.stderr
+    assert short.returncode == 2 and "6 to 8 digits" in short.stderr
     assert run("tech", "remove", "nobody").returncode == 2
     run("kiosk", "add", "驿站-1")
     listed = json.loads(run("kiosk", "list").stdout)

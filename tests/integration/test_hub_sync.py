@@ -123,11 +123,11 @@ def test_technicians_come_down_and_their_changes_and_the_kiosk_status_go_up(
     hub_server: tuple[Hub, str], kiosk: Parts
 ) -> None:
     hub, url = hub_server
-    hub.set_technician("T7", "刘师傅", "2468")
+    hub.set_technician("T7", "刘师傅", "246810")
     token = hub.add_kiosk("驿站-2")["token"]
     syncer = Syncer(kiosk.store, HubClient(url, token))
     assert syncer.run_once().ok
-    assert kiosk.service.check_pin("T7", "2468").ok  # a technician the hub added opens this kiosk
+    assert kiosk.service.check_pin("T7", "246810").ok  # a technician the hub added opens this kiosk
     kiosk.store.update_lane("T7", 1, stock=4)
     assert syncer.run_once().as_json() == {"ok": True, "pushed": 2, "pulled": 0}  # login and lane change
     assert kiosk.store.queued_events() == 0

@@ -141,3 +141,20 @@ def test_each_hold_records_a_fresh_durable_sn(world: KioskWorld) -> None:
 def test_sn_wraps_past_255_and_skips_zero(world: KioskWorld) -> None:
     seen = [world.parts.store.next_sn() for _ in range(256)]
     assert 0 not in seen and seen[0] == 1 and seen[254] == 255 and seen[255] == 1
+
+
+def test_a_second_lockout_in_a_row_lasts_fifteen_minutes_and_survives_a_restart(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    try:
+        service = world.parts.service
+        for lockout, minutes in ((1, 5), (2, 15)):
+            notices = [service.check_pin("T001", "0000").notice for _ in range(5)]
+            assert notices[-1] is not None and notices[-1].params == {"n": minutes}, lockout
+            world.clock.advance(minutes * 60 + 1)
+        pin = world.parts.store.technician_pin("T001")
+        assert pin is not None and pin[1].lockouts == 2  # on disk, not only in memory
+        assert service.check_pin("T001", "2468").ok
+        pin = world.parts.store.technician_pin("T001")
+        assert pin is not None and pin[1].lockouts == 0
+    finally:
+        world.parts.close()

@@ -255,7 +255,7 @@ class FakeTechnicians:
         self.d.technicians[tech_id] = (
             name,
             pin_hash,
-            PinState(state.failures, float(int(state.locked_until))),
+            PinState(state.failures, float(int(state.locked_until)), state.lockouts),
         )
 
     def add(self, tech_id: str, name: str, pin_hash: str) -> None:
