@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drivers.machine import DispenseResult, Flag, Outcome
+from kiosk.core.catalog import Item
 from kiosk.core.offline import OfflinePolicy
 from kiosk.core.rules import Limits, Refusal
 from kiosk.core.vend import AlreadySettled
@@ -113,14 +114,19 @@ def test_the_offline_room_counts_today_and_the_whole_kiosk(store: Store) -> None
     assert v2 is not None and v2.spend_limit == 25  # the kiosk's total cap, less V1's 15
 
 
-def test_the_kiosk_service_vends_on_the_fake_unit_of_work() -> None:
+def fake_kiosk() -> tuple[FakeUnitsOfWork, Store, KioskService, Item]:
+    """The kiosk's service over the in-memory unit of work: one item, one volunteer with 40 益币."""
     units = FakeUnitsOfWork()
     store = Store(units)
     item = store.add_item("seed", "抽纸", "Tissues", 15)
     store.add_lane("seed", 1, item.id, 10, 3)
     store.upsert_volunteers([("V1", "赵小明")])
     store.credit("V1", 40)
-    service = KioskService(store, ScriptedMachine(), [], Limits())
+    return units, store, KioskService(store, ScriptedMachine(), [], Limits()), item
+
+
+def test_the_kiosk_service_vends_on_the_fake_unit_of_work() -> None:
+    units, store, service, item = fake_kiosk()
     report = service.vend("V1", item, "visit")
     assert report.available == 25 and report.notice is None
     assert units.data.lanes[1].stock == 2
@@ -128,13 +134,7 @@ def test_the_kiosk_service_vends_on_the_fake_unit_of_work() -> None:
 
 
 def test_the_store_is_tidied_after_a_scan_not_inside_a_vend() -> None:
-    units = FakeUnitsOfWork()
-    store = Store(units)
-    item = store.add_item("seed", "抽纸", "Tissues", 15)
-    store.add_lane("seed", 1, item.id, 10, 3)
-    store.upsert_volunteers([("V1", "赵小明")])
-    store.credit("V1", 40)
-    service = KioskService(store, ScriptedMachine(), [], Limits())
+    units, _, service, item = fake_kiosk()
     service.vend("V1", item, "visit")
     assert units.checkpoints == 0
     service.after_scan()
