@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from protocol.codes import CodeKind
@@ -30,6 +31,32 @@ class CodeReply(BaseModel):
     code: str
 
 
+class Problem(BaseModel):
+    """Every refusal but a malformed request (422, FastAPI's list of errors): one sentence."""
+
+    detail: str
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route's refusals, each a :class:`Problem`."""
+    return {code: {"model": Problem, "description": REFUSALS[code]} for code in codes}
+
+
+REFUSALS = {
+    400: "the body could not be read (not UTF-8 JSON)",
+    401: "no token, or not a token of the client this route serves",
+    404: "no such volunteer",
+    409: "the cursor is past the hub's last sequence",
+}
+
+
+Credentials = Annotated[
+    HTTPAuthorizationCredentials | None,
+    Depends(HTTPBearer(auto_error=False, description="the client's own token (`kiosk-hub kiosk add`)")),
+]
+"""``Authorization: Bearer <token>``, documented in the OpenAPI as the routes' security."""
+
+
 def api_from_env() -> FastAPI:
     """The API for a worker process of ``kiosk-hub serve --workers N`` (database from the environment)."""
     from .db import open_engine
@@ -45,13 +72,13 @@ def create_api(hub: Hub) -> FastAPI:
     def jwks() -> dict[str, Any]:
         return hub.jwks()
 
-    def client(role: str) -> Callable[[str], Awaitable[str]]:
-        async def check(authorization: str = Header(default="")) -> str:
+    def client(role: str) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[str]]:
+        async def check(credentials: Credentials) -> str:
             # a token seen in the last minute is answered on the event loop; only a new one
             # costs a worker thread (and a database read)
-            scheme, _, token = authorization.partition(" ")
+            token = credentials.credentials if credentials else ""
             found = None
-            if scheme.lower() == "bearer" and token:
+            if token:
                 found = hub.remembered_client(token, role) or await run_in_threadpool(
                     hub.client_for_token, token, role
                 )
@@ -64,7 +91,7 @@ def create_api(hub: Hub) -> FastAPI:
     kiosk_id = client("kiosk")
     app_client = client("app")
 
-    @api.post("/v1/codes", response_model=CodeReply)
+    @api.post("/v1/codes", response_model=CodeReply, responses=refusals(400, 401, 404))
     def new_code(body: CodeRequest, app: str = Depends(app_client)) -> CodeReply:
         """A fresh ``app`` code for a volunteer the app's server has signed in (60 s)."""
         try:
@@ -72,14 +99,14 @@ def create_api(hub: Hub) -> FastAPI:
         except UnknownVolunteer as exc:
             raise HTTPException(404, f"no volunteer {body.volunteer_id}") from exc
 
-    @api.get("/v1/volunteers/{volunteer_id}/balance")
+    @api.get("/v1/volunteers/{volunteer_id}/balance", responses=refusals(401, 404))
     def balance(volunteer_id: str, app: str = Depends(app_client)) -> dict[str, Any]:
         try:
             return hub.balance(volunteer_id)
         except UnknownVolunteer as exc:
             raise HTTPException(404, f"no volunteer {volunteer_id}") from exc
 
-    @api.post("/v1/sync/push", response_model=PushReply)
+    @api.post("/v1/sync/push", response_model=PushReply, responses=refusals(400, 401))
     def push(body: PushRequest, kiosk: str = Depends(kiosk_id)) -> Response:
         """Apply each event once; one acknowledgement per event, in order (``docs/sync.md``).
 
@@ -93,7 +120,7 @@ def create_api(hub: Hub) -> FastAPI:
     @api.get(
         "/v1/sync/pull",
         response_model=PullPage,
-        responses={409: {"description": "the cursor is past the hub's last sequence"}},
+        responses=refusals(401, 409),
     )
     def pull(
         cursor: int = Query(0, ge=0, le=2**63 - 1),
