@@ -225,6 +225,13 @@ def cmd_sync(ns: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_config_check(ns: argparse.Namespace) -> int:
+    """The file against the schema (not the hardware): ``ok``, or one line per problem (exit 2)."""
+    load(Path(ns.file))
+    print("ok")
+    return 0
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     from drivers.lane_board.transport import PortError
 
@@ -283,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_sync.add_argument("--once", action="store_true", required=True, help="one sync, then exit")
     p_sync.add_argument("--config", required=True)
     p_sync.set_defaults(func=cmd_sync)
+    p_config = sub.add_parser("config", help="the configuration file")
+    config_sub = p_config.add_subparsers(dest="config_command", required=True)
+    p_check = config_sub.add_parser("check", help="check a configuration file: ok, or each problem by line")
+    p_check.add_argument("file", help="TOML file (see config/kiosk.example.toml)")
+    p_check.set_defaults(func=cmd_config_check)
     p_code = sub.add_parser("code", help="volunteer-code diagnostics")
     code_sub = p_code.add_subparsers(dest="code_command", required=True)
     p_verify = code_sub.add_parser("verify", help="check codes against a trust list, in order")
@@ -300,7 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     try:
         return int(ns.func(ns))
-    except (UsageError, ConfigError) as exc:
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except UsageError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
 
