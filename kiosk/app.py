@@ -20,7 +20,7 @@ from drivers.machine import VendingMachine
 from drivers.simulated import Cabinet
 
 from .bootstrap import Parts, bootstrap
-from .config import Config
+from .config import Config, MachineKind
 from .core.session import Session
 from .demo import DemoCodes, load_or_create_key, seed
 from .services.store import Store
@@ -125,7 +125,7 @@ def create_app(
     theme.install(qt)
     parts = bootstrap(config, machine=machine, clock=clock, seed=seed_store)
     session = Session(config.limits, config.timeouts)
-    window = KioskWindow()
+    window = KioskWindow(training=config.machine is MachineKind.SIMULATED and not config.demo)
     scanner = HidScanner()
     scanner.install(qt)
     background = Background()

@@ -17,6 +17,7 @@ from .theme import PAPER, PRIMARY, apply, fill
 from .widgets import big_button, label
 
 APP_TITLE = N_("时间银行 · 益币兑换")
+TRAINING_MARK = N_("演示机 · 模拟出货，不出真实物品")
 
 AUTONYMS = {"zh": "中文", "en": "English"}
 """Each language's name in itself: the switch offers the other language in its own words
@@ -31,7 +32,8 @@ def switch_label(lang: str) -> str:
 class KioskWindow(QWidget):
     language_toggled = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, training: bool = False) -> None:
+        """``training``: a simulated machine outside demo mode; every screen says so."""
         super().__init__(parent)
         fill(self, PAPER)
         box = QVBoxLayout(self)
@@ -45,7 +47,11 @@ class KioskWindow(QWidget):
         self.lang = big_button("")
         apply(self.lang, "LangButton")
         self.lang.clicked.connect(self.language_toggled)
+        self.training = label(name="TrainingMark", wrap=False)
+        self.training.setVisible(training)
         row.addWidget(self.title, 1)
+        row.addWidget(self.training)
+        row.addSpacing(16)
         row.addWidget(self.lang)
         box.addWidget(header)
         self.notice = label(name="Notice", center=True)
@@ -87,6 +93,7 @@ class KioskWindow(QWidget):
         self.setWindowTitle(say(APP_TITLE, lang))
         self.title.setText(say(APP_TITLE, lang))
         self.lang.setText(switch_label(lang))
+        self.training.setText(say(TRAINING_MARK, lang))
         screen = self.screens[session.step]
         screen.show_session(session, lang)
         if self.stack.currentWidget() is not screen:

@@ -70,6 +70,9 @@ SHEETS: dict[str, str] = {
     ),
     "Notice": f"QLabel {{ background: #fff1d6; color: {WARN}; border: 3px solid {ACCENT};"
     " border-radius: 16px; padding: 18px; font-size: 28px; font-weight: bold; }",
+    # black on amber (12:1): a training kiosk must never be mistaken for a live one
+    "TrainingMark": "QLabel { background: #ffd23f; color: #111111; border-radius: 10px;"
+    " padding: 8px 16px; font-size: 22px; font-weight: bold; }",
     "CartBar": "QFrame#CartBar { background: white; border-top: 2px solid #e6ded4; }",
     "Line": "QFrame#Line { background: white; border-radius: 14px; }",
     "Progress": "QProgressBar { border: none; background: #eeeeee; border-radius: 8px; }"

@@ -308,3 +308,30 @@ def test_the_sync_line_says_when_the_kiosk_is_offline(kiosk: Driver) -> None:
     assert tech.sync.text() == "同步：上次 从未 · 待上传 3 · 离线，限额生效"
     tech.show_sync(None, 0, has_hub=True, offline=False)
     assert "离线" not in tech.sync.text()
+
+
+def test_a_simulated_machine_outside_demo_mode_says_so_on_every_screen(qtbot: Any, tmp_path: Path) -> None:
+    app, codes, clock = make_app(tmp_path, demo=False)
+    try:
+        app.window.resize(1280, 800)
+        app.window.show()
+        qtbot.waitUntil(lambda: app.background.idle and bool(app.session.offers), timeout=5000)
+        driver = Driver(app, codes, clock, qtbot)
+        mark = app.window.training
+        seen = [(app.session.step, mark.isVisible(), mark.text())]
+        driver.scan(driver.code("app"))
+        driver.wait_step(Step.IDENTIFIED)
+        seen.append((app.session.step, mark.isVisible(), mark.text()))
+        driver.tap(app.window.lang)
+        seen.append((app.session.step, mark.isVisible(), mark.text()))
+        assert seen == [
+            (Step.IDLE, True, "演示机 · 模拟出货，不出真实物品"),
+            (Step.IDENTIFIED, True, "演示机 · 模拟出货，不出真实物品"),
+            (Step.IDENTIFIED, True, "Training kiosk · simulated, nothing real is dispensed"),
+        ]
+    finally:
+        app.close()
+
+
+def test_demo_mode_has_no_training_mark(kiosk: Driver) -> None:
+    assert kiosk.w.training.isHidden()
