@@ -61,6 +61,8 @@ class KioskController(QObject):
         self.scanner = scanner
         self.background = background
         self.lang = lang
+        self.home_lang = lang
+        """The configured language: each visit starts in it, whatever the last one chose."""
         self.visit_id = ""
         self.serial_scanner_state: Callable[[], str] | None = None
         session.subscribe(self.on_session_changed)
@@ -104,6 +106,9 @@ class KioskController(QObject):
         if session.step is not self._last_step:
             if session.step is Step.IDLE:
                 self.refresh_offers()
+                if self.lang != self.home_lang:
+                    self.lang = self.home_lang
+                    self.language_changed.emit(self.lang)
             self._last_step = session.step
         if session.notice is not None:
             self._notice_timer.start()

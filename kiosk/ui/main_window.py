@@ -6,7 +6,8 @@ one friendly sentence; it holds no state of the visit.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from ..core.messages import LANGS, N_, SOURCE, notice_text, say
@@ -18,6 +19,8 @@ from .widgets import big_button, label
 
 APP_TITLE = N_("时间银行 · 益币兑换")
 TRAINING_MARK = N_("演示机 · 模拟出货，不出真实物品")
+
+NOTICE_MARGIN = 24
 
 AUTONYMS = {"zh": "中文", "en": "English"}
 """Each language's name in itself: the switch offers the other language in its own words
@@ -54,12 +57,13 @@ class KioskWindow(QWidget):
         row.addSpacing(16)
         row.addWidget(self.lang)
         box.addWidget(header)
+        self.header = header
+        # the notice floats over the screen's top and lets touches through: it never moves a
+        # control from under a finger
         self.notice = label(name="Notice", center=True)
+        self.notice.setParent(self)
+        self.notice.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.notice.setVisible(False)
-        notice_box = QVBoxLayout()
-        notice_box.setContentsMargins(24, 12, 24, 0)
-        notice_box.addWidget(self.notice)
-        box.addLayout(notice_box)
         self.stack = QStackedWidget()
         box.addWidget(self.stack, 1)
         self.idle = IdleScreen()
@@ -102,4 +106,15 @@ class KioskWindow(QWidget):
             self.notice.setVisible(False)
         else:
             self.notice.setText(notice_text(session.notice.key, lang, session.notice.params))
+            self._place_notice()
             self.notice.setVisible(True)
+            self.notice.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_notice()
+
+    def _place_notice(self) -> None:
+        width = max(0, self.width() - 2 * NOTICE_MARGIN)
+        height = max(self.notice.heightForWidth(width), self.notice.sizeHint().height())
+        self.notice.setGeometry(NOTICE_MARGIN, self.header.height() + NOTICE_MARGIN // 2, width, height)

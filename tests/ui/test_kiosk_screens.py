@@ -335,3 +335,31 @@ def test_a_simulated_machine_outside_demo_mode_says_so_on_every_screen(qtbot: An
 
 def test_demo_mode_has_no_training_mark(kiosk: Driver) -> None:
     assert kiosk.w.training.isHidden()
+
+
+def test_the_next_visit_starts_in_the_configured_language(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app"))
+    kiosk.wait_step(Step.IDENTIFIED)
+    kiosk.tap(kiosk.w.lang)
+    assert kiosk.w.idle.isHidden() and kiosk.app.controller.lang == "en"
+    kiosk.tap(kiosk.w.catalog.cancel)
+    kiosk.wait_step(Step.IDLE)
+    assert (kiosk.app.controller.lang, kiosk.w.lang.text()) == ("zh", "English")
+    assert kiosk.w.title.text() == "时间银行 · 益币兑换"
+
+
+def test_a_notice_never_moves_a_control_from_under_a_finger(kiosk: Driver) -> None:
+    kiosk.scan(kiosk.code("app"))
+    kiosk.wait_step(Step.IDENTIFIED)
+    controls = [kiosk.w.catalog.grid.tiles[kiosk.item_id("Tissues")], kiosk.w.catalog.cancel]
+
+    def places() -> list[object]:
+        return [c.mapTo(kiosk.w, c.rect().topLeft()) for c in controls]
+
+    before = places()
+    kiosk.tap_item("Instant noodles")  # sold out: refused with a notice
+    assert kiosk.notice == "这件物品已经兑完了，换一件吧"
+    kiosk.app.qt.processEvents()
+    assert places() == before
+    # a tap where the notice lies reaches the control beneath it
+    assert kiosk.w.notice.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
