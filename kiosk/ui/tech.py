@@ -36,7 +36,7 @@ from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.session import Session
 from .screens import Screen
 from .theme import SHEETS, apply
-from .widgets import big_button, label
+from .widgets import big_button, finger_scroll, label
 from .wording import (
     audit_action,
     audit_actor,
@@ -107,6 +107,7 @@ def _table(columns: int) -> QTableWidget:
     table.verticalHeader().setDefaultSectionSize(60)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    finger_scroll(table)
     return table
 
 

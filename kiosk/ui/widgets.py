@@ -5,13 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
     QFrame,
     QGridLayout,
     QLabel,
     QPushButton,
     QScrollArea,
+    QScroller,
     QSizePolicy,
     QWidget,
 )
@@ -135,8 +147,17 @@ class ItemTile(QWidget):
         p.setPen(QColor("white"))
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._pressed_at = event.globalPosition()
+        super().mousePressEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+        # a tap ends where it began: a finger that dragged the grid (which carries the tile
+        # along) has moved on the screen, though not on the tile
+        moved = event.globalPosition() - getattr(self, "_pressed_at", event.globalPosition())
+        still = moved.manhattanLength() < QGuiApplication.styleHints().startDragDistance()
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and still and inside:
             self.tapped.emit(self.offer.item.id)
         super().mouseReleaseEvent(event)
 
@@ -153,6 +174,7 @@ class ItemGrid(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         apply(self.verticalScrollBar(), "Scroll")
+        finger_scroll(self)
         self._inner = QWidget()
         self._grid = QGridLayout(self._inner)
         self._grid.setSpacing(16)
@@ -190,6 +212,18 @@ class ItemGrid(QScrollArea):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._relayout()
+
+
+def finger_scroll(area: QAbstractScrollArea) -> None:
+    """A list a finger drags: kinetic scrolling (a drag scrolls and never taps what it started on).
+
+    Touch, not the mouse: a touchscreen's drags scroll, while a mouse (a technician's, or
+    a test's) clicks as it always did and scrolls with the wheel and the scrollbar.
+    """
+    if isinstance(area, QAbstractItemView):
+        area.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    area.viewport().setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
 
 
 def big_button(text: str, primary: bool = False, small: bool = False) -> QPushButton:

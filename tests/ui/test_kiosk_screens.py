@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from kiosk.core.scan import DuplicateFilter
@@ -363,3 +364,27 @@ def test_a_notice_never_moves_a_control_from_under_a_finger(kiosk: Driver) -> No
     assert places() == before
     # a tap where the notice lies reaches the control beneath it
     assert kiosk.w.notice.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+
+# Qt's gesture manager says this of the touch points that its scroller took over
+@pytest.mark.qt_log_ignore("could not find the target for gesture")
+def test_a_finger_drags_the_item_grid_without_tapping_a_tile(kiosk: Driver) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    kiosk.scan(kiosk.code("app"))
+    kiosk.wait_step(Step.IDENTIFIED)
+    grid = kiosk.w.catalog.grid
+    bar = grid.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    # a finger lands on a tile and drags up, as the touchscreen delivers it to the window
+    window, finger = kiosk.w.windowHandle(), QTest.createTouchDevice()
+    tile = kiosk.w.catalog.grid.tiles[kiosk.item_id("Milk")]
+    start = tile.mapTo(kiosk.w, tile.rect().center())
+    QTest.touchEvent(window, finger).press(0, start, window).commit()
+    for step in range(1, 13):
+        QTest.qWait(16)
+        QTest.touchEvent(window, finger).move(0, start - QPoint(0, step * 25), window).commit()
+    QTest.touchEvent(window, finger).release(0, start - QPoint(0, 300), window).commit()
+    kiosk.qtbot.waitUntil(lambda: bar.value() > 100, timeout=3000)
+    assert kiosk.app.session.cart == [], "a drag is not a tap"
