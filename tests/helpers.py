@@ -32,6 +32,19 @@ class FakeClock:
         self.t += seconds
 
 
+class WallClock(FakeClock):
+    """The wall clock (plus what a test advances it by): for a kiosk that checks codes a hub
+    in another process signs with the wall clock, however slowly the test runs."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def __call__(self) -> float:
+        import time
+
+        return time.time() + self.t
+
+
 @dataclass
 class ScriptedMachine:
     """A machine that answers each dispense from a script and counts the calls."""

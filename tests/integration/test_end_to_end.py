@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from kiosk.core.session import Step
-from tests.helpers import FakeClock, make_app
+from tests.helpers import WallClock, make_app
 from tests.ui.conftest import Driver
 
 HOURS = "志愿者编号,姓名,服务时长,活动名称,认定日期,记录编号\nV1,赵小明,3,助老,2026-11-01,R1\n"
@@ -40,7 +39,7 @@ def test_hours_to_hub_to_kiosk_to_hub(qtbot: Any, hub_process: tuple[str, str], 
     assert hub_cli(db, "import-hours", str(hours))["imported"] == 1
     token = hub_cli(db, "kiosk", "add", "幸福里社区-1")["token"]
 
-    clock = FakeClock(time.time())  # the hub signs with the wall clock
+    clock = WallClock()  # the hub signs with the wall clock: the kiosk reads the same one
     app, codes, _ = make_app(
         tmp_path / "kiosk",
         clock=clock,
