@@ -16,6 +16,8 @@ Target: hold + charge ≤ 3 ms p99 with 5,000 entries, and no slower than a shor
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -54,6 +56,7 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=5000, help="ledger entries of the long history")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)
     key = load_or_create_key(tmp / "key.pem")
     clock = DayClock()
     config = demo_config(tmp, turn_s=0.0)

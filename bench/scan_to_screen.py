@@ -15,8 +15,10 @@ and the ratio. Target: p99 ≤ 16 ms (one 60 Hz frame), whatever the history.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -107,6 +109,7 @@ def main() -> None:
     args = ap.parse_args()
     n = args.volunteers or (2_500_000 if args.big else 100_000)
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)
     key = load_or_create_key(tmp / "key.pem")
     config = demo_config(tmp, turn_s=0.0)
     app = create_app(config, codes=DemoCodes(key), seed_store=lambda repo: seed(repo, key))

@@ -14,6 +14,7 @@ It keeps a fresh replay memory per run and never opens a kiosk's database.
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import json
 import os
@@ -24,7 +25,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, default_data_dir, demo_config, load
+import platformdirs
+
+from .config import APP_NAME, ConfigError, default_data_dir, demo_config, load
 
 
 class UsageError(Exception):
@@ -159,7 +162,9 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
     shots = ns.walkthrough
     if shots is None and not _has_display():
-        shots = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+        # one folder, replaced each run: a headless demo run again and again leaves one set
+        shots = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "demo-screens"
+        shutil.rmtree(shots, ignore_errors=True)
         print(
             "No display found: running the demo offscreen and saving each screen as a PNG.\n"
             "For real windows, start it on a desktop (Qt needs the Debian packages listed in the README).",
@@ -169,6 +174,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
         data_dir = Path(ns.data_dir)
     elif shots is not None:  # the scripted visit needs the demo's opening state, not today's leftovers
         data_dir = Path(tempfile.mkdtemp(prefix="kiosk-demo-data-"))
+        atexit.register(shutil.rmtree, data_dir, True)
     else:
         data_dir = default_data_dir() / "demo"
     if ns.fresh and data_dir.exists():

@@ -56,12 +56,20 @@ def test_the_headless_demo_runs_again_and_again(tmp_path: Path) -> None:
     the same items each time, so it must not meet the daily caps of an earlier run."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
     for _ in range(3):
         out = subprocess.run(
             [sys.executable, "-m", "kiosk", "demo"], env=env, capture_output=True, text=True, timeout=120
         )
         assert out.returncode == 0, out.stderr
-        assert len(out.stdout.splitlines()) == 11
+        shots = [Path(line) for line in out.stdout.splitlines()]
+        assert len(shots) == 11 and all(p.exists() for p in shots)
+    # it cleans up after itself: one set of screens, nothing left in the temporary directory
+    assert {p.parent for p in shots} == {tmp_path / "cache" / "timebank-kiosk" / "demo-screens"}
+    assert len(list(shots[0].parent.iterdir())) == 11
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_demo_through_the_serial_driver_and_a_pty_board(qtbot: Any, tmp_path: Path) -> None:
