@@ -13,7 +13,9 @@
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory.
 Each command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named
-volunteer or kiosk is unknown, 2 on bad arguments.
+volunteer or kiosk is unknown, 2 on bad arguments. ``import-hours`` exits 1 when it
+refused some rows (the others went in; stderr has a one-line summary) and 2 when it
+applied nothing (an unreadable file, or the database refused it).
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ NEEDS = {"serve": ("fastapi", "uvicorn"), "cards": ("PIL",)}
 
 def missing_libraries(command: str) -> list[str]:
     return [name for name in NEEDS.get(command, ()) if importlib.util.find_spec(name) is None]
+
+
+def show_progress(done: int, total: int) -> None:
+    """Rows written so far, on one line of a terminal's stderr."""
+    end = "\n" if done == total else ""
+    print(f"\rimport-hours: {done}/{total} rows", end=end, file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,10 +158,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 print(f"kiosk-hub: cannot read {ns.file}: {exc.strerror}", file=sys.stderr)
                 return 2
-            if ns.rate <= 0:
-                print("kiosk-hub: --rate must be a positive whole number", file=sys.stderr)
+            try:
+                report = hub.import_hours(data, ns.rate, show_progress if sys.stderr.isatty() else None)
+            except ValueError as exc:  # a bad rate, an unreadable file, the database refused it
+                print(f"kiosk-hub: {ns.file}: {exc}", file=sys.stderr)
                 return 2
-            print(json.dumps(hub.import_hours(data, ns.rate).as_json(), ensure_ascii=False))
+            print(json.dumps(report.as_json(), ensure_ascii=False))
+            if report.errors:  # the good rows went in; the refused ones are listed above
+                print(f"kiosk-hub: {ns.file}: {report.summary()}", file=sys.stderr)
+                return 1
             return 0
         if ns.command == "cards":
             from .cards import Card, write

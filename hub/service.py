@@ -19,8 +19,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from protocol.codes import CodeKind, issue_code, public_jwk
@@ -32,7 +32,9 @@ from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Te
 
 DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
-CHUNK = 1000
+CHUNK = 1000  # rows an import writes per statement (and per progress report)
+LOOKUP = 10_000  # ids an import looks up per query (SQLite takes 32766 parameters, PostgreSQL 65535)
+MAX_RATE = (2**31 - 1) // 24  # 24 h at this rate still fits the ledger's 32-bit amount
 TOKEN_CACHE_S = 60.0
 ROLES = ("kiosk", "app")
 LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
@@ -47,9 +49,21 @@ class ImportReport:
     def as_json(self) -> dict[str, Any]:
         return {"imported": self.imported, "duplicates": self.duplicates, "errors": self.errors}
 
+    def summary(self) -> str:
+        """One line for a person: the counts, and the first refused row if any."""
+        line = f"imported {self.imported}, duplicates {self.duplicates}, refused {len(self.errors)}"
+        if self.errors:
+            first = self.errors[0]
+            line += f" (first: line {first['line']}: {first['reason']})"
+        return line
+
 
 class UnknownVolunteer(LookupError):
     pass
+
+
+class ImportRefused(ValueError):
+    """The database refused an import; none of it was applied."""
 
 
 def token_hash(token: str) -> str:
@@ -92,46 +106,92 @@ class Hub:
 
     # --- hours -------------------------------------------------------------------------
 
-    def import_hours(self, data: bytes, rate: int = RATE) -> ImportReport:
-        """Credit ``hours × rate`` for each new record; a record seen before changes nothing."""
-        rows, errors = hours_csv.parse(data)
-        imported = duplicates = 0
+    def import_hours(
+        self, data: bytes, rate: int = RATE, progress: Callable[[int, int], None] | None = None
+    ) -> ImportReport:
+        """Credit ``hours × rate`` for each new record, all in one transaction.
+
+        Rows that do not fit are refused with their line before the database is touched;
+        a record seen before is a duplicate (skipped) or a conflict (refused). The good rows
+        go in together or not at all: if the database still refuses one, nothing of the
+        file is applied and :class:`ImportRefused` says why. ``progress(done, total)`` is
+        called as the new rows are written. Raises :class:`hours.HoursFileError` for a
+        file that cannot be read as a whole.
+        """
+        if not 0 < rate <= MAX_RATE:
+            raise ValueError(f"the rate must be 1 to {MAX_RATE} 益币 an hour")
         now = int(self.clock())
-        seen: set[str] = set()
-        for start in range(0, len(rows), CHUNK):
-            chunk = []
-            for row in rows[start : start + CHUNK]:
-                if row.record_id in seen:
-                    duplicates += 1
-                else:
-                    seen.add(row.record_id)
-                    chunk.append(row)
+        today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+        rows, errors = hours_csv.parse(data, today)
+        duplicates = 0
+        try:
             with self.unit() as s:
+                new = []
+                stored = self._stored_credits(s, rows)
+                for r in rows:
+                    known = stored.get(r.record_id) or stored.get(r.raw_record_id)
+                    if known is None:
+                        new.append(r)
+                    elif known.differs_from(r.content):
+                        errors.append(hours_csv.conflict(r, "the ledger has it with", known))
+                    else:
+                        duplicates += 1
+                fresh, repeated, conflicts = hours_csv.first_of_each(new)
+                duplicates += repeated
+                errors += conflicts
+                # from here to the commit only: the reads above need no lock (a record another
+                # import adds meanwhile makes the unique index refuse this one, all of it)
                 self.lock_ledger(s)
-                ids = [r.record_id for r in chunk]
-                known = set(s.scalars(select(LedgerEntry.record_id).where(LedgerEntry.record_id.in_(ids))))
-                fresh = [r for r in chunk if r.record_id not in known]
-                duplicates += len(chunk) - len(fresh)
-                people = {r.volunteer_id: r.name for r in fresh}
-                existing = set(s.scalars(select(Volunteer.id).where(Volunteer.id.in_(list(people)))))
-                for vid, name in people.items():
-                    if vid not in existing:
-                        s.add(Volunteer(id=vid, name=name, flagged=False))
-                s.flush()
-                for r in fresh:
-                    s.add(
-                        LedgerEntry(
-                            id=str(uuid.uuid4()),
-                            volunteer_id=r.volunteer_id,
-                            kind="credit",
-                            amount=r.coins(rate),
-                            record_id=r.record_id,
-                            note=f"{r.hours} h · {r.activity} · {r.certified_on}"[:200],
-                            at=now,
-                        )
-                    )
-                imported += len(fresh)
-        return ImportReport(imported, duplicates, [{"line": e.line, "reason": e.reason} for e in errors])
+                self._add_volunteers(s, {r.volunteer_id: r.name for r in fresh})
+                for start in range(0, len(fresh), CHUNK):
+                    chunk = fresh[start : start + CHUNK]
+                    s.execute(insert(LedgerEntry), [self._credit(r, rate, now) for r in chunk])
+                    if progress is not None:
+                        progress(start + len(chunk), len(fresh))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ImportRefused(f"the database refused the import, nothing was applied: {reason}") from exc
+        errors.sort(key=lambda e: e.line)
+        return ImportReport(len(fresh), duplicates, [{"line": e.line, "reason": e.reason} for e in errors])
+
+    @staticmethod
+    def _stored_credits(s: Session, rows: list[hours_csv.HoursRow]) -> dict[str, hours_csv.Content]:
+        """What the ledger holds of the rows' record ids (also as an older import wrote them)."""
+        ids = sorted({r.record_id for r in rows} | {r.raw_record_id for r in rows})
+        stored: dict[str, hours_csv.Content] = {}
+        for start in range(0, len(ids), LOOKUP):
+            found = s.execute(
+                select(LedgerEntry.record_id, LedgerEntry.volunteer_id, LedgerEntry.note).where(
+                    LedgerEntry.record_id.in_(ids[start : start + LOOKUP])
+                )
+            )
+            for record_id, volunteer_id, stored_note in found:
+                assert record_id is not None  # found by it
+                stored[record_id] = hours_csv.stored_content(volunteer_id, stored_note)
+        return stored
+
+    @staticmethod
+    def _add_volunteers(s: Session, names: dict[str, str]) -> None:
+        """Volunteers met for the first time (a known volunteer keeps their name)."""
+        ids = sorted(names)
+        for start in range(0, len(ids), LOOKUP):
+            chunk = ids[start : start + LOOKUP]
+            known = set(s.scalars(select(Volunteer.id).where(Volunteer.id.in_(chunk))))
+            new = [{"id": v, "name": names[v], "flagged": False} for v in chunk if v not in known]
+            if new:
+                s.execute(insert(Volunteer), new)
+
+    @staticmethod
+    def _credit(r: hours_csv.HoursRow, rate: int, now: int) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "volunteer_id": r.volunteer_id,
+            "kind": "credit",
+            "amount": r.coins(rate),
+            "record_id": r.record_id,
+            "note": r.note,
+            "at": now,
+        }
 
     # --- balances ----------------------------------------------------------------------
 
