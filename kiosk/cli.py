@@ -78,7 +78,10 @@ def cmd_hw(ns: argparse.Namespace) -> int:
     """Field diagnostics on the lane board, under the kiosk's rules for it (``kiosk.hw``)."""
     from . import hw
 
-    return hw.run(ns)
+    try:
+        return hw.run(ns)
+    except hw.HwError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _lane_number(text: str) -> int:

@@ -14,10 +14,13 @@ kiosk's back:
   durable counter; a test vend moves the lane's stock and goes in the audit log, as one
   from the technician screen does.
 - With ``--port`` alone they are refused, unless ``--unsafe-no-store`` says that no kiosk
-  uses this board (a bench, a new cabinet). Such a host first finds the SN the board
-  remembers (CHECKs only) and counts on from it, so it never makes a kiosk's proof
-  false; but the board then forgets a kiosk's last dispense, which waits in doubt for a
-  technician, and a test vend's stock is not written to any kiosk's store.
+  uses this board (a bench, a new cabinet). On a live kiosk's board that is unsafe: the
+  board forgets the kiosk's last dispense, which then waits in doubt for a technician,
+  and a test vend's stock is written to no store. To keep it from being worse, such a
+  host first finds the SN the board remembers (CHECKs only) and counts on from it, so it
+  does not send again the SN the kiosk sent just before its dispense (which would make
+  that dispense look never received) — except on a board that has lost power and
+  remembers nothing, where no SN is known to be safe.
 
 Refusing, rather than settling the dispense in flight here, keeps one place that moves
 益币 after a crash: the kiosk's start-up recovery, whose in-doubt results wait on its
@@ -37,10 +40,14 @@ from drivers.lane_board.transport import PortError
 from drivers.machine import DispenseResult, Flag, Outcome
 
 from .bootstrap import open_store
-from .cli import UsageError
 from .config import MachineKind, load
 from .services.store import Store
 from .store.settings import LANE_BOARD_SN
+
+
+class HwError(Exception):
+    """A refusal or a bad argument: one line for the technician (the command exits 2)."""
+
 
 ACTOR = "kiosk hw"
 """Who the audit log says ran a test vend from the command line."""
@@ -57,14 +64,14 @@ def _open(url: str, store: Store | None) -> LaneBoardClient:
     try:
         return LaneBoardClient.open(url, None if store is None else store.next_sn)
     except PortError as exc:
-        raise UsageError(str(exc)) from exc
+        raise HwError(str(exc)) from exc
 
 
 def _refuse_in_flight(store: Store) -> None:
     """Called with the port held, so no dispense can start after the look."""
     held = store.in_flight()
     if held:
-        raise UsageError(
+        raise HwError(
             f"a dispense on lane {held[0].lane} (SN {held[0].sn}) is still in flight: start the kiosk "
             "once so it settles it, then run kiosk hw"
         )
@@ -73,7 +80,7 @@ def _refuse_in_flight(store: Store) -> None:
 def run(ns: argparse.Namespace) -> int:
     if ns.config is None:
         if ns.action != "ping" and not ns.unsafe_no_store:
-            raise UsageError(NEEDS_STORE)
+            raise HwError(NEEDS_STORE)
         client = _open(ns.port, None)
         try:
             if ns.action != "ping":  # count on from the board's memory, never from 1
@@ -83,10 +90,10 @@ def run(ns: argparse.Namespace) -> int:
         finally:
             client.close()
     if ns.unsafe_no_store:
-        raise UsageError("--unsafe-no-store goes with --port; with --config the kiosk's store is used")
+        raise HwError("--unsafe-no-store goes with --port; with --config the kiosk's store is used")
     config = load(Path(ns.config))
     if config.machine is not MachineKind.LANE_BOARD or config.port is None:
-        raise UsageError(f'{ns.config}: [machine] kind is not "lane_board": there is no board to check')
+        raise HwError(f'{ns.config}: [machine] kind is not "lane_board": there is no board to check')
     engine, store = open_store(config)
     try:
         client = _open(config.port, store)

@@ -207,13 +207,14 @@ class LaneBoardClient:
         """The SN the board remembers (the last one any host used), found with CHECKs only.
 
         Up to 255 questions, none of which the board remembers. A host without the kiosk's
-        counter counts on from this SN: it never sends again the SN a kiosk sent just before
-        its last dispense, which is what the kiosk's proof that a dispense never ran rests on.
+        counter counts on from this SN, so it does not send again the SN a kiosk sent just
+        before its last dispense, which the kiosk's proof that a dispense never ran rests on.
+        ``None``: the board remembers nothing (it powered up since), and no SN is known safe.
         """
         for sn in range(1, 256):
             if not self.ping(sn).unknown_sn:
                 return sn
-        return None  # it remembers nothing: it powered up since its last request
+        return None
 
     def _follow(
         self,
