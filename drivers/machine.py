@@ -35,6 +35,8 @@ class Flag(StrEnum):
     TIMEOUT = "timeout"
     RESTARTED = "board_restarted"
     NOT_RECEIVED = "dispense_not_received"
+    FORGOTTEN = "board_forgot_dispense"
+    """The board remembers another request now, so nothing it says proves whether the item dropped."""
 
 
 JAM_FLAGS = frozenset({Flag.MOTOR_DID_NOT_TURN, Flag.JAM_DURING_TURN, Flag.NOT_HOME})

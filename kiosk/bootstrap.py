@@ -3,7 +3,8 @@
 ``bootstrap`` reads a :class:`~kiosk.config.Config` and builds the real parts (the
 SQLite file, brought up to date by migrations; the machine the config names). Tests
 pass their own machine or clock into the same function. The GUI is assembled on top
-of these parts by :func:`kiosk.app.create_app`; nothing else constructs them.
+of these parts by :func:`kiosk.app.create_app`; nothing else constructs them, but
+``kiosk hw`` takes the store alone (:func:`open_store`): it must not start a kiosk.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class Parts:
         self.engine.dispose()
 
 
+def open_store(config: Config, clock: Callable[[], float] = time.time) -> tuple[Engine, Store]:
+    """The configured SQLite file, brought up to date, and the use cases over it."""
+    engine = open_engine(config.db_path)
+    migrate(engine)
+    return engine, Store(SqlUnitsOfWork(engine), clock=clock)
+
+
 def bootstrap(
     config: Config,
     *,
@@ -47,9 +55,7 @@ def bootstrap(
     clock: Callable[[], float] = time.time,
     seed: Callable[[Store], object] | None = None,
 ) -> Parts:
-    engine = open_engine(config.db_path)
-    migrate(engine)
-    store = Store(SqlUnitsOfWork(engine), clock=clock)
+    engine, store = open_store(config, clock)
     if seed is not None:
         seed(store)
     simulator = None

@@ -3,10 +3,13 @@
     kiosk run --config FILE
     kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR] [--language zh|en]
     kiosk code verify --jwks FILE --issuer ISS [--revoked FILE] [--now UNIX] CODE...
-    kiosk hw --board lane --port URL status | vend LANE
+    kiosk hw --board lane (--config FILE | --port URL [--unsafe-no-store]) ping | status | vend LANE
 
-``hw vend`` prints ``{"outcome", "flags", "sn"}`` and exits 0 dispensed, 1 not
-dispensed, 3 unknown, 2 on a usage or port error. ``code verify`` is a contract: one
+``hw ping`` (read-only) and ``hw status`` print JSON and exit 0 when the board answers,
+3 when it does not; ``hw vend`` prints ``{"outcome", "flags", "sn"}`` and exits 0
+dispensed, 1 not dispensed, 3 unknown. All exit 2 on a usage or port error, or a refusal:
+``status`` and ``vend`` need the kiosk's store (``--config``) and wait until it has no
+dispense in flight (``kiosk.hw`` says why). ``code verify`` is a contract: one
 JSON object per code and line, exit 0 when every code was checked, 2 on bad arguments.
 It keeps a fresh replay memory per run and never opens a kiosk's database.
 """
@@ -75,54 +78,13 @@ def cmd_code_verify(ns: argparse.Namespace) -> int:
 
 
 def cmd_hw(ns: argparse.Namespace) -> int:
-    """Field diagnostics on the lane board; no state is kept between runs."""
-    from drivers.lane_board.client import LaneBoardClient, NoReply
-    from drivers.lane_board.transport import PortError
-    from drivers.machine import Flag, Outcome
+    """Field diagnostics on the lane board, under the kiosk's rules for it (``kiosk.hw``)."""
+    from . import hw
 
     try:
-        client = LaneBoardClient.open(ns.port)
-    except PortError as exc:
+        return hw.run(ns)
+    except hw.HwError as exc:
         raise UsageError(str(exc)) from exc
-    try:
-        if ns.action == "status":
-            status = client.status()
-            print(
-                json.dumps(
-                    {
-                        "alive": status.alive,
-                        "service_door_open": status.service_door_open,
-                        "pickup_flap_open": status.pickup_flap_open,
-                        "temperature_c": status.temperature_c,
-                        "restarted": status.restarted,
-                        "error": None if status.alive else status.last_error,
-                    }
-                )
-            )
-            return 0 if status.alive else 3
-        # a host that does not know the board's remembered SN starts with STATUS
-        try:
-            reply = client.status_reply()
-        except (NoReply, PortError) as exc:
-            print(json.dumps({"outcome": "unknown", "flags": [Flag.NO_REPLY.value], "sn": None}))
-            print(f"kiosk: the board does not answer: {exc}", file=sys.stderr)
-            return 3
-        if reply.service_door_open:
-            print(json.dumps({"outcome": "not_dispensed", "flags": [Flag.DOOR_OPEN.value], "sn": None}))
-            return 1
-        result = client.dispense(ns.lane)
-        print(
-            json.dumps(
-                {
-                    "outcome": result.outcome.value,
-                    "flags": [f.value for f in result.flags],
-                    "sn": result.sn,
-                }
-            )
-        )
-        return {Outcome.DISPENSED: 0, Outcome.NOT_DISPENSED: 1, Outcome.UNKNOWN: 3}[result.outcome]
-    finally:
-        client.close()
 
 
 def _lane_number(text: str) -> int:
@@ -239,7 +201,7 @@ def cmd_config_check(ns: argparse.Namespace) -> int:
 
 
 def cmd_run(ns: argparse.Namespace) -> int:
-    from drivers.lane_board.transport import PortError
+    from drivers.lane_board.transport import PortBusy, PortError
 
     from .app import create_app, run
     from .config import MachineKind
@@ -251,6 +213,8 @@ def cmd_run(ns: argparse.Namespace) -> int:
     simulated = config.machine is MachineKind.SIMULATED
     try:
         app = create_app(config, seed_store=seed_catalog if simulated else None)
+    except PortBusy as exc:
+        raise UsageError(str(exc)) from exc
     except PortError as exc:
         raise UsageError(f"{exc} (check [machine] port, the cable and the dialout group)") from exc
     return run(app)
@@ -284,10 +248,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="the language the screens start in (the button on screen switches it); default zh",
     )
     p_demo.set_defaults(func=cmd_demo)
-    p_hw = sub.add_parser("hw", help="lane board diagnostics: status, or one test vend")
+    p_hw = sub.add_parser("hw", help="lane board diagnostics: ping, status, or one test vend")
     p_hw.add_argument("--board", choices=["lane"], default="lane", help="which board (lane)")
-    p_hw.add_argument("--port", required=True, help="serial port URL: /dev/ttyUSB0, socket://host:port, …")
+    where = p_hw.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--config", help="the kiosk's configuration: its board's port, and its store (SN counter, vends)"
+    )
+    where.add_argument(
+        "--port", help="serial port URL (/dev/ttyUSB0, socket://host:port, …): ping only, without a store"
+    )
+    p_hw.add_argument(
+        "--unsafe-no-store",
+        action="store_true",
+        help="with --port: allow status and vend without the kiosk's store; unsafe on a live kiosk's "
+        "board (its last dispense would be left in doubt)",
+    )
     hw_sub = p_hw.add_subparsers(dest="action", required=True)
+    hw_sub.add_parser("ping", help="is the board answering? (CHECK only: changes nothing on the board)")
     hw_sub.add_parser("status", help="print the board's status as JSON")
     p_vend = hw_sub.add_parser("vend", help="turn one lane once and print the outcome as JSON")
     p_vend.add_argument("lane", type=_lane_number)

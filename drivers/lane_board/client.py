@@ -3,10 +3,19 @@
 A reader thread feeds the framer and queues every valid reply. ``transact`` sends a
 request and waits up to 100 ms for a reply with its SN; STATUS and CHECK are re-sent
 as they were at most 3 times, DISPENSE never. A dispense is answered busy and polled
-with CHECK every 200 ms; if its reply is lost, CHECK asks; an unknown-SN answer is
-followed by STATUS, and a restarted board leaves the outcome unknown. Sequence
-numbers come from the caller's durable counter (``next_sn``), so a restart never
-reuses one; ``resolve`` finishes a dispense a previous run left in flight.
+with CHECK every 200 ms; if its reply is lost, CHECK asks. Sequence numbers come from
+the caller's durable counter (``next_sn``), so a restart never reuses one; ``resolve``
+finishes a dispense a previous run left in flight.
+
+What proves an item did not drop. The board remembers only the last request it
+executed, so an unknown-SN answer alone proves nothing: a restart, or any request from
+another host, erases the board's memory of the dispense (and another host's STATUS
+clears the restarted bit too). A host sends STATUS right before each DISPENSE, under
+the SN before the dispense's; when the board does not know the dispense's SN but still
+remembers that one, it has executed nothing since, so the DISPENSE never arrived. Any
+other answer leaves the outcome unknown, for a person to settle. A reply that echoes
+another command under the dispense's SN proves it never ran only while this host has
+held the port since sending it (``dispense``), not after a restart (``resolve``).
 """
 
 from __future__ import annotations
@@ -38,13 +47,13 @@ class NoReply(Exception):
     """The board sent no valid reply, after the allowed re-sends."""
 
 
-def memory_sn() -> Callable[[], int]:
-    """An SN counter kept in memory (tests, and tools that start with STATUS)."""
-    state = {"sn": 0}
+def memory_sn(after: int | None = None) -> Callable[[], int]:
+    """An SN counter kept in memory, counting on from ``after`` (tests, and tools without a store)."""
+    state: dict[str, int | None] = {"sn": after}
 
     def next_sn() -> int:
-        state["sn"] = state["sn"] % 255 + 1
-        return state["sn"]
+        sn = state["sn"] = codec.next_sn(state["sn"])
+        return sn
 
     return next_sn
 
@@ -182,13 +191,30 @@ class LaneBoardClient:
         except PortError as exc:
             self._error(str(exc))
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,), sn=sn)
-        return self._follow(sn, lane, first, started, on_progress)
+        return self._follow(sn, lane, first, started, on_progress, live=True)
 
     def resolve(self, lane: int, sn: int | None) -> DispenseResult:
-        """The outcome of a dispense left in flight (after a restart): CHECK, then STATUS."""
+        """The outcome of a dispense left in flight (after a restart), from the board's memory."""
         if sn is None:
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,))
-        return self._follow(sn, lane, None, time.monotonic(), None)
+        return self._follow(sn, lane, None, time.monotonic(), None, live=False)
+
+    def ping(self, sn: int = 1) -> Reply:
+        """Whether the board answers, asked with CHECK only: it changes nothing the board remembers."""
+        return self.transact(codec.check(sn, 1))
+
+    def remembered_sn(self) -> int | None:
+        """The SN the board remembers (the last one any host used), found with CHECKs only.
+
+        Up to 255 questions, none of which the board remembers. A host without the kiosk's
+        counter counts on from this SN, so it does not send again the SN a kiosk sent just
+        before its last dispense, which the kiosk's proof that a dispense never ran rests on.
+        ``None``: the board remembers nothing (it powered up since), and no SN is known safe.
+        """
+        for sn in range(1, 256):
+            if not self.ping(sn).unknown_sn:
+                return sn
+        return None
 
     def _follow(
         self,
@@ -197,7 +223,10 @@ class LaneBoardClient:
         reply: Reply | None,
         started: float,
         on_progress: Callable[[float], None] | None,
+        *,
+        live: bool,
     ) -> DispenseResult:
+        """Poll ``sn`` to its end; ``live``: this host has held the port since it sent the DISPENSE."""
         while True:
             if reply is None:
                 try:
@@ -207,9 +236,11 @@ class LaneBoardClient:
             if reply.unknown_sn:
                 return self._after_unknown_sn(sn, lane)
             if reply.cmd != Cmd.DISPENSE or reply.slot != lane:
-                # the board remembered this SN from another command: ours never ran
                 self._error(f"SN {sn} answered for CMD {reply.cmd:#04x} slot {reply.slot}")
-                return DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.NOT_RECEIVED,), sn=sn)
+                if live:  # the board held this SN for another command before ours came: it never ran
+                    return DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.NOT_RECEIVED,), sn=sn)
+                # after a restart: another host used this SN meanwhile, before or after ours ran
+                return DispenseResult(Outcome.UNKNOWN, lane, (Flag.FORGOTTEN,), sn=sn)
             if not reply.busy:
                 break
             elapsed = time.monotonic() - started
@@ -227,14 +258,22 @@ class LaneBoardClient:
         return DispenseResult(Outcome.NOT_DISPENSED, lane, reply.flags, reply.motor_ms, sn)
 
     def _after_unknown_sn(self, sn: int, lane: int) -> DispenseResult:
+        """The board does not know ``sn``: it never ran only if the board still remembers the SN before."""
         try:
+            before = self.transact(codec.check(codec.previous_sn(sn), lane))  # CHECK only reads
+        except (NoReply, PortError):
+            return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,), sn=sn)
+        if not before.unknown_sn:
+            return DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.NOT_RECEIVED,), sn=sn)
+        try:  # in doubt now; STATUS only says why, for the person who settles it
             status = self.status_reply()
         except (NoReply, PortError):
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.NO_REPLY,), sn=sn)
         if status.restarted:
             self._error(f"board restarted during dispense SN {sn}: outcome in doubt")
             return DispenseResult(Outcome.UNKNOWN, lane, (Flag.RESTARTED,), sn=sn)
-        return DispenseResult(Outcome.NOT_DISPENSED, lane, (Flag.NOT_RECEIVED,), sn=sn)
+        self._error(f"board forgot dispense SN {sn} (another host talked to it?): outcome in doubt")
+        return DispenseResult(Outcome.UNKNOWN, lane, (Flag.FORGOTTEN,), sn=sn)
 
     def close(self) -> None:
         self._stop.set()

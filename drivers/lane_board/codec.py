@@ -41,6 +41,16 @@ class CodecError(ValueError):
     pass
 
 
+def next_sn(sn: int | None) -> int:
+    """The SN a host sends after ``sn``: the next in 1..255, wrapping and skipping 0."""
+    return 1 if sn is None else sn % 255 + 1
+
+
+def previous_sn(sn: int) -> int:
+    """The SN sent just before ``sn`` by a host that counts with :func:`next_sn`."""
+    return (sn - 2) % 255 + 1
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     sn: int

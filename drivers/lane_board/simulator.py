@@ -4,8 +4,8 @@
 result of the last request it executed, turns motors (counting every turn), watches
 the drop sensor and keeps the restarted bit, exactly as ``docs/lane-board-protocol.md``
 says. :class:`PtyBoard` puts it behind a real serial port (a pty) with faults on demand:
-line noise, replies a byte at a time, lost replies, silence, a power cut during a turn,
-a slow motor, and pacing at the real baud rate.
+line noise, replies a byte at a time, lost requests and replies, silence, a power cut
+during a turn, a slow motor, and pacing at the real baud rate.
 
     python -m drivers.lane_board.simulator [--lanes 8] [--stock 5] [--turn 2.8] [--paced]
 
@@ -71,6 +71,8 @@ class Faults:
     byte_at_a_time: bool = False
     lose_replies: int = 0
     """Drop this many of the next replies (the request is still executed)."""
+    lose_requests: int = 0
+    """Drop this many of the next requests on the wire (the board never sees them)."""
     silent: bool = False
     power_cut_during_turn: bool = False
     """The next turn loses power half way: the board forgets its SN and restarts."""
@@ -222,6 +224,9 @@ class PtyBoard:
             except OSError:
                 continue
             for frame in self._framer.feed(data):
+                if self.model.faults.lose_requests > 0:
+                    self.model.faults.lose_requests -= 1
+                    continue
                 reply = self.model.handle(Request.decode(frame))
                 if reply is not None:
                     self._send(reply.encode())

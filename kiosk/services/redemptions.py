@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from drivers.lane_board import codec
 from drivers.machine import DispenseResult
 
 from ..core.ledger import Balance, Entry, EntryKind
@@ -31,8 +32,8 @@ class Refused(Exception):
 
 
 def next_sn(previous: str | None) -> int:
-    """The lane board's next sequence number: 1..255, never 0."""
-    return int(previous) % 255 + 1 if previous is not None else 1
+    """The lane board's next sequence number after the stored one: 1..255, never 0."""
+    return codec.next_sn(None if previous is None else int(previous))
 
 
 def _hold_entry(hold: HoldPlaced, day: str) -> Entry:

@@ -38,6 +38,7 @@ FLAGS: dict[str, str] = {
     "timeout": N_("超时"),
     "board_restarted": N_("主板重启过"),
     "dispense_not_received": N_("主板没有收到出货指令"),
+    "board_forgot_dispense": N_("主板已不记得这次出货（可能有其他设备连过主板）"),
 }
 """The lane board's reason flags (``drivers.machine.Flag`` values)."""
 

@@ -21,6 +21,7 @@ import pytest
 
 from drivers.lane_board.codec import Cmd, Reply, Request
 from drivers.lane_board.simulator import BoardModel, LaneState, PtyBoard
+from kiosk.config import DEMO_ISSUER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,3 +106,55 @@ def test_killed_at_each_step_and_restarted(
     assert model.motor_turns == turns
     dispenses = [r for r in model.executed if r.cmd is Cmd.DISPENSE]
     assert len(dispenses) == (0 if step == "after_hold" else 1)
+
+
+def kiosk_toml(data: Path, port: str) -> Path:
+    """The configuration the child kiosk runs with, as a technician's ``kiosk hw --config`` reads it."""
+    path = data / "kiosk.toml"
+    path.write_text(
+        f'[store]\npath = "demo-kiosk.db"\n[codes]\nissuers = ["{DEMO_ISSUER}"]\n'
+        f'[machine]\nkind = "lane_board"\nport = "{port}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def hw(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "hw", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "code", "kinds", "in_doubt"),
+    [
+        # the wiring check the README used to suggest: it would have erased the board's memory
+        (["--port", "{port}", "status"], 2, ["charge", "credit", "hold"], 0),
+        (["--config", "{config}", "status"], 2, ["charge", "credit", "hold"], 0),
+        (["--port", "{port}", "ping"], 0, ["charge", "credit", "hold"], 0),
+        # a technician who insists: the board forgets the dispense, so it stays in doubt
+        (["--port", "{port}", "--unsafe-no-store", "status"], 0, ["credit", "hold"], 1),
+    ],
+)
+def test_a_wiring_check_after_a_crash_never_gives_the_item_away(
+    tmp_path: Path,
+    board: tuple[WatchedBoard, PtyBoard],
+    check: list[str],
+    code: int,
+    kinds: list[str],
+    in_doubt: int,
+) -> None:
+    model, served = board
+    report(child(tmp_path, served.port))  # first start: seed the store
+    proc = child(tmp_path, served.port, "vend", crash_at="before_settle")  # killed after the drop
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL and model.motor_turns == 1
+    args = [a.format(port=served.port, config=kiosk_toml(tmp_path, served.port)) for a in check]
+    done = hw(*args)
+    assert done.returncode == code, done.stderr
+    if code == 2:
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    after = report(child(tmp_path, served.port))  # restart: settles what was in flight
+    assert after == {"kinds": kinds, "in_doubt": in_doubt}
+    assert "release" not in after["kinds"]  # the item dropped: its hold is never given back
+    assert model.motor_turns == 1
