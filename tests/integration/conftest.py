@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from hub.app import create_api
 from hub.db import migrate, open_engine
+from hub.kek import Kek
 from hub.service import Hub
-from tests.helpers import free_port, hub_subprocess
+from tests.helpers import hub_subprocess, serving
 
 
 @pytest.fixture
 def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
     migrate(engine)
-    hub = Hub(engine)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_api(hub), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="hub-server")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield hub, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    hub = Hub(engine, kek=Kek.generate())
+    with serving(create_api(hub)) as base:
+        yield hub, base
     engine.dispose()
 
 
