@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import uuid
@@ -14,9 +15,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hub.db import migrate, open_engine  # noqa: E402
+from hub.kek import KEK_ENV, Kek  # noqa: E402
 from hub.models import LedgerEntry, Volunteer  # noqa: E402
 from hub.service import Hub  # noqa: E402
 from tests.helpers import hub_subprocess  # noqa: E402
+
+
+def bench_kek() -> Kek:
+    """One key-encryption key for the benchmark and the hub processes it starts (``HUB_KEK``)."""
+    if not os.environ.get(KEK_ENV):
+        os.environ[KEK_ENV] = Kek.generate().encoded()
+    return Kek.decode(os.environ[KEK_ENV], KEK_ENV)
 
 
 def seed_hub(url: str, volunteers: int, batch: int = 50_000) -> Hub:
@@ -49,7 +58,7 @@ def seed_hub(url: str, volunteers: int, batch: int = 50_000) -> Hub:
     print(file=sys.stderr)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as con:
         con.exec_driver_sql("ANALYZE")  # statistics, as a hub that has been running has them
-    hub = Hub(engine)
+    hub = Hub(engine, kek=bench_kek())
     hub.ensure_key()
     return hub
 

@@ -2,17 +2,18 @@
 
 It serves the trust list to anyone, a fresh ``app`` code and a balance to the volunteer
 app's server (its own token, ``kiosk-hub app add``: the volunteer signs in there), and
-the kiosks' sync (push events, pull changes), each kiosk with its own token.
+the kiosks' sync (push events, pull changes), each kiosk with its own token. In front of
+FastAPI, the guard (``hub/guard.py``) checks the token before a byte of the body is read,
+caps the body and limits each kiosk's pushes; the routes' dependencies only read the
+client it found.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -20,7 +21,16 @@ from protocol.codes import CodeKind
 from protocol.sync import PullPage, PushReply, PushRequest
 
 from . import sync
+from .guard import CLIENT, Client, Guard
+from .kek import KekError, find_kek, looked_in
 from .service import Hub, UnknownVolunteer
+from .settings import Limits, Settings
+
+PROTECTED = (("/v1/sync/", "kiosk"), ("/v1/codes", "app"), ("/v1/volunteers/", "app"))
+"""Path prefixes and the role of the token they need (everything else is public)."""
+RATE_LIMITED = (("POST", "/v1/sync/push"),)
+BEARER = HTTPBearer(auto_error=False)
+"""The token, as OpenAPI documents it (the guard checks it)."""
 
 
 class CodeRequest(BaseModel):
@@ -37,61 +47,61 @@ class Problem(BaseModel):
     detail: str
 
 
-def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI ``responses`` of a route's refusals, each a :class:`Problem`."""
-    return {code: {"model": Problem, "description": REFUSALS[code]} for code in codes}
-
-
 REFUSALS = {
     400: "the body could not be read (not UTF-8 JSON)",
     401: "no token, or not a token of the client this route serves",
     404: "no such volunteer",
     409: "the cursor is past the hub's last sequence",
+    413: "the body is larger than the hub accepts (HUB_MAX_BODY_BYTES)",
+    429: "this kiosk pushed too often: try again after Retry-After seconds",
 }
 
 
-Credentials = Annotated[
-    HTTPAuthorizationCredentials | None,
-    Depends(HTTPBearer(auto_error=False, description="the client's own token (`kiosk-hub kiosk add`)")),
-]
-"""``Authorization: Bearer <token>``, documented in the OpenAPI as the routes' security."""
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route's refusals, each a :class:`Problem`."""
+    return {code: {"model": Problem, "description": REFUSALS[code]} for code in codes}
 
 
 def api_from_env() -> FastAPI:
-    """The API for a worker process of ``kiosk-hub serve --workers N`` (database from the environment)."""
+    """The API for a worker process of ``kiosk-hub serve --workers N``: settings from the environment.
+
+    The command that started the workers has found (or made) the key-encryption key already.
+    """
     from .db import open_engine
 
-    return create_api(Hub(open_engine(os.environ["HUB_DATABASE_URL"])))
+    settings = Settings.from_environ()
+    kek = find_kek(settings.key_file)
+    if kek is None:
+        raise KekError(f"the key-encryption key is missing (looked in {looked_in(settings.key_file)})")
+    return create_api(Hub(open_engine(settings.database_url), kek=kek), settings.limits)
 
 
-def create_api(hub: Hub) -> FastAPI:
+def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
     hub.ensure_key()
     api = FastAPI(title="时间银行 hub", version="0.1.0")
+    api.add_middleware(
+        Guard, hub=hub, limits=limits or Limits(), protected=PROTECTED, rate_limited=RATE_LIMITED
+    )
 
     @api.get("/v1/jwks")
     def jwks() -> dict[str, Any]:
         return hub.jwks()
 
-    def client(role: str) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[str]]:
-        async def check(credentials: Credentials) -> str:
-            # a token seen in the last minute is answered on the event loop; only a new one
-            # costs a worker thread (and a database read)
-            token = credentials.credentials if credentials else ""
-            found = None
-            if token:
-                found = hub.remembered_client(token, role) or await run_in_threadpool(
-                    hub.client_for_token, token, role
-                )
-            if found is None:
+    def client(role: str) -> Callable[..., Awaitable[str]]:
+        async def check(
+            request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+        ) -> str:
+            found = request.scope.get(CLIENT)
+            if not isinstance(found, Client) or found.role != role:  # a route the guard does not cover
                 raise HTTPException(401, f"unknown {role}", headers={"WWW-Authenticate": "Bearer"})
-            return found
+            return found.id
 
         return check
 
     kiosk_id = client("kiosk")
     app_client = client("app")
 
-    @api.post("/v1/codes", response_model=CodeReply, responses=refusals(400, 401, 404))
+    @api.post("/v1/codes", response_model=CodeReply, responses=refusals(400, 401, 404, 413))
     def new_code(body: CodeRequest, app: str = Depends(app_client)) -> CodeReply:
         """A fresh ``app`` code for a volunteer the app's server has signed in (60 s)."""
         try:
@@ -106,7 +116,7 @@ def create_api(hub: Hub) -> FastAPI:
         except UnknownVolunteer as exc:
             raise HTTPException(404, f"no volunteer {volunteer_id}") from exc
 
-    @api.post("/v1/sync/push", response_model=PushReply, responses=refusals(400, 401))
+    @api.post("/v1/sync/push", response_model=PushReply, responses=refusals(400, 401, 413, 429))
     def push(body: PushRequest, kiosk: str = Depends(kiosk_id)) -> Response:
         """Apply each event once; one acknowledgement per event, in order (``docs/sync.md``).
 

@@ -26,9 +26,7 @@ def default_url() -> str:
 
 def open_engine(url: str) -> Engine:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite":  # the file and a missing folder are made private
         return durable_sqlite_engine(url, busy_timeout_ms=10_000)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

@@ -4,7 +4,11 @@
 kiosks' sync cursors count by. ``record_id`` makes an hours import idempotent and
 ``event_id`` makes a kiosk's event apply once; both are unique where present. A
 redemption's entry keeps what the kiosk said it dispensed (item, unit price, quantity,
-lane) and ``kiosk_id`` the kiosk whose token pushed it, for reports.
+lane) and ``kiosk_id`` the kiosk whose token pushed it, for reports. A client's token
+is kept as a hash; a client may be revoked, and a rotated token's predecessor stays valid
+until ``previous_token_until``. ``token_generation`` counts those changes, so every hub
+process can tell cheaply that the tokens it remembers may be stale. A signing key's
+private half is stored sealed with the key-encryption key (``hub/kek.py``).
 """
 
 from __future__ import annotations
@@ -54,12 +58,38 @@ class Kiosk(Base):
     role: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
     """``kiosk`` (syncs) or ``app`` (the volunteer app's server: asks for codes and balances)."""
     created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """When its token was revoked (``kiosk-hub kiosk revoke``): no token of it works."""
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The token before the last ``kiosk-hub kiosk token``, valid until ``previous_token_until``."""
+    previous_token_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class TokenGeneration(Base):
+    """One row: raised by every revocation and rotation (remembered tokens are checked against it)."""
+
+    __tablename__ = "token_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
+class HubAudit(Base):
+    """What was done to clients' credentials at the hub, and when (``kiosk-hub`` is who)."""
+
+    __tablename__ = "hub_audit"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)
 
 
 class SigningKey(Base):
     __tablename__ = "signing_keys"
     kid: Mapped[str] = mapped_column(String(100), primary_key=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    private_key: Mapped[str] = mapped_column(Text)
+    """Sealed with the key-encryption key, the kid as associated data (``hub/kek.py``)."""
     public_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     generation: Mapped[int] = mapped_column(Integer, unique=True)

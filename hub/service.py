@@ -1,7 +1,10 @@
 """The hub's use cases: import hours, balances, kiosks and their tokens, codes and keys.
 
 Each method is one unit of work on the hub's database. Money is integer 益币 in an
-append-only ledger; a balance is the sum of a volunteer's entries.
+append-only ledger; a balance is the sum of a volunteer's entries. A client's token is
+kept as a hash and may be revoked or rotated (each change audited, ``hub_audit``);
+signing keys are stored sealed with the key-encryption key (``hub/kek.py``), which a hub
+needs before it can sign (:meth:`Hub.unlock`).
 """
 
 from __future__ import annotations
@@ -9,17 +12,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,15 +33,30 @@ from protocol.pins import hash_pin
 from protocol.sqlite import reader
 
 from . import hours as hours_csv
-from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Technician, Volunteer
+from .kek import Kek, KekError, find_kek, is_sealed, looked_in, make_key_file
+from .models import (
+    HubAudit,
+    Kiosk,
+    KioskStatus,
+    LedgerEntry,
+    RevokedCard,
+    SigningKey,
+    Technician,
+    TokenGeneration,
+    Volunteer,
+)
+from .tokens import TokenCache
 
 DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
 CHUNK = 1000  # rows an import writes per statement (and per progress report)
 LOOKUP = 10_000  # ids an import looks up per query (SQLite takes 32766 parameters, PostgreSQL 65535)
 MAX_RATE = (2**31 - 1) // 24  # 24 h at this rate still fits the ledger's 32-bit amount
-TOKEN_CACHE_S = 60.0
 ROLES = ("kiosk", "app")
+TOKEN_GRACE_S = 24 * 3600
+"""How long a rotated token keeps working by default, so the kiosk can switch to its new one."""
+ACTOR = "kiosk-hub"
+"""Who changes credentials at the hub: its command line (the audit records when)."""
 LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
 
 
@@ -66,20 +86,32 @@ class ImportRefused(ValueError):
     """The database refused an import; none of it was applied."""
 
 
+class UnknownClient(LookupError):
+    """No kiosk (or app) of that id and role."""
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Hub:
     def __init__(
-        self, engine: Engine, *, issuer: str = DEFAULT_ISSUER, clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        *,
+        kek: Kek | None = None,
+        issuer: str = DEFAULT_ISSUER,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.engine = engine
+        self.kek = kek
+        """Seals and opens the signing keys; none until :meth:`unlock` (or given): no signing."""
         self.issuer = issuer
         self.clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(reader(engine), expire_on_commit=False)
-        self._tokens: dict[str, tuple[str, str, float]] = {}
+        self._tokens = TokenCache(monotonic)
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -242,38 +274,126 @@ class Hub:
         return {key: kiosk_id, "token": token}
 
     def client_for_token(self, token: str, role: str = "kiosk") -> str | None:
-        """The kiosk (or app) a token belongs to; known tokens are remembered for a minute.
+        """The kiosk (or app) a token belongs to: its current token, or the one before it in its grace.
 
-        Every sync request names its kiosk: 200 kiosks pushing at once should not each
-        cost a database round trip before their events do. A token of another role is
-        not accepted.
+        A revoked client has none. Known tokens are remembered (``hub/tokens.py``); a token
+        of another role is not accepted.
         """
         digest = token_hash(token)
-        now = time.monotonic()
-        cached = self._tokens.get(digest)
-        if cached is None or cached[2] <= now:
+        now = self.clock()
+        if self._tokens.due():
             with self.reading() as s:
-                found = s.execute(select(Kiosk.id, Kiosk.role).where(Kiosk.token_hash == digest)).first()
+                self._tokens.saw_generation(self._generation(s))
+        entry = self._tokens.get(digest, now)
+        if entry is None:
+            with self.reading() as s:
+                generation = self._generation(s)
+                found = s.execute(
+                    select(Kiosk.id, Kiosk.role, Kiosk.token_hash, Kiosk.previous_token_until).where(
+                        Kiosk.revoked_at.is_(None),
+                        or_(
+                            Kiosk.token_hash == digest,
+                            and_(Kiosk.previous_token_hash == digest, Kiosk.previous_token_until > now),
+                        ),
+                    )
+                ).first()
+            self._tokens.saw_generation(generation)
             if found is None:
                 return None
-            if len(self._tokens) > 10_000:
-                self._tokens.clear()
-            cached = (str(found[0]), str(found[1]), now + TOKEN_CACHE_S)
-            self._tokens[digest] = cached
-        return cached[0] if cached[1] == role else None
+            grace = None if found.token_hash == digest else found.previous_token_until
+            self._tokens.put(digest, str(found.id), str(found.role), generation, grace)
+            return str(found.id) if found.role == role else None
+        return entry.client_id if entry.role == role else None
 
     def remembered_client(self, token: str, role: str = "kiosk") -> str | None:
         """The client a token belongs to if :meth:`client_for_token` remembers it; no database.
 
-        None when it does not (or the token is of another role): ask ``client_for_token``.
+        None when it does not, when the token generation is due to be read again, or when
+        the token is of another role: ask ``client_for_token``.
         """
-        cached = self._tokens.get(token_hash(token))
-        if cached is None or cached[2] <= time.monotonic() or cached[1] != role:
-            return None
-        return cached[0]
+        entry = self._tokens.get(token_hash(token), self.clock())
+        return None if entry is None or entry.role != role else entry.client_id
+
+    def revoke_client(self, client_id: str, role: str = "kiosk") -> int:
+        """Its tokens stop working (at once here, within a second in every hub process); when.
+
+        Revoking a revoked client changes nothing and says when it was revoked.
+        """
+        now = int(self.clock())
+        with self.unit() as s:
+            row = self._client(s, client_id, role)
+            if row.revoked_at is not None:
+                return row.revoked_at
+            row.revoked_at = now
+            row.previous_token_hash = row.previous_token_until = None
+            self._audit(s, "token_revoked", row, {})
+            generation = self._raise_generation(s)
+        self._tokens.saw_generation(generation)
+        return now
+
+    def rotate_token(
+        self, client_id: str, role: str = "kiosk", grace_s: int = TOKEN_GRACE_S
+    ) -> dict[str, Any]:
+        """A new token, shown once; the old one keeps working for ``grace_s`` seconds, then stops.
+
+        A client with a token in its grace already loses that one now. A revoked client gets
+        a new token and is revoked no more; its revoked token gets no grace.
+        """
+        if grace_s < 0:
+            raise ValueError("the grace period cannot be negative")
+        token = secrets.token_urlsafe(32)
+        now = int(self.clock())
+        with self.unit() as s:
+            row = self._client(s, client_id, role)
+            was_revoked = row.revoked_at is not None
+            keep_old = grace_s > 0 and not was_revoked
+            row.previous_token_hash = row.token_hash if keep_old else None
+            row.previous_token_until = now + grace_s if keep_old else None
+            row.token_hash = token_hash(token)
+            row.revoked_at = None
+            until = row.previous_token_until
+            self._audit(s, "token_rotated", row, {"previous_token_until": until, "was_revoked": was_revoked})
+            generation = self._raise_generation(s)
+        self._tokens.saw_generation(generation)
+        key = "kiosk_id" if role == "kiosk" else "app_id"
+        return {key: client_id, "token": token, "previous_token_until": until}
+
+    @staticmethod
+    def _client(s: Session, client_id: str, role: str) -> Kiosk:
+        row = s.get(Kiosk, client_id, with_for_update=True)
+        if row is None or row.role != role:
+            raise UnknownClient(client_id)
+        return row
+
+    def _audit(self, s: Session, action: str, client: Kiosk, detail: dict[str, Any]) -> None:
+        body = json.dumps({"name": client.name, **detail}, ensure_ascii=False)
+        target = f"{client.role}:{client.id}"
+        s.add(HubAudit(at=int(self.clock()), actor=ACTOR, action=action, target=target, detail=body))
+
+    @staticmethod
+    def _generation(s: Session) -> int:
+        return int(s.scalar(select(TokenGeneration.generation).where(TokenGeneration.id == 1)) or 0)
+
+    def _raise_generation(self, s: Session) -> int:
+        raised = TokenGeneration.generation + 1
+        s.execute(update(TokenGeneration).where(TokenGeneration.id == 1).values(generation=raised))
+        return self._generation(s)
+
+    def audit_log(self) -> list[dict[str, Any]]:
+        """Every change to a client's credentials, oldest first."""
+        with self.reading() as s:
+            return [
+                {"at": a.at, "actor": a.actor, "action": a.action, "target": a.target, **json.loads(a.detail)}
+                for a in s.scalars(select(HubAudit).order_by(HubAudit.seq))
+            ]
 
     def kiosks(self) -> list[dict[str, Any]]:
-        """Every kiosk with its latest status report (None before its first sync)."""
+        """Every kiosk with its token's state and its latest status report (None before its first sync).
+
+        ``token`` is ``active``, ``rotating`` (the previous token works until
+        ``previous_token_until``) or ``revoked`` (since ``revoked_at``).
+        """
+        now = self.clock()
         with self.reading() as s:
             rows = s.execute(
                 select(Kiosk, KioskStatus)
@@ -281,15 +401,7 @@ class Hub:
                 .where(Kiosk.role == "kiosk")
                 .order_by(Kiosk.name)
             ).all()
-            return [
-                {
-                    "kiosk_id": k.id,
-                    "name": k.name,
-                    "last_report": None if st is None else st.received_at,
-                    "status": None if st is None else json.loads(st.body),
-                }
-                for k, st in rows
-            ]
+            return [_kiosk_row(k, st, now) for k, st in rows]
 
     # --- technicians -------------------------------------------------------------------
 
@@ -318,6 +430,7 @@ class Hub:
 
     def rotate_key(self) -> str:
         """Add a new signing key; the previous one stays live, older ones retire (two live)."""
+        kek = self._kek()
         key = Ed25519PrivateKey.generate()
         kid = f"hub-{dt.datetime.fromtimestamp(self.clock(), dt.UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
         pem = key.private_bytes(
@@ -337,7 +450,7 @@ class Hub:
             s.add(
                 SigningKey(
                     kid=kid,
-                    private_pem=pem,
+                    private_key=kek.seal(kid, pem),
                     public_jwk=json.dumps(public_jwk(key, kid)),
                     created_at=int(self.clock()),
                     generation=generation,
@@ -346,18 +459,60 @@ class Hub:
             )
         return kid
 
+    def unlock(self, key_file: Path, environ: Mapping[str, str] = os.environ) -> Path | None:
+        """Find the key-encryption key (``hub/kek.py``) and make the signing keys ready.
+
+        A database whose keys are sealed needs the key that sealed them: without it this is a
+        :class:`KekError`, and no new signing key is made over them. A database with none
+        sealed (new, or from before keys were sealed) gets a new key file on first use, whose
+        path is returned (None when the key was found).
+        """
+        kek = find_kek(key_file, environ)
+        made = None
+        if kek is None:
+            with self.reading() as s:
+                sealed = [
+                    k
+                    for k, stored in s.execute(select(SigningKey.kid, SigningKey.private_key))
+                    if is_sealed(stored)
+                ]
+            if sealed:
+                raise KekError(
+                    f"the key-encryption key is missing (looked in {looked_in(key_file)}): "
+                    f"the signing keys {', '.join(sealed)} cannot be used without it"
+                )
+            kek, made = make_key_file(key_file), key_file
+        self.kek = kek
+        self.ensure_key()
+        return made
+
     def ensure_key(self) -> None:
-        """Have a live signing key before any kiosk syncs its trust list."""
+        """Keys stored plain (before they were sealed) are sealed now, the live ones are checked
+        to open, and there is a live signing key before any kiosk syncs its trust list."""
+        kek = self._kek()
+        with self.unit() as s:
+            for row in s.scalars(select(SigningKey).order_by(SigningKey.generation)):
+                if not is_sealed(row.private_key):
+                    row.private_key = kek.seal(row.kid, row.private_key)
+                elif not row.retired:
+                    kek.open(row.kid, row.private_key)
         if not self.jwks()["keys"]:
             self.rotate_key()
 
+    def _kek(self) -> Kek:
+        if self.kek is None:
+            raise KekError("this hub has no key-encryption key: it cannot sign")
+        return self.kek
+
     def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
+        kek = self._kek()
         with self.reading() as s:
             row = s.scalars(
                 select(SigningKey).where(SigningKey.retired.is_(False)).order_by(SigningKey.generation.desc())
             ).first()
             if row is not None:
-                key = serialization.load_pem_private_key(row.private_pem.encode(), password=None)
+                pem = kek.open(row.kid, row.private_key)
+                key = serialization.load_pem_private_key(pem.encode(), password=None)
                 assert isinstance(key, Ed25519PrivateKey)
                 return row.kid, key
         self.rotate_key()
@@ -395,3 +550,21 @@ class Hub:
     def revoked(self) -> list[str]:
         with self.reading() as s:
             return list(s.scalars(select(RevokedCard.jti)))
+
+
+def _kiosk_row(k: Kiosk, st: KioskStatus | None, now: float) -> dict[str, Any]:
+    if k.revoked_at is not None:
+        token = "revoked"
+    elif k.previous_token_until is not None and k.previous_token_until > now:
+        token = "rotating"
+    else:
+        token = "active"
+    return {
+        "kiosk_id": k.id,
+        "name": k.name,
+        "last_report": None if st is None else st.received_at,
+        "status": None if st is None else json.loads(st.body),
+        "token": token,
+        "revoked_at": k.revoked_at,
+        "previous_token_until": k.previous_token_until if token == "rotating" else None,
+    }

@@ -169,7 +169,8 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
 
     def done(report: SyncReport | None) -> None:
         if not app._closed:  # a sync that finished while the kiosk was closing plans no other
-            timer.start(int(backoff.after(report is not None and report.ok) * 1000))
+            retry = None if report is None else report.retry_after_s
+            timer.start(int(backoff.after(report is not None and report.ok, retry) * 1000))
 
     def tick() -> None:
         worker.run(once, done, lambda _: done(None))

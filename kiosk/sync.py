@@ -7,14 +7,18 @@ hub's changes since the stored cursor and stores each page with its cursor in on
 transaction. Both directions go through the shared contract (``protocol.sync``): every
 push is built and validated with its models before it is sent, every reply and page is
 validated before anything is stored, and a malformed one fails the sync like a lost
-connection. A failed sync leaves everything as it was, to be tried again.
+connection. A failed sync leaves everything as it was, to be tried again; when the hub
+said when (a 429's ``Retry-After``), not before then.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import math
 import random
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,6 +40,11 @@ log = logging.getLogger(__name__)
 class HubError(OSError):
     """The hub could not be reached, or refused the request."""
 
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        """When the hub asked to be tried again (``Retry-After``), in seconds; None if it did not."""
+
 
 class HubClient:
     def __init__(self, url: str, token: str, timeout_s: float = 15.0) -> None:
@@ -54,7 +63,8 @@ class HubClient:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 return bytes(response.read())
         except urllib.error.HTTPError as exc:
-            raise HubError(f"hub answered {exc.code} to {path}{_detail(exc)}") from exc
+            retry = retry_after(exc.headers.get("Retry-After")) if exc.headers else None
+            raise HubError(f"hub answered {exc.code} to {path}{_detail(exc)}", retry) from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
             raise HubError(f"hub unreachable: {exc}") from exc
 
@@ -76,6 +86,21 @@ class HubClient:
             return PullPage.model_validate_json(self._call("GET", f"/v1/sync/pull?{query}"))
         except ValidationError as exc:
             raise HubError(f"hub sent a malformed page: {exc}") from exc
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number of seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit() and value.isascii():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _detail(exc: urllib.error.HTTPError) -> str:
@@ -103,7 +128,10 @@ def stored_page(page: PullPage) -> dict[str, Any]:
 class Backoff:
     """When to try again: the interval after a good sync; after failures, doubling, with jitter.
 
-    A hub coming back after an outage is not met by every kiosk at the same second.
+    A hub coming back after an outage is not met by every kiosk at the same second. A hub
+    that said when to come back (``Retry-After``: it limits each kiosk's pushes) is tried
+    again then, give or take a fifth, and not counted as failing: a backlog goes up at the
+    pace the hub allows.
     """
 
     interval_s: float
@@ -111,10 +139,12 @@ class Backoff:
     failures: int = 0
     rng: random.Random = field(default_factory=random.Random)
 
-    def after(self, ok: bool) -> float:
+    def after(self, ok: bool, retry_after_s: float | None = None) -> float:
         if ok:
             self.failures = 0
             return self.interval_s
+        if retry_after_s is not None:
+            return float(min(retry_after_s, self.ceiling_s) * self.rng.uniform(1.0, 1.2))
         self.failures += 1
         delay = min(self.interval_s * 2 ** min(self.failures, 20), self.ceiling_s)
         return float(delay * self.rng.uniform(0.5, 1.0))
@@ -126,11 +156,15 @@ class SyncReport:
     pushed: int
     pulled: int
     error: str | None = None
+    retry_after_s: float | None = None
+    """When the hub asked to be tried again (a 429's ``Retry-After``)."""
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": self.ok, "pushed": self.pushed, "pulled": self.pulled}
         if self.error:
             out["error"] = self.error
+        if self.retry_after_s is not None:
+            out["retry_after_s"] = self.retry_after_s
         return out
 
 
@@ -194,7 +228,7 @@ class Syncer:
             pulled = self.pull()
         except HubError as exc:
             log.warning("sync failed: %s", exc)
-            return SyncReport(False, pushed, pulled, str(exc))
+            return SyncReport(False, pushed, pulled, str(exc), exc.retry_after_s)
         self.store.set_setting(self.LAST_GOOD, str(int(self.store.clock())))
         if pulled:
             self.store.checkpoint()  # the pages' writes, out of the next redemption's way

@@ -43,6 +43,17 @@ def no_leaked_threads() -> Iterator[None]:
     assert not leaked, f"threads left running: {[t.name for t in leaked]}"
 
 
+@pytest.fixture(autouse=True)
+def hub_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The hub's key-encryption key lives in the test's own folder (a hub run as a command or a
+    process makes it there on first use), never in the user's configuration directory."""
+    path = tmp_path / "hub-kek"
+    monkeypatch.setenv("HUB_KEY_FILE", str(path))
+    monkeypatch.delenv("HUB_KEK", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    return path
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[KioskWorld]:
     """A seeded demo store on a real SQLite file, a fast simulated cabinet, no Qt."""

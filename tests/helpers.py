@@ -130,21 +130,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(api: Any) -> Iterator[str]:
-    """An ASGI app served by uvicorn on loopback in a thread of this process; yields its base URL."""
+def serving(app: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn on loopback, on a thread: yields its base URL once it listens."""
     import time
 
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="critical"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="hub-server")
     thread.start()
     try:
         deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
+        while not server.started and time.monotonic() < deadline and thread.is_alive():
             time.sleep(0.02)
-        assert server.started, "the hub did not start"
+        assert server.started, "the server did not start"
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
@@ -152,15 +152,15 @@ def served(api: Any) -> Iterator[str]:
 
 
 @contextmanager
-def hub_subprocess(db_url: str, workers: int = 1) -> Iterator[str]:
-    """``kiosk-hub serve`` in its own process(es) on ``db_url``; yields its base URL once healthy."""
+def hub_subprocess(db_url: str, workers: int = 1, options: tuple[str, ...] = ()) -> Iterator[str]:
+    """``kiosk-hub serve [options]`` in its own process(es) on ``db_url``: its base URL once healthy."""
     import subprocess
     import sys
     import time
     import urllib.request
 
     port = free_port()
-    args = ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    args = ["serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning", *options]
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen([sys.executable, "-m", "hub", "--db", db_url, *args], cwd=root)
     base = f"http://127.0.0.1:{port}"

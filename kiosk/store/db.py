@@ -33,8 +33,7 @@ def sqlite_url(path: Path | str) -> str:
 
 
 def open_engine(path: Path | str) -> Engine:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The kiosk's database file, created 0600 (and a missing folder 0700) if it is new."""
     return durable_sqlite_engine(sqlite_url(path))
 
 

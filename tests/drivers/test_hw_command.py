@@ -120,7 +120,7 @@ def test_usage_and_port_errors_exit_2(pty: PtyBoard, tmp_path: Path) -> None:
     code, _, err = hw("--config", str(config_file(tmp_path, pty.port)), UNSAFE, "status")
     assert code == 2 and one_line(err)
     simulated = tmp_path / "sim.toml"
-    simulated.write_text('[codes]\nissuers = ["timebank-hub"]\n[machine]\nkind = "simulated"\n', encoding="utf-8")
+    simulated.write_text('[codes]\nissuers = ["timebank-hub"]\n[machine]\nkind = "simulated"\n', "utf-8")
     code, _, err = hw("--config", str(simulated), "status")
     assert code == 2 and "lane_board" in err and one_line(err)
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from hub.db import migrate, open_engine
+from hub.kek import Kek
 from hub.service import Hub
 
 POSTGRES = os.environ.get("KIOSK_TEST_POSTGRES_URL")
@@ -44,5 +45,5 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def hub(db_url: str) -> Iterator[Hub]:
     engine = open_engine(db_url)
     migrate(engine)
-    yield Hub(engine)
+    yield Hub(engine, kek=Kek.generate())
     engine.dispose()

@@ -28,9 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from hub.app import create_api
-from hub.db import migrate, open_engine
 from hub.service import Hub
-from tests.helpers import served
+from tests.helpers import serving
 
 EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "40"))
 CHECKS = [
@@ -50,19 +49,15 @@ class Served:
 
 
 @pytest.fixture
-def served_hub(db_url: str) -> Iterator[Served]:
-    engine = open_engine(db_url)
-    migrate(engine)
-    hub = Hub(engine)
+def served_hub(hub: Hub) -> Iterator[Served]:
     kiosk = hub.add_kiosk("fuzz-kiosk")
     app = hub.add_kiosk("fuzz-app", role="app")
     hub.import_hours(
         "record_id,volunteer_id,name,hours,activity,certified_on\n"
         "R1,V0001,赵一,2.5,助老,2026-11-01\n".encode()
     )
-    with served(create_api(hub)) as base:
+    with serving(create_api(hub)) as base:
         yield Served(base, kiosk["token"], app["token"])
-    engine.dispose()
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])

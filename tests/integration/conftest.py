@@ -9,16 +9,17 @@ import pytest
 
 from hub.app import create_api
 from hub.db import migrate, open_engine
+from hub.kek import Kek
 from hub.service import Hub
-from tests.helpers import hub_subprocess, served
+from tests.helpers import hub_subprocess, serving
 
 
 @pytest.fixture
 def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
     engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
     migrate(engine)
-    hub = Hub(engine)
-    with served(create_api(hub)) as base:
+    hub = Hub(engine, kek=Kek.generate())
+    with serving(create_api(hub)) as base:
         yield hub, base
     engine.dispose()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.db import migrate, open_engine
+from hub.kek import Kek
 from hub.service import Hub
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import demo_config
@@ -32,7 +33,7 @@ HOURS = (
 def hub(tmp_path: Path) -> Iterator[Hub]:
     engine = open_engine(f"sqlite:///{tmp_path / 'hub.db'}")
     migrate(engine)
-    h = Hub(engine)
+    h = Hub(engine, kek=Kek.generate())
     h.ensure_key()
     h.import_hours(HOURS)
     yield h
