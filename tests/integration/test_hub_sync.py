@@ -155,7 +155,7 @@ def test_kiosk_sync_once_command(hub_server: tuple[Hub, str], tmp_path: Path) ->
     token = hub.add_kiosk("驿站-3")["token"]
     config = tmp_path / "kiosk.toml"
     config.write_text(
-        '[store]\npath = "k.db"\n[codes]\nissuers = ["timebank-hub"]\n'
+        '[store]\npath = "k.db"\n[codes]\nissuers = ["timebank-hub"]\n[machine]\nkind = "simulated"\n'
         f'[hub]\nurl = "{url}"\ntoken = "{token}"\n'
     )
     out = subprocess.run(
