@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 from drivers.machine import VendingMachine
 from drivers.simulated import Cabinet
 
+from . import systemd
 from .bootstrap import Parts, bootstrap
 from .config import Config, MachineKind
 from .core.session import Session
@@ -48,6 +49,7 @@ class KioskApp:
     serial_scanner: SerialScannerBridge | None = None
     sync_worker: Background | None = None
     sync_timer: QTimer | None = None
+    watchdog: QTimer | None = None
     _closed: bool = field(default=False, repr=False)
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
@@ -64,6 +66,9 @@ class KioskApp:
             self.serial_scanner.close()
         if self.sync_timer is not None:
             self.sync_timer.stop()
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        systemd.notify("STOPPING=1")
         if self.sync_worker is not None:
             self.sync_worker.shutdown()
         self.background.shutdown()
@@ -180,6 +185,23 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
     tick()
 
 
+def announce_ready(app: KioskApp) -> None:
+    """Tell systemd the kiosk is up, then keep telling it from the GUI thread's event loop.
+
+    Called once the event loop runs with the idle screen up (recovery of in-flight
+    dispenses happened in :func:`bootstrap`, before any window). The pings come from a
+    timer of this thread: while the GUI thread is stuck, none is sent.
+    """
+    systemd.notify("READY=1")
+    systemd.notify("STATUS=" + "ready: waiting for a volunteer")
+    every = systemd.watchdog_interval_s()
+    if every is not None:
+        app.watchdog = QTimer()
+        app.watchdog.setInterval(max(1, int(every * 1000)))
+        app.watchdog.timeout.connect(lambda: systemd.notify("WATCHDOG=1"))
+        app.watchdog.start()
+
+
 def run(app: KioskApp) -> int:
     if app.parts.config.fullscreen:
         app.window.showFullScreen()
@@ -190,6 +212,7 @@ def run(app: KioskApp) -> int:
         geometry = app.window.frameGeometry()
         app.simulator_window.move(geometry.right() + 8, geometry.top())
         app.simulator_window.show()
+    QTimer.singleShot(0, lambda: announce_ready(app))
     try:
         return app.qt.exec()
     finally:
