@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from drivers.machine import VendingMachine
@@ -202,7 +202,29 @@ def announce_ready(app: KioskApp) -> None:
         app.watchdog.start()
 
 
+LEFT_TO_DESKTOP = 64
+"""The exit status when a technician closed the program: the kiosk's unit does not restart it."""
+
+
+def lock_down(app: KioskApp) -> None:
+    """A kiosk in the street: frameless, on top, closing does nothing, no cursor on a touchscreen.
+
+    A technician closes the program from the technician screen (audited); the exit status
+    :data:`LEFT_TO_DESKTOP` tells systemd not to start it again.
+    """
+    app.window.lock()
+    if app.parts.config.hide_cursor:
+        app.qt.setOverrideCursor(Qt.CursorShape.BlankCursor)
+
+
+def leave_to_desktop(app: KioskApp) -> None:
+    app.window.release()
+    app.qt.exit(LEFT_TO_DESKTOP if app.window.locked else 0)
+
+
 def run(app: KioskApp) -> int:
+    if app.parts.config.locked:
+        lock_down(app)
     if app.parts.config.fullscreen:
         app.window.showFullScreen()
     else:
@@ -212,6 +234,7 @@ def run(app: KioskApp) -> int:
         geometry = app.window.frameGeometry()
         app.simulator_window.move(geometry.right() + 8, geometry.top())
         app.simulator_window.show()
+    app.controller.desktop_requested.connect(lambda: leave_to_desktop(app))
     QTimer.singleShot(0, lambda: announce_ready(app))
     try:
         return app.qt.exec()

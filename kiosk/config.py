@@ -56,6 +56,9 @@ class Config:
     sim_turn_s: float = 1.2
     language: str = "zh"
     fullscreen: bool = False
+    locked: bool = False
+    """Frameless, on top, not closable but by a technician (a kiosk run from a file: on)."""
+    hide_cursor: bool = False
     demo: bool = False
 
 
@@ -156,7 +159,10 @@ class _Offline(_Section):
 
 class _Ui(_Section):
     language: Literal["zh", "en"] = "zh"
-    fullscreen: bool = False
+    fullscreen: bool = True
+    locked: bool = True
+    hide_cursor: bool = True
+    """No pointer on a touchscreen; false for a kiosk worked with a mouse."""
 
 
 class _File(_Section):
@@ -205,6 +211,8 @@ def parse(data: dict[str, Any], base: Path, source: str = "kiosk.toml", text: st
         sim_turn_s=f.machine.sim_turn_s,
         language=f.ui.language,
         fullscreen=f.ui.fullscreen,
+        locked=f.ui.locked,
+        hide_cursor=f.ui.hide_cursor,
     )
 
 

@@ -29,9 +29,14 @@ def notify(message: str, environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def watchdog_interval_s(environ: Mapping[str, str] = os.environ) -> float | None:
-    """How often to ping: half of ``WatchdogSec``, or None when systemd watches no pings from us."""
+    """How often to ping: half of ``WatchdogSec``, or None when systemd watches no pings from us.
+
+    ``WATCHDOG_PID`` names the service's main process: the kiosk, or the kiosk compositor
+    that started it (``cage -- kiosk run``, with ``NotifyAccess=all``); another process's
+    watchdog is not ours to feed.
+    """
     usec = environ.get("WATCHDOG_USEC", "")
     pid = environ.get("WATCHDOG_PID", "")
-    if not usec.isdigit() or int(usec) == 0 or (pid and pid != str(os.getpid())):
+    if not usec.isdigit() or int(usec) == 0 or (pid and pid not in (str(os.getpid()), str(os.getppid()))):
         return None
     return int(usec) / 2 / 1_000_000

@@ -15,6 +15,10 @@ def test_the_example_configuration_loads() -> None:
     config = load(EXAMPLE)
     assert config.issuers == ("timebank-hub",)
     assert config.limits.per_item_per_day == 2 and config.machine is MachineKind.SIMULATED
+    # a kiosk run from a file is locked down unless the file says otherwise
+    assert (config.fullscreen, config.locked, config.hide_cursor) == (True, True, True)
+    bare = parse({"codes": {"issuers": ["hub"]}, "machine": {"kind": "simulated"}}, EXAMPLE.parent)
+    assert (bare.fullscreen, bare.locked, bare.hide_cursor) == (True, True, True)
 
 
 def test_a_lane_board_needs_a_port(tmp_path: Path) -> None:

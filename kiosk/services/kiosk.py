@@ -262,6 +262,10 @@ class KioskService:
         self._catalog_changed()
         return self.store.update_lane(actor, lane, **changes)
 
+    def leave_to_desktop(self, actor: str) -> None:
+        """Recorded before the kiosk's program closes at a technician's word."""
+        self.store.note_action(actor, "left_to_desktop", "kiosk")
+
     def refill(self, actor: str, lane: int | None) -> list[Lane]:
         self._catalog_changed()
         return self.store.refill(actor, lane)

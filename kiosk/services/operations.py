@@ -59,6 +59,12 @@ class Operations(UseCases):
             uow.commit()
             return changed
 
+    def note_action(self, actor: str, action: str, target: str) -> None:
+        """A technician's action that changes nothing stored (closing the kiosk's program), audited."""
+        with self.units.writing() as uow:
+            self._audit(uow, actor, action, target, None, None)
+            uow.commit()
+
     def refill(self, actor: str, number: int | None = None) -> list[Lane]:
         """Fill one lane (or every lane) to capacity."""
         with self.units.writing() as uow:

@@ -44,6 +44,8 @@ class KioskController(QObject):
     vend_finished = Signal(int, object)
     tech_loaded = Signal()
     language_changed = Signal(str)
+    desktop_requested = Signal()
+    """A technician closes the kiosk's program (audited first): the app exits to the desktop."""
 
     def __init__(
         self,
@@ -83,6 +85,7 @@ class KioskController(QObject):
         w.tech_pin.pin_entered.connect(self.on_pin_entered)
         w.tech_pin.cancelled.connect(self.on_cancelled)
         w.tech.exited.connect(self.on_cancelled)
+        w.tech.desktop_requested.connect(self.on_desktop_requested)
         w.tech.lane_saved.connect(self.on_lane_saved)
         w.tech.item_saved.connect(self.on_item_saved)
         w.tech.item_added.connect(self.on_item_added)
@@ -300,6 +303,13 @@ class KioskController(QObject):
     def on_refilled(self, lane: int | None) -> None:
         actor = self.session.tech_id or "?"
         self._tech_call(partial(self.service.refill, actor, lane))
+
+    def on_desktop_requested(self) -> None:
+        if self.session.step is not Step.TECH:
+            return
+        actor = self.session.tech_id or "?"
+        call = partial(self.service.leave_to_desktop, actor)
+        self.background.run(call, lambda _: self.desktop_requested.emit(), self._on_error)
 
     def on_test_vend_requested(self, lane: int) -> None:
         actor = self.session.tech_id or "?"

@@ -7,7 +7,7 @@ one friendly sentence; it holds no state of the visit.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from ..core.messages import LANGS, N_, SOURCE, notice_text, say
@@ -38,6 +38,10 @@ class KioskWindow(QWidget):
     def __init__(self, parent: QWidget | None = None, *, training: bool = False) -> None:
         """``training``: a simulated machine outside demo mode; every screen says so."""
         super().__init__(parent)
+        self.locked = False
+        """A kiosk in the street: closing the window (Alt+F4, the compositor) does nothing;
+        only a technician's "close the program" (:meth:`release`) or stopping the service."""
+        self._released = False
         fill(self, PAPER)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -109,6 +113,24 @@ class KioskWindow(QWidget):
             self._place_notice()
             self.notice.setVisible(True)
             self.notice.raise_()
+
+    def lock(self) -> None:
+        self.locked = True
+        on_top = Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        shown = self.isVisible()
+        self.setWindowFlags(self.windowFlags() | on_top)  # hides a shown window: show it again
+        if shown:
+            self.show()
+
+    def release(self) -> None:
+        """Let the window close (a technician's audited choice)."""
+        self._released = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.locked and not self._released:
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

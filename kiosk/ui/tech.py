@@ -124,6 +124,7 @@ class TechScreen(Screen):
     refilled = Signal(object)  # lane number, or None for every lane
     test_vend_requested = Signal(int)
     exited = Signal()
+    desktop_requested = Signal()
     in_doubt_settled = Signal(str, bool)  # vend id, whether the item dropped
     refunded = Signal(str)  # vend id of a dispensed item whose 益币 are given back
 
@@ -142,8 +143,11 @@ class TechScreen(Screen):
         self.status = label(name="Subtitle")
         self.exit = big_button("")
         self.exit.clicked.connect(self.exited)
+        self.desktop = big_button("")
+        self.desktop.clicked.connect(self.desktop_requested)
         top.addWidget(self.title)
         top.addWidget(self.status, 1)
+        top.addWidget(self.desktop)
         top.addWidget(self.exit)
         self.box.addLayout(top)
         self.sync = label(name="Subtitle")
@@ -202,6 +206,7 @@ class TechScreen(Screen):
     def _paint_words(self) -> None:
         lang = self.lang
         self.exit.setText(say("退出", lang))
+        self.desktop.setText(say("关闭自助机程序", lang))
         self.refill_all.setText(say("全部补满", lang))
         self.add_item.setText(say("新增商品", lang))
         self.tabs.setTabText(0, say_in("tab", "货道", lang))

@@ -388,3 +388,27 @@ def test_a_finger_drags_the_item_grid_without_tapping_a_tile(kiosk: Driver) -> N
     QTest.touchEvent(window, finger).release(0, start - QPoint(0, 300), window).commit()
     kiosk.qtbot.waitUntil(lambda: bar.value() > 100, timeout=3000)
     assert kiosk.app.session.cart == [], "a drag is not a tap"
+
+
+def test_a_locked_kiosk_closes_only_at_a_technicians_word(
+    kiosk: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.app import LEFT_TO_DESKTOP, leave_to_desktop, lock_down
+
+    lock_down(kiosk.app)
+    assert kiosk.w.close() is False and kiosk.w.isVisible()  # Alt+F4, the compositor's close
+    flags = kiosk.w.windowFlags()
+    assert flags & Qt.WindowType.FramelessWindowHint and flags & Qt.WindowType.WindowStaysOnTopHint
+    kiosk.tap(kiosk.w.tech.desktop)  # not a technician: nothing happens
+    assert kiosk.app.session.step is Step.IDLE
+    kiosk.scan(kiosk.code("tech", "T001"))
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+    with kiosk.qtbot.waitSignal(kiosk.app.controller.desktop_requested, timeout=5000):
+        kiosk.tap(kiosk.w.tech.desktop)
+    entry = kiosk.app.parts.store.audit_log(1)[0]
+    assert (entry.actor, entry.action) == ("T001", "left_to_desktop")
+    exits: list[int] = []
+    monkeypatch.setattr(kiosk.app.qt, "exit", exits.append)  # no event loop of the test's to end
+    leave_to_desktop(kiosk.app)
+    assert exits == [LEFT_TO_DESKTOP] and kiosk.w.close() is True

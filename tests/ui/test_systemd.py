@@ -76,4 +76,9 @@ def test_an_abstract_socket_and_whose_watchdog_it_is() -> None:
         assert systemd.notify("READY=1", {"NOTIFY_SOCKET": "@" + name})
         assert sock.recv(100) == b"READY=1"
     assert systemd.watchdog_interval_s({"WATCHDOG_USEC": "30000000"}) == 15.0
+    import os
+
     assert systemd.watchdog_interval_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    # started by the kiosk compositor, the service's main process
+    compositor = {"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getppid())}
+    assert systemd.watchdog_interval_s(compositor) == 15.0
