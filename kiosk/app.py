@@ -168,7 +168,7 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
 
     def once() -> SyncReport:
         report = syncer.run_once()
-        if report.pulled:
+        if report.ok:  # keys, revoked cards and technicians come with every page, changed or not
             app.parts.service.reload_trust()
         return report
 

@@ -192,3 +192,34 @@ def test_the_running_kiosk_syncs_in_the_background(qtbot, hub_server, tmp_path: 
         assert app.session.volunteer is not None and app.session.volunteer.available == 30
     finally:
         app.close()
+
+
+def test_a_card_revoked_at_the_hub_is_refused_after_one_sync(qtbot, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.core.session import Step
+    from tests.helpers import WallClock, make_app
+
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    token = hub.add_kiosk("驿站-5")["token"]
+    app, _, clock = make_app(
+        tmp_path / "k",
+        clock=WallClock(),
+        issuers=("timebank-hub",),
+        hub_url=url,
+        hub_token=token,
+        sync_interval_s=0.2,
+    )
+    try:
+        kid = hub.jwks()["keys"][0]["kid"]
+        qtbot.waitUntil(lambda: kid in app.parts.service.verifier.trust.kids, timeout=10000)
+        card = hub.issue_code("V1", CodeKind.CARD)
+        verdict = app.parts.service.verifier.verify(card, now=int(clock()))
+        assert verdict.ok and verdict.claims is not None
+        hub.revoke_card(verdict.claims.jti)  # a lost card; no balance changes with it
+        # the next sync brings the revocation: from then on the running kiosk refuses the card
+        qtbot.waitUntil(lambda: verdict.claims.jti in app.parts.store.trust()[1], timeout=10000)
+        app.scanner.inject(card)
+        qtbot.waitUntil(lambda: app.session.notice is not None, timeout=5000)
+        assert app.session.step is Step.IDLE and app.session.notice.key == "revoked"
+    finally:
+        app.close()
