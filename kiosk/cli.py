@@ -50,10 +50,10 @@ def _read_json(path: str, what: str) -> Any:
 def _codes(args: Sequence[str]) -> Iterator[str]:
     for code in args:
         if code == "-":
+            # one answer per input line, a blank one too (it is malformed): the output
+            # stays aligned with the input
             for line in sys.stdin:
-                line = line.rstrip("\r\n")
-                if line:
-                    yield line
+                yield line.rstrip("\r\n")
         else:
             yield code
 

@@ -69,3 +69,10 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[1, 2")
     assert run(["--jwks", str(tmp_path / "bad.json"), "--issuer", "x", "c"]).returncode == 2
     assert run([*files(tmp_path)[:-2], "--now", "soon", "c"]).returncode == 2
+
+
+def test_a_blank_line_on_stdin_is_answered_too(tmp_path: Path) -> None:
+    first, second = (c["code"] for c in VECTORS["cases"][:2])
+    out = run([*files(tmp_path), "-"], stdin=f"{first}\n\n{second}\n")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 3 and lines[1] == {"ok": False, "reason": "malformed"}
