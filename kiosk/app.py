@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from drivers.machine import VendingMachine
 from drivers.simulated import Cabinet
@@ -222,6 +222,17 @@ def leave_to_desktop(app: KioskApp) -> None:
     app.qt.exit(LEFT_TO_DESKTOP if app.window.locked else 0)
 
 
+def place_beside(panel: QWidget, window: QWidget) -> None:
+    """The simulator panel right of the kiosk window where the screen has room, else over
+    its right edge: always on the screen (a 1280×800 display has no room beside it)."""
+    screen = (window.screen() or QApplication.primaryScreen()).availableGeometry()
+    frame = window.frameGeometry()
+    size = panel.frameGeometry().size().boundedTo(screen.size())
+    x = min(frame.right() + 8, screen.right() - size.width() + 1)
+    y = min(max(frame.top(), screen.top()), screen.bottom() - size.height() + 1)
+    panel.move(max(x, screen.left()), max(y, screen.top()))
+
+
 def run(app: KioskApp) -> int:
     if app.parts.config.locked:
         lock_down(app)
@@ -231,8 +242,7 @@ def run(app: KioskApp) -> int:
         app.window.resize(1280, 800)
         app.window.show()
     if app.simulator_window is not None:
-        geometry = app.window.frameGeometry()
-        app.simulator_window.move(geometry.right() + 8, geometry.top())
+        place_beside(app.simulator_window, app.window)
         app.simulator_window.show()
     app.controller.desktop_requested.connect(lambda: leave_to_desktop(app))
     QTimer.singleShot(0, lambda: announce_ready(app))

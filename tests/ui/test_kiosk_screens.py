@@ -412,3 +412,15 @@ def test_a_locked_kiosk_closes_only_at_a_technicians_word(
     monkeypatch.setattr(kiosk.app.qt, "exit", exits.append)  # no event loop of the test's to end
     leave_to_desktop(kiosk.app)
     assert exits == [LEFT_TO_DESKTOP] and kiosk.w.close() is True
+
+
+def test_the_simulator_panel_opens_on_the_screen(kiosk: Driver) -> None:
+    from kiosk.app import place_beside
+
+    panel = kiosk.app.simulator_window
+    assert panel is not None
+    screen = kiosk.w.screen().availableGeometry()
+    kiosk.w.setGeometry(screen.left(), screen.top(), screen.width(), screen.height())  # the kiosk fills it
+    place_beside(panel, kiosk.w)
+    assert screen.contains(panel.frameGeometry().topLeft())
+    assert panel.frameGeometry().right() <= screen.right()
