@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from protocol.codes import CodeKind
-from protocol.sync import PullPage, PushReply, PushRequest
+from protocol.sync import ID_PATTERN, PullPage, PushReply, PushRequest, VolunteerId
 
-from . import sync
+from . import errors, sync
+from .ingest import Limits
 from .service import Hub, UnknownVolunteer
 
 
 class CodeRequest(BaseModel):
-    volunteer_id: str
+    volunteer_id: VolunteerId
 
 
 class CodeReply(BaseModel):
@@ -34,12 +36,13 @@ def api_from_env() -> FastAPI:
     """The API for a worker process of ``kiosk-hub serve --workers N`` (database from the environment)."""
     from .db import open_engine
 
-    return create_api(Hub(open_engine(os.environ["HUB_DATABASE_URL"])))
+    return create_api(Hub(open_engine(os.environ["HUB_DATABASE_URL"]), limits=Limits.from_env()))
 
 
 def create_api(hub: Hub) -> FastAPI:
     hub.ensure_key()
     api = FastAPI(title="时间银行 hub", version="0.1.0")
+    api.add_exception_handler(RequestValidationError, errors.unprocessable)
 
     @api.get("/v1/jwks")
     def jwks() -> dict[str, Any]:
@@ -73,7 +76,10 @@ def create_api(hub: Hub) -> FastAPI:
             raise HTTPException(404, f"no volunteer {body.volunteer_id}") from exc
 
     @api.get("/v1/volunteers/{volunteer_id}/balance")
-    def balance(volunteer_id: str, app: str = Depends(app_client)) -> dict[str, Any]:
+    def balance(
+        volunteer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)],
+        app: str = Depends(app_client),
+    ) -> dict[str, Any]:
         try:
             return hub.balance(volunteer_id)
         except UnknownVolunteer as exc:
@@ -88,7 +94,7 @@ def create_api(hub: Hub) -> FastAPI:
         """
         reply = PushReply(acks=sync.push(hub, kiosk, body.events))
         # the model serialises itself (pydantic-core): no need for FastAPI's per-value encoder
-        return Response(reply.model_dump_json(), media_type="application/json")
+        return Response(reply.model_dump_json(exclude_none=True), media_type="application/json")
 
     @api.get(
         "/v1/sync/pull",

@@ -10,8 +10,10 @@
     kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf   (prints each card's id)
     kiosk-hub [--db URL] revoke-card CARD_ID
     kiosk-hub [--db URL] key rotate
+    kiosk-hub [--db URL] quarantine [--limit N]   (events the hub refused, newest first)
 
-``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory.
+``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory;
+``$HUB_MAX_EVENT_AMOUNT`` caps the 益币 one pushed event may move (default 10,000).
 Each command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named
 volunteer or kiosk is unknown, 2 on bad arguments.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from protocol.codes import CodeKind, card_id
 
 from .db import default_url, migrate, open_engine
+from .ingest import Limits
 from .service import Hub, UnknownVolunteer
 
 
@@ -71,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_parser("rotate", help="a new signing key; the previous one stays live until the next rotation")
     revoke = sub.add_parser("revoke-card", help="a lost card stops working at every kiosk's next sync")
     revoke.add_argument("card_id", help="the card's id, as `cards` printed it")
+    held = sub.add_parser("quarantine", help="events kiosks pushed that the hub refused, with the reason")
+    held.add_argument("--limit", type=int, default=100, help="newest first, at most this many (default 100)")
     return ap
 
 
@@ -92,10 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        limits = Limits.from_env()
+    except ValueError as exc:
+        print(f"kiosk-hub: {exc}", file=sys.stderr)
+        return 2
     engine = open_engine(ns.db)
     try:
         migrate(engine)
-        hub = Hub(engine)
+        hub = Hub(engine, limits=limits)
         if ns.command == "serve":
             import uvicorn
 
@@ -181,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "key":
             kid = hub.rotate_key()
             print(json.dumps({"kid": kid, "live": [k["kid"] for k in hub.jwks()["keys"]]}))
+            return 0
+        if ns.command == "quarantine":
+            print(json.dumps(hub.quarantined(max(1, ns.limit)), ensure_ascii=False))
             return 0
         if ns.command == "revoke-card":
             hub.revoke_card(ns.card_id)

@@ -28,7 +28,17 @@ from protocol.pins import hash_pin
 from protocol.sqlite import reader
 
 from . import hours as hours_csv
-from .models import Kiosk, KioskStatus, LedgerEntry, RevokedCard, SigningKey, Technician, Volunteer
+from .ingest import Limits
+from .models import (
+    Kiosk,
+    KioskStatus,
+    LedgerEntry,
+    Quarantined,
+    RevokedCard,
+    SigningKey,
+    Technician,
+    Volunteer,
+)
 
 DEFAULT_ISSUER = "timebank-hub"
 RATE = 10  # 益币 per certified hour
@@ -58,11 +68,18 @@ def token_hash(token: str) -> str:
 
 class Hub:
     def __init__(
-        self, engine: Engine, *, issuer: str = DEFAULT_ISSUER, clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        *,
+        issuer: str = DEFAULT_ISSUER,
+        clock: Callable[[], float] = time.time,
+        limits: Limits | None = None,
     ) -> None:
         self.engine = engine
         self.issuer = issuer
         self.clock = clock
+        self.limits = limits or Limits()
+        """What one pushed event may do (``hub.ingest``; ``HUB_MAX_EVENT_AMOUNT``)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(reader(engine), expire_on_commit=False)
         self._tokens: dict[str, tuple[str, str, float]] = {}
@@ -213,7 +230,8 @@ class Hub:
         return cached[0]
 
     def kiosks(self) -> list[dict[str, Any]]:
-        """Every kiosk with its latest status report (None before its first sync)."""
+        """Every kiosk with its latest status report (None before its first sync) and how
+        many of its events wait in the quarantine."""
         with self.reading() as s:
             rows = s.execute(
                 select(Kiosk, KioskStatus)
@@ -221,14 +239,39 @@ class Hub:
                 .where(Kiosk.role == "kiosk")
                 .order_by(Kiosk.name)
             ).all()
+            counted = select(Quarantined.kiosk_id, func.count()).group_by(Quarantined.kiosk_id)
+            held = {str(kiosk): int(n) for kiosk, n in s.execute(counted)}
             return [
                 {
                     "kiosk_id": k.id,
                     "name": k.name,
                     "last_report": None if st is None else st.received_at,
                     "status": None if st is None else json.loads(st.body),
+                    "quarantined": int(held.get(k.id, 0)),
                 }
                 for k, st in rows
+            ]
+
+    def quarantined(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The events kiosks pushed and the hub refused, newest first, each as it was sent."""
+        with self.reading() as s:
+            rows = s.execute(
+                select(Quarantined, Kiosk.name)
+                .outerjoin(Kiosk, Kiosk.id == Quarantined.kiosk_id)
+                .order_by(Quarantined.seq.desc())
+                .limit(limit)
+            ).all()
+            return [
+                {
+                    "received_at": q.received_at,
+                    "kiosk_id": q.kiosk_id,
+                    "kiosk": name,
+                    "reason": q.reason,
+                    "kind": q.kind,
+                    "event_id": q.event_id,
+                    "event": json.loads(q.event),
+                }
+                for q, name in rows
             ]
 
     # --- technicians -------------------------------------------------------------------

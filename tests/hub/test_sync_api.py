@@ -18,7 +18,13 @@ HOURS = b"record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,A,3,a,2
 
 
 def redemption(**fields: Any) -> dict[str, Any]:
-    event = {"id": str(uuid.uuid4()), "kind": "redemption", "volunteer_id": "V1", "amount": 15, "at": 1}
+    event = {
+        "id": str(uuid.uuid4()),
+        "kind": "redemption",
+        "volunteer_id": "V1",
+        "amount": 15,
+        "at": 1_790_000_000,
+    }
     event.update(fields)
     return {k: v for k, v in event.items() if v is not None}
 

@@ -122,7 +122,7 @@ def test_a_status_body_keeps_what_a_newer_kiosk_adds() -> None:
 
 def test_a_push_names_its_version_and_holds_at_most_5000_events() -> None:
     assert PushRequest.model_validate({"events": []}).protocol == 1  # a kiosk that names none
-    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 2
+    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 3
     with pytest.raises(ValidationError):
         PushRequest.model_validate({"protocol": PROTOCOL_VERSION + 1, "events": []})
     with pytest.raises(ValidationError):
