@@ -79,10 +79,13 @@ HUB_REFUSALS: dict[str, str] = {
 }
 """Why the hub refused an event (``protocol.sync.Refused``), as the audit log says it."""
 
+EVENT = "refused event"
+"""The gettext context of what a refused event was."""
+
 EVENT_KINDS: dict[str, str] = {
-    "redemption": N_("兑换"),
-    "reversal": N_("退回益币"),
-    "audit": N_("操作记录"),
+    "redemption": N_in("refused event", "兑换"),
+    "reversal": N_in("refused event", "退回益币"),
+    "audit": N_in("refused event", "操作记录"),
 }
 """What a refused event was."""
 
@@ -172,19 +175,16 @@ def _field(key: str, value: Any, lang: Lang, item_name: Callable[[int], str | No
     if key == "flags":
         return flags(value, lang) if value else None
     if key == "refused":
-        return _keyed(HUB_REFUSALS, str(value), lang)
+        msgid = HUB_REFUSALS.get(str(value))
+        return str(value) if msgid is None else say(msgid, lang)
     if key == "kind":
-        return _keyed(EVENT_KINDS, str(value), lang)
+        msgid = EVENT_KINDS.get(str(value))
+        return str(value) if msgid is None else say_in(EVENT, msgid, lang)
     if key == "volunteer_id":
         return say("志愿者 {id}", lang, id=value)
     if key == "amount":
         return say("{n} 益币", lang, n=value)
     return f"{key} {value}"
-
-
-def _keyed(table: Mapping[str, str], key: str, lang: Lang) -> str:
-    msgid = table.get(key)
-    return key if msgid is None else say(msgid, lang)
 
 
 def audit_fields(text: str | None, lang: Lang, item_name: Callable[[int], str | None]) -> str:
