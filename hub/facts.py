@@ -2,8 +2,9 @@
 the quarantine where the events they refuse are kept.
 
 Every lookup is one set-based statement for the whole group, whatever its size: the
-ids travel as one parameter (a PostgreSQL array, a JSON array that SQLite's
-``json_each`` reads), never one round trip or one bound parameter per event.
+events travel as one JSON parameter (PostgreSQL's ``jsonb_to_recordset``, SQLite's
+``json_each``) or the ids as one array, never one round trip or one bound parameter
+per event.
 """
 
 from __future__ import annotations
@@ -35,50 +36,66 @@ def ids(con: Connection, values: Iterable[str]) -> Any:
     return listed if con.dialect.name == "postgresql" else json.dumps(listed)
 
 
+def _events(con: Connection) -> str:
+    """The group's events as a table ``r(event_id, volunteer_id)``, read from one JSON
+    parameter ``:events`` (just those two: PostgreSQL parses all of it)."""
+    if con.dialect.name == "postgresql":
+        return "jsonb_to_recordset(CAST(:events AS jsonb)) AS r(event_id varchar, volunteer_id varchar)"
+    return (
+        "(SELECT json_extract(value, '$.event_id') AS event_id, "
+        "json_extract(value, '$.volunteer_id') AS volunteer_id FROM json_each(:events)) AS r"
+    )
+
+
 def ledger_facts(con: Connection, events: Sequence[LedgerEvent]) -> Facts:
-    """The volunteers, earlier applications and refusals, and named charges of ``events``: one query."""
-    named = [e.reverses for e in events if isinstance(e, ReversalEvent) and e.reverses]
-    parts = [
-        f"SELECT 'v', id, NULL, NULL, NULL, 0 FROM volunteers WHERE {one_of(con, 'id', 'vids')}",
-        f"SELECT 'l', event_id, digest, NULL, NULL, seq FROM ledger WHERE {one_of(con, 'event_id', 'eids')}",
-        _REFUSED.format(where=one_of(con, "event_id", "eids")),
-    ]
-    params = {"vids": ids(con, (e.volunteer_id for e in events)), "eids": ids(con, (e.id for e in events))}
-    if named:
-        parts.append(
-            "SELECT 'c', c.event_id, c.kiosk_id, c.volunteer_id, r.event_id, -c.amount "
-            "FROM ledger c LEFT JOIN ledger r ON r.reverses = c.event_id "
-            f"WHERE c.kind = 'redemption' AND {one_of(con, 'c.event_id', 'cids')}"
-        )
-        params["cids"] = ids(con, named)
+    """What the hub holds of ``events``: one pass that returns only what is out of the
+    ordinary (a volunteer it does not know, an event applied or refused before), so a
+    group of new events from known volunteers comes back empty; then the charges the
+    reversals name, if any."""
+    rows = json.dumps(
+        [{"event_id": e.id, "volunteer_id": e.volunteer_id} for e in events], ensure_ascii=False
+    )
+    sql = (
+        f"SELECT r.event_id, r.volunteer_id, v.id IS NULL, l.seq, l.digest, q.digest, q.reason "
+        f"FROM {_events(con)} LEFT JOIN volunteers v ON v.id = r.volunteer_id "
+        "LEFT JOIN ledger l ON l.event_id = r.event_id LEFT JOIN quarantine q ON q.event_id = r.event_id "
+        "WHERE v.id IS NULL OR l.seq IS NOT NULL OR q.seq IS NOT NULL"
+    )
     facts = Facts()
-    for kind, key, a, b, c, n in con.execute(text(" UNION ALL ".join(parts)), params):
-        if kind == "v":
-            facts.volunteers.add(str(key))
-        elif kind == "l":
-            facts.applied[str(key)] = (int(n), a)
-        elif kind == "q":
-            facts.refused[(str(key), str(a))] = str(b)
-        else:
-            facts.charges[str(key)] = Charge(a, str(b), int(n), reversed=c is not None)
+    for eid, vid, unknown, seq, dg, refused_dg, reason in con.execute(text(sql), {"events": rows}):
+        if unknown:
+            facts.unknown.add(str(vid))
+        if seq is not None:
+            facts.applied[str(eid)] = (int(seq), dg)
+        if reason is not None:
+            facts.refused[(str(eid), str(refused_dg))] = str(reason)
+    named = [e.reverses for e in events if isinstance(e, ReversalEvent) and e.reverses]
+    if named:
+        charges = (
+            "SELECT c.event_id, c.kiosk_id, c.volunteer_id, -c.amount, r.event_id "
+            "FROM ledger c LEFT JOIN ledger r ON r.reverses = c.event_id "
+            f"WHERE c.kind = 'redemption' AND {one_of(con, 'c.event_id', 'ids')}"
+        )
+        for eid, kiosk, vid, amount, reversal in con.execute(text(charges), {"ids": ids(con, named)}):
+            facts.charges[str(eid)] = Charge(kiosk, str(vid), int(amount), reversed=reversal is not None)
     return facts
 
 
-_REFUSED = "SELECT 'q', event_id, digest, reason, NULL, 0 FROM quarantine WHERE {where}"
-
-
 def record_facts(con: Connection, events: Sequence[AuditEvent]) -> Facts:
-    """Earlier applications and refusals of audit entries: one query."""
-    where = one_of(con, "event_id", "eids")
-    sql = f"SELECT 'l', event_id, digest, NULL, NULL, seq FROM kiosk_events WHERE {where} UNION ALL "
+    """How each audit entry was applied or refused before: one query."""
+    rows = json.dumps([{"event_id": e.id} for e in events])
+    sql = (
+        f"SELECT r.event_id, k.seq, k.digest, q.digest, q.reason FROM {_events(con)} "
+        "LEFT JOIN kiosk_events k ON k.event_id = r.event_id "
+        "LEFT JOIN quarantine q ON q.event_id = r.event_id "
+        "WHERE k.seq IS NOT NULL OR q.seq IS NOT NULL"
+    )
     facts = Facts()
-    for kind, key, a, b, _, n in con.execute(
-        text(sql + _REFUSED.format(where=where)), {"eids": ids(con, (e.id for e in events))}
-    ):
-        if kind == "l":
-            facts.applied[str(key)] = (int(n), a)
-        else:
-            facts.refused[(str(key), str(a))] = str(b)
+    for eid, seq, dg, refused_dg, reason in con.execute(text(sql), {"events": rows}):
+        if seq is not None:
+            facts.applied[str(eid)] = (int(seq), dg)
+        if reason is not None:
+            facts.refused[(str(eid), str(refused_dg))] = str(reason)
     return facts
 
 

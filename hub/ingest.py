@@ -77,15 +77,22 @@ class Limits:
 
 
 def digest(event: JudgedEvent) -> str:
-    """SHA-256 of the event's canonical JSON, as validated: keys sorted, no whitespace, no
-    absent or null field, and not the redemption's ``kiosk_id`` (the hub takes the kiosk
-    from the token, and a kiosk names itself only once it has learnt its id).
+    """SHA-256 of the event's canonical JSON, as validated: no whitespace, no absent or null
+    field, and not the redemption's ``kiosk_id`` (the hub takes the kiosk from the token,
+    and a kiosk names itself only once it has learnt its id).
 
-    So a repeat is recognised however the kiosk spelt it (key order, ``null`` or left
-    out, a UUID in capitals), and anything that changes what the hub would record is not.
+    A redemption's or reversal's fields are flat and come in the contract model's order
+    whatever order the kiosk sent them in (pydantic writes them, fast: this runs for every
+    event pushed), so the models' fields must never be reordered; an audit entry's
+    ``before`` and ``after`` are objects, so its keys are sorted. A repeat is recognised
+    however the kiosk spelt it (key order, ``null`` or left out, a UUID in capitals), and
+    anything that changes what the hub would record is not.
     """
-    fields = event.model_dump(mode="json", exclude_none=True, exclude={"kiosk_id"})
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(event, AuditEvent):
+        fields = event.model_dump(mode="json", exclude_none=True)
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    else:
+        text = event.model_dump_json(exclude_none=True, exclude={"kiosk_id"})
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -104,8 +111,8 @@ class Charge:
 class Facts:
     """What the hub holds of the events in one group (loaded in a few set-based queries)."""
 
-    volunteers: set[str] = field(default_factory=set)
-    """The volunteers the events name whom the hub knows."""
+    unknown: set[str] = field(default_factory=set)
+    """The volunteers the events name whom the hub does not know."""
     applied: dict[str, tuple[int, str | None]] = field(default_factory=dict)
     """Event id → (sequence, digest) of the events applied already (digest None: before digests)."""
     refused: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -128,6 +135,7 @@ class Verdict(NamedTuple):
 
 
 REPEAT = Verdict(False, None, True)
+APPLY = Verdict(True)
 
 
 def judge(
@@ -140,6 +148,7 @@ def judge(
     seen: dict[tuple[str, str], Verdict] = {}
     applying: dict[str, str] = {}  # event id → digest, of the events this group applies
     charges = dict(facts.charges)
+    named = {e.reverses for _, events in batches for e, _ in events if isinstance(e, ReversalEvent)}
     verdicts: list[list[Verdict]] = []
     for kiosk_id, events in batches:
         mine: list[Verdict] = []
@@ -150,7 +159,7 @@ def judge(
             elif key in seen:
                 verdict = Verdict(False, seen[key].refused, True)
             else:
-                verdict = _judge_new(kiosk_id, event, dg, facts, applying, charges, limits, now)
+                verdict = _judge_new(kiosk_id, event, dg, facts, applying, charges, named, limits, now)
                 seen[key] = verdict
                 if verdict.apply:
                     applying[event.id] = dg
@@ -166,6 +175,7 @@ def _judge_new(
     facts: Facts,
     applying: dict[str, str],
     charges: dict[str, Charge],
+    named: set[str | None],
     limits: Limits,
     now: float,
 ) -> Verdict:
@@ -178,18 +188,19 @@ def _judge_new(
     if reason is not None:
         return Verdict(False, reason)
     if isinstance(event, AuditEvent):
-        return Verdict(True)
-    if event.volunteer_id not in facts.volunteers:
+        return APPLY
+    if event.volunteer_id in facts.unknown:
         return Verdict(False, Refused.UNKNOWN_VOLUNTEER)
     if isinstance(event, RedemptionEvent):
-        charges[event.id] = Charge(kiosk_id, event.volunteer_id, event.amount, reversed=False)
-        return Verdict(True)
+        if event.id in named:  # a reversal later in the group gives it back
+            charges[event.id] = Charge(kiosk_id, event.volunteer_id, event.amount, reversed=False)
+        return APPLY
     reason = _reversal_refusal(kiosk_id, event, charges)
     if reason is not None:
         return Verdict(False, reason)
     assert event.reverses is not None
     charges[event.reverses] = replace(charges[event.reverses], reversed=True)
-    return Verdict(True)
+    return APPLY
 
 
 def _reversal_refusal(kiosk_id: str, event: ReversalEvent, charges: Mapping[str, Charge]) -> Refused | None:

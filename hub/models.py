@@ -12,7 +12,7 @@ kiosk pushed and the hub refused waits in ``quarantine`` for an operator.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SEQ = BigInteger().with_variant(Integer, "sqlite")
@@ -52,7 +52,16 @@ class LedgerEntry(Base):
     digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
-    __table_args__ = (Index("ux_ledger_reverses", "reverses", unique=True),)
+    __table_args__ = (
+        # partial: the redemptions (nearly every entry) add nothing to it
+        Index(
+            "ux_ledger_reverses",
+            "reverses",
+            unique=True,
+            sqlite_where=text("reverses IS NOT NULL"),
+            postgresql_where=text("reverses IS NOT NULL"),
+        ),
+    )
 
 
 class Kiosk(Base):

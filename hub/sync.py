@@ -246,73 +246,98 @@ def _quarantined(kiosk_id: str, e: JudgedEvent, dg: str, reason: str, now: float
 def _apply_ledger_events(hub: Hub, group: list[_Batch]) -> list[list[Outcome]]:
     """Judge and apply a group's batches in one transaction; per batch, each event's outcome.
 
-    The facts the rules need are read in one query (on PostgreSQL before the ledger's
-    lock: what it finds only ever grows, and what another worker applies meanwhile is
-    caught by the insert's ``ON CONFLICT DO NOTHING`` and read back under the lock).
-    An event id that several batches (or one batch) carry is applied once: the first
-    batch to carry it is the one it was applied for, the others get it as a repeat.
+    The facts the rules need are read in one query before the ledger's lock (on
+    PostgreSQL; SQLite's transaction holds its write lock throughout): what it finds only
+    ever grows, and what another worker applies meanwhile is caught by the insert's
+    ``ON CONFLICT DO NOTHING`` and read back under the lock. Refusals go to the quarantine
+    before the lock too, and the outcomes are worked out after the commit, so the lock is
+    held for the insert alone. An event id that several batches (or one batch) carry is
+    applied once: the first batch to carry it is the one it was applied for, the others
+    get it as a repeat.
     """
     now = hub.clock()
+    batches = [(b.kiosk_id, b.events, b.digests) for b in group]
+    rows = [_row(b.kiosk_id, e, dg) for b in group for e, dg in zip(b.events, b.digests, strict=True)]
     with hub.unit() as s:
         con = s.connection()
         facts = ledger_facts(con, [e for b in group for e in b.events])
         judged = ingest.judge(
-            [(b.kiosk_id, list(zip(b.events, b.digests, strict=True))) for b in group], facts, hub.limits, now
-        )
-        rows = [
-            _row(b.kiosk_id, e, dg)
-            for b, verdicts in zip(group, judged, strict=True)
-            for e, dg, v in zip(b.events, b.digests, verdicts, strict=True)
-            if v.apply
-        ]
-        if con.dialect.name == "postgresql":
-            inserted = _insert_postgresql(hub, s, rows)
-        else:
-            inserted = _insert_generic(hub, s, rows)
-        missed = {r["event_id"] for r in rows} - inserted.keys()
-        raced = _read_back(con, "ledger", missed) if missed else {}
-        outcomes, refused = _outcomes(
-            [(b.kiosk_id, b.events, b.digests, verdicts) for b, verdicts in zip(group, judged, strict=True)],
+            [(kiosk_id, list(zip(events, digests, strict=True))) for kiosk_id, events, digests in batches],
             facts,
-            inserted,
-            raced,
+            hub.limits,
             now,
         )
-        quarantine(con, refused)
-    return outcomes
+        verdicts = [v for mine in judged for v in mine]
+        quarantine(
+            con,
+            [
+                _quarantined(kiosk_id, e, dg, v.refused, now)
+                for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True)
+                if v.refused is not None and not v.duplicate
+            ],
+        )
+        applying = [row for row, v in zip(rows, verdicts, strict=True) if v.apply]
+        if con.dialect.name == "postgresql":
+            inserted = _insert_postgresql(hub, s, applying)
+        else:
+            inserted = _insert_generic(hub, s, applying)
+        raced: dict[str, tuple[int, str | None]] = {}
+        if len(inserted) < len(applying):  # another worker applied some first: read them back
+            raced = _read_back(con, "ledger", {r["event_id"] for r in applying} - inserted.keys())
+            quarantine(con, _raced_refusals(batches, verdicts, inserted, raced, now))
+    return _outcomes(batches, judged, facts, inserted, raced)
 
 
-def _outcomes(
-    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str], Sequence[ingest.Verdict]]],
-    facts: ingest.Facts,
+def _flat(
+    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+) -> list[tuple[str, JudgedEvent, str]]:
+    return [(k, e, dg) for k, events, digests in batches for e, dg in zip(events, digests, strict=True)]
+
+
+def _raced_refusals(
+    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+    verdicts: Sequence[ingest.Verdict],
     inserted: dict[str, int],
     raced: dict[str, tuple[int, str | None]],
     now: float,
-) -> tuple[list[list[Outcome]], list[dict[str, Any]]]:
-    """What became of each judged event once the ones to apply were inserted; the quarantine's new rows."""
+) -> list[dict[str, Any]]:
+    """The quarantine's rows for events meant to be applied that a race refused."""
+    found = []
+    for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True):
+        if v.apply and e.id not in inserted:
+            reason = _raced(e, dg, raced).refused
+            if reason is not None:
+                found.append(_quarantined(kiosk_id, e, dg, reason, now))
+    return found
+
+
+def _outcomes(
+    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+    judged: Sequence[Sequence[ingest.Verdict]],
+    facts: ingest.Facts,
+    inserted: dict[str, int],
+    raced: dict[str, tuple[int, str | None]],
+) -> list[list[Outcome]]:
+    """What became of each judged event once the ones to apply were inserted."""
     outcomes: list[list[Outcome]] = []
     first: dict[tuple[str, str], Outcome] = {}
-    refused: list[dict[str, Any]] = []
-    for kiosk_id, events, digests, verdicts in batches:
+    for (_, events, digests), verdicts in zip(batches, judged, strict=True):
         mine: list[Outcome] = []
         for e, dg, v in zip(events, digests, verdicts, strict=True):
-            key = (e.id, dg)
-            if key in first:  # earlier in this group: the same outcome, as a repeat
-                done = first[key]._replace(duplicate=True)
-            elif v.apply and e.id in inserted:
+            if v.apply and e.id in inserted:
                 done = Outcome(inserted[e.id], False)
+            elif (e.id, dg) in first:  # earlier in this group: the same outcome, as a repeat
+                done = first[(e.id, dg)]._replace(duplicate=True)
             elif v.apply:  # another worker applied it, or gave the charge back, meanwhile
                 done = _raced(e, dg, raced)
             elif v.refused is not None:
                 done = Outcome(0, v.duplicate, v.refused)
             else:
                 done = Outcome(facts.applied[e.id][0], True)
-            first.setdefault(key, done)
-            if done.refused is not None and not done.duplicate:
-                refused.append(_quarantined(kiosk_id, e, dg, done.refused, now))
+            first.setdefault((e.id, dg), done)
             mine.append(done)
         outcomes.append(mine)
-    return outcomes, refused
+    return outcomes
 
 
 def _read_back(con: Connection, table: str, event_ids: set[str]) -> dict[str, tuple[int, str | None]]:
@@ -331,7 +356,7 @@ def _raced(e: JudgedEvent, dg: str, found: dict[str, tuple[int, str | None]]) ->
 
 
 # PostgreSQL: every row in one statement (one JSON parameter: psycopg dumps a string far
-# faster than thirteen arrays)
+# faster than thirteen arrays; read as json, not jsonb, which PostgreSQL parses slower)
 _PG_INSERT = text(
     """
     INSERT INTO ledger (id, volunteer_id, kind, amount, event_id, kiosk_id, at,
@@ -339,7 +364,7 @@ _PG_INSERT = text(
     SELECT CAST(gen_random_uuid() AS varchar), r.volunteer_id, r.kind, r.amount, r.event_id,
            r.kiosk_id, r.at, r.item_id, r.item_name, r.unit_price, r.quantity, r.lane, r.digest,
            r.reverses
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+    FROM json_to_recordset(CAST(:rows AS json)) AS r(
         volunteer_id varchar, kind varchar, amount integer, event_id varchar, kiosk_id varchar,
         at bigint, item_id integer, item_name varchar, unit_price integer, quantity integer,
         lane integer, digest varchar, reverses varchar)
@@ -357,8 +382,8 @@ def _insert_postgresql(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> dict
     """
     if not rows:
         return {}
+    params = {"rows": json.dumps(rows, ensure_ascii=False)}  # before the lock
     hub.lock_ledger(s)
-    params = {"rows": json.dumps(rows, ensure_ascii=False)}
     return {str(eid): int(seq) for eid, seq in s.connection().execute(_PG_INSERT, params)}
 
 
@@ -450,37 +475,33 @@ def _apply_records(
     outcomes: dict[int, Outcome] = {}
     audits = [(i, e) for i, e in enumerate(events) if isinstance(e, AuditEvent)]
     if audits:
-        digests = [ingest.digest(e) for _, e in audits]
-        facts = record_facts(con, [e for _, e in audits])
-        (judged,) = ingest.judge(
-            [(kiosk_id, [(e, dg) for (_, e), dg in zip(audits, digests, strict=True)])],
-            facts,
-            hub.limits,
-            now,
+        batch = [(kiosk_id, [e for _, e in audits], [ingest.digest(e) for _, e in audits])]
+        facts = record_facts(con, batch[0][1])
+        judged = ingest.judge([(kiosk_id, list(zip(*batch[0][1:], strict=True)))], facts, hub.limits, now)
+        flat = list(zip(_flat(batch), judged[0], strict=True))
+        quarantine(
+            con,
+            [
+                _quarantined(k, e, dg, v.refused, now)
+                for (k, e, dg), v in flat
+                if v.refused is not None and not v.duplicate
+            ],
         )
-        fresh = {
-            e.id: {
-                "event_id": e.id,
-                "kiosk_id": kiosk_id,
-                "kind": e.kind,
-                "at": e.at,
-                "body": _body(e),
-                "digest": dg,
-            }
-            for (_, e), dg, v in zip(audits, digests, judged, strict=True)
-            if v.apply
-        }
+        fresh = [
+            {"event_id": e.id, "kiosk_id": k, "kind": e.kind, "at": e.at, "body": _body(e), "digest": dg}
+            for (k, e, dg), v in flat
+            if isinstance(e, AuditEvent) and v.apply
+        ]
         inserted: dict[str, int] = {}
         if fresh:
             stmt = insert_ignoring(con, KioskEvent).returning(KioskEvent.event_id, KioskEvent.seq)
-            inserted = {str(eid): int(seq) for eid, seq in s.execute(stmt, list(fresh.values()))}
-        missed = fresh.keys() - inserted.keys()  # pushed twice at once: the other push applied it
-        raced = _read_back(con, "kiosk_events", missed) if missed else {}
-        (done,), refused = _outcomes(
-            [(kiosk_id, [e for _, e in audits], digests, judged)], facts, inserted, raced, now
-        )
+            inserted = {str(eid): int(seq) for eid, seq in s.execute(stmt, fresh)}
+        raced: dict[str, tuple[int, str | None]] = {}
+        if len(inserted) < len(fresh):  # pushed twice at once: the other push applied it
+            raced = _read_back(con, "kiosk_events", {str(r["event_id"]) for r in fresh} - inserted.keys())
+            quarantine(con, _raced_refusals(batch, judged[0], inserted, raced, now))
+        (done,) = _outcomes(batch, judged, facts, inserted, raced)
         outcomes.update((i, o) for (i, _), o in zip(audits, done, strict=True))
-        quarantine(con, refused)
     statuses = sorted(
         ((i, e) for i, e in enumerate(events) if isinstance(e, StatusEvent)), key=lambda x: x[1].at
     )

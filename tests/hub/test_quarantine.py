@@ -5,6 +5,7 @@ Each test runs on SQLite and on PostgreSQL (``tests/hub/conftest.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import threading
 import uuid
 from typing import Any
 
+import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import func, select
 
@@ -224,3 +226,33 @@ def test_the_quarantine_command_lists_what_was_refused(db_url: str, hub: Hub) ->
         ("amount_over_limit", "驿站-1"),
         ("unknown_volunteer", "驿站-1"),
     ]
+
+
+def test_what_another_worker_applied_meanwhile_is_read_back_under_the_lock(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facts are read before the ledger's lock; the insert's ON CONFLICT catches the rest."""
+    hub.import_hours(HOURS)
+    kiosk = hub.add_kiosk("k1")["kiosk_id"]
+    charge, other = ev(amount=15), ev(amount=3)
+    back = ev("reversal", amount=15, reverses=charge.id)
+    sync.push(hub, kiosk, [charge, other, back])
+    real = sync.ledger_facts
+
+    def stale(con: Any, events: Any) -> Any:  # as read just before another worker committed
+        facts = real(con, events)
+        facts.applied.clear()
+        facts.charges = {k: dataclasses.replace(c, reversed=False) for k, c in facts.charges.items()}
+        return facts
+
+    monkeypatch.setattr(sync, "ledger_facts", stale)
+    forged = EVENT.validate_python({**other.model_dump(exclude_none=True), "amount": 4})
+    twice = ev("reversal", amount=15, reverses=charge.id)
+    acks = sync.push(hub, kiosk, [charge, forged, twice])
+    assert [(a.duplicate, a.refused) for a in acks] == [
+        (True, None),
+        (False, "conflict"),
+        (False, "already_reversed"),
+    ]
+    assert hub.balance("V1")["balance"] == 30 - 3
+    assert sorted(q["reason"] for q in hub.quarantined()) == ["already_reversed", "conflict"]

@@ -28,7 +28,15 @@ def upgrade() -> None:
     # nullable columns with no default: a catalogue-only change on PostgreSQL, ADD COLUMN on SQLite
     op.add_column("ledger", sa.Column("digest", sa.String(64), nullable=True))
     op.add_column("ledger", sa.Column("reverses", sa.String(36), nullable=True))
-    op.create_index("ux_ledger_reverses", "ledger", ["reverses"], unique=True)
+    # partial: the redemptions, nearly every entry, add nothing to it
+    op.create_index(
+        "ux_ledger_reverses",
+        "ledger",
+        ["reverses"],
+        unique=True,
+        sqlite_where=sa.text("reverses IS NOT NULL"),
+        postgresql_where=sa.text("reverses IS NOT NULL"),
+    )
     op.add_column("kiosk_events", sa.Column("digest", sa.String(64), nullable=True))
     op.create_table(
         "quarantine",
