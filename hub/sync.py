@@ -1,13 +1,17 @@
 """The hub's side of kiosk sync: events pushed exactly once, changes pulled by cursor.
 
-Push: events arrive as ``protocol.sync`` models, already validated. Each carries the
-kiosk's UUID; the ledger's unique ``event_id`` applies it once, whatever the retries,
-and the acknowledgement names the hub sequence it was applied at (the same sequence for
-a repeat). Late arrivals are kept; an overdraft from offline spending is never refused
-(the item is gone): it is recorded and the account is flagged (before the push is
-answered). A redemption's entry
-keeps the item, unit price, quantity and lane the kiosk sent (protocol 2) and the kiosk
-the request's token names. The batches of requests that arrive together in one worker
+Push: events arrive as ``protocol.sync`` models, already validated. Each is judged by
+``hub.ingest`` (a repeat, a conflict, the hub's limits, an unknown volunteer, a reversal
+of this kiosk's own charge, once) over facts ``hub.facts`` loads for the whole group in
+one query; a refused event is kept in the quarantine and acknowledged with its reason.
+Each carries the kiosk's UUID; the ledger's unique ``event_id`` applies it once, whatever
+the retries, and the acknowledgement names the hub sequence it was applied at (the same
+sequence for a repeat, told from another event under the same id by its digest). Late
+arrivals are kept; an overdraft from offline spending is never refused (the item is
+gone): it is recorded and the account is flagged (before the push is answered). A
+redemption's entry keeps the item, unit price, quantity and lane the kiosk sent
+(protocol 2) and the kiosk the request's token names; a reversal's the charge it gives
+back (protocol 3). The batches of requests that arrive together in one worker
 process are applied together, in one transaction under the ledger's lock (a group
 commit), so 200 kiosks pushing 50 events each share a lock and a commit's flush instead
 of queueing for one each.
