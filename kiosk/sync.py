@@ -179,7 +179,11 @@ class Syncer:
             if len(acks) < len(events):
                 raise HubError("the hub acknowledged part of a batch")
         status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.store.clock())}
-        (ack,) = self.client.push([{**status, "body": self.store.status_report()}])
+        try:
+            (ack,) = self.client.push([{**status, "body": self.store.status_report()}])
+        except ValueError as exc:  # a lane's name the contract refuses: the next report may do
+            log.warning("status report not sent: %s", exc)
+            return pushed
         if ack.refused:
             log.warning("the hub refused this kiosk's status report (%s): is the clock right?", ack.refused)
         return pushed

@@ -130,6 +130,19 @@ def test_an_event_the_hub_refuses_is_not_sent_again_and_the_technician_sees_why(
     assert held["reason"] == "amount_over_limit" and held["event"]["amount"] == 15
 
 
+def test_a_status_report_the_contract_refuses_does_not_stop_the_sync(
+    hub_server: tuple[Hub, str], kiosk: Parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"]))
+    report = kiosk.store.status_report()
+    report["lanes"][0]["item"] = "抽纸\x07"  # a control character a technician pasted into a name
+    monkeypatch.setattr(kiosk.store, "status_report", lambda: report)
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 2, "pulled": 1}
+    assert hub.kiosks()[0]["status"] is None  # not sent; the events were
+
+
 def test_a_malformed_page_or_reply_fails_the_sync_and_stores_nothing(kiosk: Parts) -> None:
     client = HubClient("http://hub.invalid", "t")
     page = {"cursor": 9, "more": False, "volunteers": [["V1", "赵小明", "35"]], "jwks": {"keys": []}}
