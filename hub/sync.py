@@ -410,16 +410,14 @@ def _flag_overdrafts(hub: Hub, batches: list[_Batch]) -> None:
     answered only after it: if it fails, their kiosks send the events again and the
     repeat is checked (repeats are checked too). SQLite flags inside the transaction.
     """
-    spent = [
-        (e.volunteer_id, o.seq)
-        for b in batches
-        for e, o in zip(b.events, b.result or [], strict=False)
-        if e.kind == "redemption" and o.refused is None
+    applied = [
+        (e, o) for b in batches for e, o in zip(b.events, b.result or [], strict=False) if not o.refused
     ]
-    if not spent or hub.engine.dialect.name != "postgresql":
+    spenders = sorted({e.volunteer_id for e, _ in applied if e.kind == "redemption"})
+    if not spenders or hub.engine.dialect.name != "postgresql":
         return
     with hub.unit() as s:
-        s.execute(_PG_FLAG, {"ids": sorted({v for v, _ in spent}), "upto": max(seq for _, seq in spent)})
+        s.execute(_PG_FLAG, {"ids": spenders, "upto": max(o.seq for _, o in applied)})
 
 
 def _insert_generic(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
