@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from protocol.sync import AuditEvent, LedgerEvent, ReversalEvent
 
-from .ingest import Charge, Facts
+from .ingest import Charge, Facts, JudgedEvent
 from .models import Quarantined
 
 
@@ -37,38 +37,56 @@ def ids(con: Connection, values: Iterable[str]) -> Any:
 
 
 def _events(con: Connection) -> str:
-    """The group's events as a table ``r(event_id, volunteer_id)``, read from one JSON
-    parameter ``:events`` (just those two: PostgreSQL parses all of it)."""
+    """The group's events as a table ``r(event_id, volunteer_id, digest)``, read from one
+    JSON parameter ``:events`` (just those: PostgreSQL parses all of it)."""
     if con.dialect.name == "postgresql":
-        return "jsonb_to_recordset(CAST(:events AS jsonb)) AS r(event_id varchar, volunteer_id varchar)"
+        return (
+            "jsonb_to_recordset(CAST(:events AS jsonb)) "
+            "AS r(event_id varchar, volunteer_id varchar, digest varchar)"
+        )
     return (
-        "(SELECT json_extract(value, '$.event_id') AS event_id, "
-        "json_extract(value, '$.volunteer_id') AS volunteer_id FROM json_each(:events)) AS r"
+        "(SELECT json_extract(value, '$.event_id') AS event_id, json_extract(value, '$.volunteer_id') "
+        "AS volunteer_id, json_extract(value, '$.digest') AS digest FROM json_each(:events)) AS r"
     )
 
 
-def ledger_facts(con: Connection, events: Sequence[LedgerEvent]) -> Facts:
-    """What the hub holds of ``events``: one pass that returns only what is out of the
-    ordinary (a volunteer it does not know, an event applied or refused before), so a
-    group of new events from known volunteers comes back empty; then the charges the
-    reversals name, if any."""
-    rows = json.dumps(
-        [{"event_id": e.id, "volunteer_id": e.volunteer_id} for e in events], ensure_ascii=False
+# Each lookup is a scalar subquery or a join on a unique index: a subquery in the select list
+# is never made a join, so the volunteers and the quarantine are probed by their indexes
+# event by event, whatever the planner guesses of the group's size (as a hash join, a
+# group of fifty events read every volunteer). A volunteer the hub knows, an event refused
+# before with this very content (id and digest), an event applied before (any content).
+_VOLUNTEER_UNKNOWN = "(SELECT 1 FROM volunteers v WHERE v.id = r.volunteer_id) IS NULL"
+_REFUSED_BEFORE = "(SELECT q.reason FROM quarantine q WHERE q.event_id = r.event_id AND q.digest = r.digest)"
+
+
+def _rows(events: Sequence[JudgedEvent], digests: Sequence[str]) -> str:
+    return json.dumps(
+        [
+            {"event_id": e.id, "volunteer_id": getattr(e, "volunteer_id", ""), "digest": dg}
+            for e, dg in zip(events, digests, strict=True)
+        ],
+        ensure_ascii=False,
     )
+
+
+def ledger_facts(con: Connection, events: Sequence[LedgerEvent], digests: Sequence[str]) -> Facts:
+    """What the hub holds of ``events`` (with their digests), in one pass over them: whether
+    it knows each volunteer, and how each event was applied or refused before; then the
+    charges the reversals name, if any."""
     sql = (
-        f"SELECT r.event_id, r.volunteer_id, v.id IS NULL, l.seq, l.digest, q.digest, q.reason "
-        f"FROM {_events(con)} LEFT JOIN volunteers v ON v.id = r.volunteer_id "
-        "LEFT JOIN ledger l ON l.event_id = r.event_id LEFT JOIN quarantine q ON q.event_id = r.event_id "
-        "WHERE v.id IS NULL OR l.seq IS NOT NULL OR q.seq IS NOT NULL"
+        f"SELECT r.event_id, r.volunteer_id, r.digest, {_VOLUNTEER_UNKNOWN}, l.seq, l.digest, "
+        f"{_REFUSED_BEFORE} FROM {_events(con)} LEFT JOIN ledger l ON l.event_id = r.event_id"
     )
     facts = Facts()
-    for eid, vid, unknown, seq, dg, refused_dg, reason in con.execute(text(sql), {"events": rows}):
+    for eid, vid, dg, unknown, seq, applied_dg, reason in con.execute(
+        text(sql), {"events": _rows(events, digests)}
+    ):
         if unknown:
             facts.unknown.add(str(vid))
         if seq is not None:
-            facts.applied[str(eid)] = (int(seq), dg)
+            facts.applied[str(eid)] = (int(seq), applied_dg)
         if reason is not None:
-            facts.refused[(str(eid), str(refused_dg))] = str(reason)
+            facts.refused[(str(eid), str(dg))] = str(reason)
     named = [e.reverses for e in events if isinstance(e, ReversalEvent) and e.reverses]
     if named:
         charges = (
@@ -81,21 +99,18 @@ def ledger_facts(con: Connection, events: Sequence[LedgerEvent]) -> Facts:
     return facts
 
 
-def record_facts(con: Connection, events: Sequence[AuditEvent]) -> Facts:
+def record_facts(con: Connection, events: Sequence[AuditEvent], digests: Sequence[str]) -> Facts:
     """How each audit entry was applied or refused before: one query."""
-    rows = json.dumps([{"event_id": e.id} for e in events])
     sql = (
-        f"SELECT r.event_id, k.seq, k.digest, q.digest, q.reason FROM {_events(con)} "
-        "LEFT JOIN kiosk_events k ON k.event_id = r.event_id "
-        "LEFT JOIN quarantine q ON q.event_id = r.event_id "
-        "WHERE k.seq IS NOT NULL OR q.seq IS NOT NULL"
+        f"SELECT r.event_id, r.digest, k.seq, k.digest, {_REFUSED_BEFORE} FROM {_events(con)} "
+        "LEFT JOIN kiosk_events k ON k.event_id = r.event_id"
     )
     facts = Facts()
-    for eid, seq, dg, refused_dg, reason in con.execute(text(sql), {"events": rows}):
+    for eid, dg, seq, applied_dg, reason in con.execute(text(sql), {"events": _rows(events, digests)}):
         if seq is not None:
-            facts.applied[str(eid)] = (int(seq), dg)
+            facts.applied[str(eid)] = (int(seq), applied_dg)
         if reason is not None:
-            facts.refused[(str(eid), str(refused_dg))] = str(reason)
+            facts.refused[(str(eid), str(dg))] = str(reason)
     return facts
 
 

@@ -264,7 +264,9 @@ def _apply_ledger_events(hub: Hub, group: list[_Batch]) -> list[list[Outcome]]:
     rows = [_row(b.kiosk_id, e, dg) for b in group for e, dg in zip(b.events, b.digests, strict=True)]
     with hub.unit() as s:
         con = s.connection()
-        facts = ledger_facts(con, [e for b in group for e in b.events])
+        facts = ledger_facts(
+            con, [e for b in group for e in b.events], [dg for b in group for dg in b.digests]
+        )
         judged = ingest.judge(
             [(kiosk_id, list(zip(events, digests, strict=True))) for kiosk_id, events, digests in batches],
             facts,
@@ -478,7 +480,7 @@ def _apply_records(
     audits = [(i, e) for i, e in enumerate(events) if isinstance(e, AuditEvent)]
     if audits:
         batch = [(kiosk_id, [e for _, e in audits], [ingest.digest(e) for _, e in audits])]
-        facts = record_facts(con, batch[0][1])
+        facts = record_facts(con, batch[0][1], batch[0][2])
         judged = ingest.judge([(kiosk_id, list(zip(*batch[0][1:], strict=True)))], facts, hub.limits, now)
         flat = list(zip(_flat(batch), judged[0], strict=True))
         quarantine(

@@ -239,8 +239,8 @@ def test_what_another_worker_applied_meanwhile_is_read_back_under_the_lock(
     sync.push(hub, kiosk, [charge, other, back])
     real = sync.ledger_facts
 
-    def stale(con: Any, events: Any) -> Any:  # as read just before another worker committed
-        facts = real(con, events)
+    def stale(con: Any, events: Any, digests: Any) -> Any:  # as read just before another worker committed
+        facts = real(con, events, digests)
         facts.applied.clear()
         facts.charges = {k: dataclasses.replace(c, reversed=False) for k, c in facts.charges.items()}
         return facts
