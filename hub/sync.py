@@ -274,14 +274,15 @@ def _apply_ledger_events(hub: Hub, group: list[_Batch]) -> list[list[Outcome]]:
             now,
         )
         verdicts = [v for mine in judged for v in mine]
-        quarantine(
-            con,
-            [
-                _quarantined(kiosk_id, e, dg, v.refused, now)
-                for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True)
-                if v.refused is not None and not v.duplicate
-            ],
-        )
+        if any(v.refused is not None and not v.duplicate for v in verdicts):
+            quarantine(
+                con,
+                [
+                    _quarantined(kiosk_id, e, dg, v.refused, now)
+                    for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True)
+                    if v.refused is not None and not v.duplicate
+                ],
+            )
         applying = [row for row, v in zip(rows, verdicts, strict=True) if v.apply]
         if con.dialect.name == "postgresql":
             inserted = _insert_postgresql(hub, s, applying)
