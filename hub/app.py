@@ -13,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, Security
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from protocol.codes import CodeKind
-from protocol.sync import PullPage, PushReply, PushRequest
+from protocol.sync import ID_PATTERN, PullPage, PushReply, PushRequest, VolunteerId
 
-from . import sync
+from . import errors, sync
 from .guard import CLIENT, Client, Guard
+from .ingest import EventLimits
 from .kek import KekError, find_kek, looked_in
 from .service import Hub, UnknownVolunteer
 from .settings import Limits, Settings
@@ -34,7 +36,7 @@ BEARER = HTTPBearer(auto_error=False)
 
 
 class CodeRequest(BaseModel):
-    volunteer_id: str
+    volunteer_id: VolunteerId
 
 
 class CodeReply(BaseModel):
@@ -73,7 +75,8 @@ def api_from_env() -> FastAPI:
     kek = find_kek(settings.key_file)
     if kek is None:
         raise KekError(f"the key-encryption key is missing (looked in {looked_in(settings.key_file)})")
-    return create_api(Hub(open_engine(settings.database_url), kek=kek), settings.limits)
+    hub = Hub(open_engine(settings.database_url), kek=kek, limits=EventLimits.from_env())
+    return create_api(hub, settings.limits)
 
 
 def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
@@ -82,6 +85,7 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
     api.add_middleware(
         Guard, hub=hub, limits=limits or Limits(), protected=PROTECTED, rate_limited=RATE_LIMITED
     )
+    api.add_exception_handler(RequestValidationError, errors.unprocessable)
 
     @api.get("/v1/jwks")
     def jwks() -> dict[str, Any]:
@@ -110,7 +114,10 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
             raise HTTPException(404, f"no volunteer {body.volunteer_id}") from exc
 
     @api.get("/v1/volunteers/{volunteer_id}/balance", responses=refusals(401, 404))
-    def balance(volunteer_id: str, app: str = Depends(app_client)) -> dict[str, Any]:
+    def balance(
+        volunteer_id: Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)],
+        app: str = Depends(app_client),
+    ) -> dict[str, Any]:
         try:
             return hub.balance(volunteer_id)
         except UnknownVolunteer as exc:
@@ -125,7 +132,7 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
         """
         reply = PushReply(acks=sync.push(hub, kiosk, body.events))
         # the model serialises itself (pydantic-core): no need for FastAPI's per-value encoder
-        return Response(reply.model_dump_json(), media_type="application/json")
+        return Response(reply.model_dump_json(exclude_none=True), media_type="application/json")
 
     @api.get(
         "/v1/sync/pull",

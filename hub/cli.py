@@ -13,6 +13,7 @@
     kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf   (prints each card's id)
     kiosk-hub [--db URL] revoke-card CARD_ID
     kiosk-hub [--db URL] key rotate
+    kiosk-hub [--db URL] quarantine [--limit N]   (events the hub refused, newest first)
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory;
 every setting has such a variable (``hub/settings.py``). The commands that sign (``init``,
@@ -23,6 +24,7 @@ the code) and exits 0, 1 when a named volunteer or kiosk is unknown, 2 on bad ar
 ``import-hours`` exits 1 when it refused some rows (the others went in; stderr has a
 one-line summary) and 2 when it applied nothing (an unreadable file, or the database
 refused it).
+``$HUB_MAX_EVENT_AMOUNT`` caps the 益币 one pushed event may move (default 10,000).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from sqlalchemy.engine import make_url
 from protocol.codes import CodeKind, card_id
 
 from .db import migrate, open_engine
+from .ingest import EventLimits
 from .kek import KekError
 from .service import TOKEN_GRACE_S, Hub, UnknownClient, UnknownVolunteer
 from .settings import Settings, SettingsError, positive
@@ -110,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_parser("rotate", help="a new signing key; the previous one stays live until the next rotation")
     revoke = sub.add_parser("revoke-card", help="a lost card stops working at every kiosk's next sync")
     revoke.add_argument("card_id", help="the card's id, as `cards` printed it")
+    held = sub.add_parser("quarantine", help="events kiosks pushed that the hub refused, with the reason")
+    held.add_argument("--limit", type=int, default=100, help="newest first, at most this many (default 100)")
     return ap
 
 
@@ -167,13 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = settings_from(ns)
-    except SettingsError as exc:
+        limits = EventLimits.from_env()
+    except (SettingsError, ValueError) as exc:
         print(f"kiosk-hub: {exc}", file=sys.stderr)
         return 2
     engine = open_engine(settings.database_url)
     try:
         migrate(engine)
-        hub = Hub(engine)
+        hub = Hub(engine, limits=limits)
         if ns.command in SIGNS:
             try:
                 new_key_file = hub.unlock(settings.key_file)
@@ -291,6 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "key":
             kid = hub.rotate_key()
             print(json.dumps({"kid": kid, "live": [k["kid"] for k in hub.jwks()["keys"]]}))
+            return 0
+        if ns.command == "quarantine":
+            print(json.dumps(hub.quarantined(max(1, ns.limit)), ensure_ascii=False))
             return 0
         if ns.command == "revoke-card":
             hub.revoke_card(ns.card_id)

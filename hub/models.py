@@ -2,9 +2,12 @@
 
 ``ledger.seq`` is the hub sequence: the order in which entries were applied, which the
 kiosks' sync cursors count by. ``record_id`` makes an hours import idempotent and
-``event_id`` makes a kiosk's event apply once; both are unique where present. A
+``event_id`` makes a kiosk's event apply once; both are unique where present, and
+``digest`` tells a repeat of an event from another event under the same id. A
 redemption's entry keeps what the kiosk said it dispensed (item, unit price, quantity,
-lane) and ``kiosk_id`` the kiosk whose token pushed it, for reports. A client's token
+lane) and ``kiosk_id`` the kiosk whose token pushed it, for reports; a reversal's
+``reverses`` names the charge it gives back (unique: a charge is given back once). What a
+kiosk pushed and the hub refused waits in ``quarantine`` for an operator. A client's token
 is kept as a hash; a client may be revoked, and a rotated token's predecessor stays valid
 until ``previous_token_until``. ``token_generation`` counts those changes, so every hub
 process can tell cheaply that the tokens it remembers may be stale. A signing key's
@@ -13,7 +16,7 @@ private half is stored sealed with the key-encryption key (``hub/kek.py``).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SEQ = BigInteger().with_variant(Integer, "sqlite")
@@ -48,6 +51,21 @@ class LedgerEntry(Base):
     unit_price: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quantity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     lane: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a kiosk's event: the SHA-256 of its canonical JSON (``hub.ingest.digest``; none on
+    # entries from before it was kept); a reversal: the event id of the charge it gives back
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    __table_args__ = (
+        # partial: the redemptions (nearly every entry) add nothing to it
+        Index(
+            "ux_ledger_reverses",
+            "reverses",
+            unique=True,
+            sqlite_where=text("reverses IS NOT NULL"),
+            postgresql_where=text("reverses IS NOT NULL"),
+        ),
+    )
 
 
 class Kiosk(Base):
@@ -113,6 +131,28 @@ class KioskEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     at: Mapped[int] = mapped_column(BigInteger)
     body: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Quarantined(Base):
+    """An event a kiosk pushed and the hub refused, kept as sent, with the reason.
+
+    Nothing refused reaches the ledger; nothing a kiosk sends is lost. The same event
+    sent again (same id, same digest) is the same row: its kiosk is told the same reason.
+    """
+
+    __tablename__ = "quarantine"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    digest: Mapped[str] = mapped_column(String(64))
+    kiosk_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(Text)
+    """The event as the kiosk sent it (JSON, as validated)."""
+    received_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("event_id", "digest", name="uq_quarantine_event_digest"),)
 
 
 class KioskStatus(Base):

@@ -33,12 +33,14 @@ from protocol.pins import hash_pin
 from protocol.sqlite import reader
 
 from . import hours as hours_csv
+from .ingest import EventLimits
 from .kek import Kek, KekError, find_kek, is_sealed, looked_in, make_key_file
 from .models import (
     HubAudit,
     Kiosk,
     KioskStatus,
     LedgerEntry,
+    Quarantined,
     RevokedCard,
     SigningKey,
     Technician,
@@ -103,12 +105,15 @@ class Hub:
         issuer: str = DEFAULT_ISSUER,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        limits: EventLimits | None = None,
     ) -> None:
         self.engine = engine
         self.kek = kek
         """Seals and opens the signing keys; none until :meth:`unlock` (or given): no signing."""
         self.issuer = issuer
         self.clock = clock
+        self.limits = limits or EventLimits()
+        """What one pushed event may do (``hub.ingest``; ``HUB_MAX_EVENT_AMOUNT``)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(reader(engine), expire_on_commit=False)
         self._tokens = TokenCache(monotonic)
@@ -388,7 +393,8 @@ class Hub:
             ]
 
     def kiosks(self) -> list[dict[str, Any]]:
-        """Every kiosk with its token's state and its latest status report (None before its first sync).
+        """Every kiosk with its token's state, its latest status report (None before its first
+        sync) and how many of its events wait in the quarantine.
 
         ``token`` is ``active``, ``rotating`` (the previous token works until
         ``previous_token_until``) or ``revoked`` (since ``revoked_at``).
@@ -401,7 +407,31 @@ class Hub:
                 .where(Kiosk.role == "kiosk")
                 .order_by(Kiosk.name)
             ).all()
-            return [_kiosk_row(k, st, now) for k, st in rows]
+            counted = select(Quarantined.kiosk_id, func.count()).group_by(Quarantined.kiosk_id)
+            held = {str(kiosk): int(n) for kiosk, n in s.execute(counted)}
+            return [_kiosk_row(k, st, now, held.get(k.id, 0)) for k, st in rows]
+
+    def quarantined(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The events kiosks pushed and the hub refused, newest first, each as it was sent."""
+        with self.reading() as s:
+            rows = s.execute(
+                select(Quarantined, Kiosk.name)
+                .outerjoin(Kiosk, Kiosk.id == Quarantined.kiosk_id)
+                .order_by(Quarantined.seq.desc())
+                .limit(limit)
+            ).all()
+            return [
+                {
+                    "received_at": q.received_at,
+                    "kiosk_id": q.kiosk_id,
+                    "kiosk": name,
+                    "reason": q.reason,
+                    "kind": q.kind,
+                    "event_id": q.event_id,
+                    "event": json.loads(q.event),
+                }
+                for q, name in rows
+            ]
 
     # --- technicians -------------------------------------------------------------------
 
@@ -552,7 +582,7 @@ class Hub:
             return list(s.scalars(select(RevokedCard.jti)))
 
 
-def _kiosk_row(k: Kiosk, st: KioskStatus | None, now: float) -> dict[str, Any]:
+def _kiosk_row(k: Kiosk, st: KioskStatus | None, now: float, quarantined: int) -> dict[str, Any]:
     if k.revoked_at is not None:
         token = "revoked"
     elif k.previous_token_until is not None and k.previous_token_until > now:
@@ -567,4 +597,5 @@ def _kiosk_row(k: Kiosk, st: KioskStatus | None, now: float) -> dict[str, Any]:
         "token": token,
         "revoked_at": k.revoked_at,
         "previous_token_until": k.previous_token_until if token == "rotating" else None,
+        "quarantined": int(quarantined),
     }

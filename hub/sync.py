@@ -1,13 +1,17 @@
 """The hub's side of kiosk sync: events pushed exactly once, changes pulled by cursor.
 
-Push: events arrive as ``protocol.sync`` models, already validated. Each carries the
-kiosk's UUID; the ledger's unique ``event_id`` applies it once, whatever the retries,
-and the acknowledgement names the hub sequence it was applied at (the same sequence for
-a repeat). Late arrivals are kept; an overdraft from offline spending is never refused
-(the item is gone): it is recorded and the account is flagged (before the push is
-answered). A redemption's entry
-keeps the item, unit price, quantity and lane the kiosk sent (protocol 2) and the kiosk
-the request's token names. The batches of requests that arrive together in one worker
+Push: events arrive as ``protocol.sync`` models, already validated. Each is judged by
+``hub.ingest`` (a repeat, a conflict, the hub's limits, an unknown volunteer, a reversal
+of this kiosk's own charge, once) over facts ``hub.facts`` loads for the whole group in
+one query; a refused event is kept in the quarantine and acknowledged with its reason.
+Each carries the kiosk's UUID; the ledger's unique ``event_id`` applies it once, whatever
+the retries, and the acknowledgement names the hub sequence it was applied at (the same
+sequence for a repeat, told from another event under the same id by its digest). Late
+arrivals are kept; an overdraft from offline spending is never refused (the item is
+gone): it is recorded and the account is flagged (before the push is answered). A
+redemption's entry keeps the item, unit price, quantity and lane the kiosk sent
+(protocol 2) and the kiosk the request's token names; a reversal's the charge it gives
+back (protocol 3). The batches of requests that arrive together in one worker
 process are applied together, in one transaction under the ledger's lock (a group
 commit), so 200 kiosks pushing 50 events each share a lock and a commit's flush instead
 of queueing for one each.
@@ -28,10 +32,9 @@ import weakref
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, insert, literal, select, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
 
 from protocol.sync import (
@@ -44,10 +47,15 @@ from protocol.sync import (
     LedgerEvent,
     PullPage,
     RedemptionEvent,
+    Refused,
+    ReversalEvent,
     StatusEvent,
 )
 from protocol.sync import Technician as TechnicianRecord
 
+from . import ingest
+from .facts import ids, insert_ignoring, ledger_facts, one_of, quarantine, record_facts
+from .ingest import JudgedEvent
 from .models import KioskEvent, KioskStatus, LedgerEntry, SigningKey, Technician, Volunteer
 from .service import Hub
 
@@ -59,23 +67,47 @@ GROUP_EVENTS = 5000
 """Events applied in one group transaction, at most (a single larger batch goes alone)."""
 
 
+class Outcome(NamedTuple):
+    """What became of one pushed event: its sequence, whether it was a repeat, why it was refused."""
+
+    seq: int
+    duplicate: bool
+    refused: str | None = None
+
+
 def push(hub: Hub, kiosk_id: str, events: Sequence[Event]) -> list[Ack]:
-    """Apply each event once; acknowledge every event, in order, with its sequence.
+    """Judge each event, apply it once or refuse it; acknowledge every event, in order.
 
     Audit entries and status reports are applied in a transaction of their own (each is
     idempotent by itself); the events that move 益币 go through the worker's group
-    commit (:class:`_GroupCommit`).
+    commit (:class:`_GroupCommit`). A refused event is acknowledged with sequence 0 and
+    its reason, and kept in the quarantine.
     """
-    done: dict[str, tuple[int, bool]] = {}
-    records = [e for e in events if isinstance(e, AuditEvent | StatusEvent)]
+    outcomes: list[Outcome | None] = [None] * len(events)
+    records = [(i, e) for i, e in enumerate(events) if isinstance(e, AuditEvent | StatusEvent)]
     if records:
         with hub.unit() as s:
-            done.update(_apply_records(s, kiosk_id, records, hub.clock()))
-    money = [e for e in events if not isinstance(e, AuditEvent | StatusEvent)]
+            found = _apply_records(s, hub, kiosk_id, [e for _, e in records])
+        for (i, _), outcome in zip(records, found, strict=True):
+            outcomes[i] = outcome
+    money = [(i, e) for i, e in enumerate(events) if not isinstance(e, AuditEvent | StatusEvent)]
     if money:
-        done.update(_group_commit(hub).apply(hub, kiosk_id, money))
+        ledger_events = [e for _, e in money]  # digests here, on the request's own thread
+        found = _group_commit(hub).apply(
+            hub, kiosk_id, ledger_events, [ingest.digest(e) for e in ledger_events]
+        )
+        for (i, _), outcome in zip(money, found, strict=True):
+            outcomes[i] = outcome
+    refused = [(e, o.refused) for e, o in zip(events, outcomes, strict=True) if o is not None and o.refused]
+    if refused:
+        reasons = sorted({str(r) for _, r in refused})
+        log.warning("kiosk %s: %d event(s) refused (%s)", kiosk_id, len(refused), ", ".join(reasons))
     # built from the hub's own values (validated event ids, sequences from the ledger)
-    return [Ack.model_construct(id=e.id, seq=done[e.id][0], duplicate=done[e.id][1]) for e in events]
+    return [
+        Ack.model_construct(id=e.id, seq=o.seq, duplicate=o.duplicate, refused=o.refused)
+        for e, o in zip(events, outcomes, strict=True)
+        if o is not None
+    ]
 
 
 # --- the ledger's events, a group at a time ------------------------------------------------
@@ -87,7 +119,8 @@ class _Batch:
 
     kiosk_id: str
     events: list[LedgerEvent]
-    result: dict[str, tuple[int, bool]] | None = None
+    digests: list[str]
+    result: list[Outcome] | None = None
     error: BaseException | None = None
     woken: threading.Event = field(default_factory=threading.Event)
     """Set once the batch is applied (or has failed), or when its request is handed the lead."""
@@ -112,8 +145,8 @@ class _GroupCommit:
     busy: bool = False
     """A leader is applying a group; invariant: not busy means the queue is empty."""
 
-    def apply(self, hub: Hub, kiosk_id: str, events: list[LedgerEvent]) -> dict[str, tuple[int, bool]]:
-        mine = _Batch(kiosk_id, events)
+    def apply(self, hub: Hub, kiosk_id: str, events: list[LedgerEvent], digests: list[str]) -> list[Outcome]:
+        mine = _Batch(kiosk_id, events, digests)
         with self.lock:
             self.queue.append(mine)
             lead, self.busy = not self.busy, True
@@ -182,7 +215,7 @@ def _group_commit(hub: Hub) -> _GroupCommit:
         return found
 
 
-def _row(kiosk_id: str, e: LedgerEvent) -> dict[str, Any]:
+def _row(kiosk_id: str, e: LedgerEvent, dg: str) -> dict[str, Any]:
     item = e if isinstance(e, RedemptionEvent) else None
     return {
         "volunteer_id": e.volunteer_id,
@@ -197,81 +230,168 @@ def _row(kiosk_id: str, e: LedgerEvent) -> dict[str, Any]:
         "unit_price": item and item.unit_price,
         "quantity": item and item.quantity,
         "lane": item and item.lane,
+        "digest": dg,
+        "reverses": e.reverses if isinstance(e, ReversalEvent) else None,
     }
 
 
-def _apply_ledger_events(hub: Hub, group: list[_Batch]) -> list[dict[str, tuple[int, bool]]]:
-    """Apply a group's batches in one transaction; per batch, each event's (seq, duplicate).
+def _quarantined(kiosk_id: str, e: JudgedEvent, dg: str, reason: str, now: float) -> dict[str, Any]:
+    return {
+        "event_id": e.id,
+        "digest": dg,
+        "kiosk_id": kiosk_id,
+        "kind": e.kind,
+        "reason": reason,
+        "event": e.model_dump_json(exclude_unset=True),
+        "received_at": int(now),
+    }
 
-    An event id that several batches (or one batch) carry is applied once: the first
-    batch to carry it is the one it was applied for, the others get it as a duplicate.
+
+def _apply_ledger_events(hub: Hub, group: list[_Batch]) -> list[list[Outcome]]:
+    """Judge and apply a group's batches in one transaction; per batch, each event's outcome.
+
+    The facts the rules need are read in one query before the ledger's lock (on
+    PostgreSQL; SQLite's transaction holds its write lock throughout): what it finds only
+    ever grows, and what another worker applies meanwhile is caught by the insert's
+    ``ON CONFLICT DO NOTHING`` and read back under the lock. Refusals go to the quarantine
+    before the lock too, and the outcomes are worked out after the commit, so the lock is
+    held for the insert alone. An event id that several batches (or one batch) carry is
+    applied once: the first batch to carry it is the one it was applied for, the others
+    get it as a repeat.
     """
-    owner: dict[str, int] = {}
-    rows: list[dict[str, Any]] = []
-    for index, batch in enumerate(group):
-        for e in batch.events:
-            if e.id not in owner:
-                owner[e.id] = index
-                rows.append(_row(batch.kiosk_id, e))
+    now = hub.clock()
+    batches = [(b.kiosk_id, b.events, b.digests) for b in group]
+    rows = [_row(b.kiosk_id, e, dg) for b in group for e, dg in zip(b.events, b.digests, strict=True)]
     with hub.unit() as s:
         con = s.connection()
+        facts = ledger_facts(
+            con, [e for b in group for e in b.events], [dg for b in group for dg in b.digests]
+        )
+        judged = ingest.judge(
+            [(kiosk_id, list(zip(events, digests, strict=True))) for kiosk_id, events, digests in batches],
+            facts,
+            hub.limits,
+            now,
+        )
+        verdicts = [v for mine in judged for v in mine]
+        if any(v.refused is not None and not v.duplicate for v in verdicts):
+            quarantine(
+                con,
+                [
+                    _quarantined(kiosk_id, e, dg, v.refused, now)
+                    for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True)
+                    if v.refused is not None and not v.duplicate
+                ],
+            )
+        applying = [row for row, v in zip(rows, verdicts, strict=True) if v.apply]
         if con.dialect.name == "postgresql":
-            applied, fresh = _insert_postgresql(hub, s, rows)
+            inserted = _insert_postgresql(hub, s, applying)
         else:
-            applied, fresh = _insert_generic(hub, s, rows)
-    if len(applied) < len(owner):  # not inserted, yet not found: cannot happen under the lock
-        raise RuntimeError("events neither applied nor found in the ledger")
-    return [
-        {e.id: (applied[e.id], not (e.id in fresh and owner[e.id] == index)) for e in batch.events}
-        for index, batch in enumerate(group)
-    ]
+            inserted = _insert_generic(hub, s, applying)
+        raced: dict[str, tuple[int, str | None]] = {}
+        if len(inserted) < len(applying):  # another worker applied some first: read them back
+            raced = _read_back(con, "ledger", {r["event_id"] for r in applying} - inserted.keys())
+            quarantine(con, _raced_refusals(batches, verdicts, inserted, raced, now))
+    return _outcomes(batches, judged, facts, inserted, raced)
+
+
+def _flat(
+    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+) -> list[tuple[str, JudgedEvent, str]]:
+    return [(k, e, dg) for k, events, digests in batches for e, dg in zip(events, digests, strict=True)]
+
+
+def _raced_refusals(
+    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+    verdicts: Sequence[ingest.Verdict],
+    inserted: dict[str, int],
+    raced: dict[str, tuple[int, str | None]],
+    now: float,
+) -> list[dict[str, Any]]:
+    """The quarantine's rows for events meant to be applied that a race refused."""
+    found = []
+    for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True):
+        if v.apply and e.id not in inserted:
+            reason = _raced(e, dg, raced).refused
+            if reason is not None:
+                found.append(_quarantined(kiosk_id, e, dg, reason, now))
+    return found
+
+
+def _outcomes(
+    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+    judged: Sequence[Sequence[ingest.Verdict]],
+    facts: ingest.Facts,
+    inserted: dict[str, int],
+    raced: dict[str, tuple[int, str | None]],
+) -> list[list[Outcome]]:
+    """What became of each judged event once the ones to apply were inserted."""
+    outcomes: list[list[Outcome]] = []
+    first: dict[tuple[str, str], Outcome] = {}
+    for (_, events, digests), verdicts in zip(batches, judged, strict=True):
+        mine: list[Outcome] = []
+        for e, dg, v in zip(events, digests, verdicts, strict=True):
+            if v.apply and e.id in inserted:
+                done = Outcome(inserted[e.id], False)
+            elif (e.id, dg) in first:  # earlier in this group: the same outcome, as a repeat
+                done = first[(e.id, dg)]._replace(duplicate=True)
+            elif v.apply:  # another worker applied it, or gave the charge back, meanwhile
+                done = _raced(e, dg, raced)
+            elif v.refused is not None:
+                done = Outcome(0, v.duplicate, v.refused)
+            else:
+                done = Outcome(facts.applied[e.id][0], True)
+            first.setdefault((e.id, dg), done)
+            mine.append(done)
+        outcomes.append(mine)
+    return outcomes
+
+
+def _read_back(con: Connection, table: str, event_ids: set[str]) -> dict[str, tuple[int, str | None]]:
+    """Sequence and digest of events another writer applied first (``ledger`` or ``kiosk_events``)."""
+    sql = f"SELECT event_id, seq, digest FROM {table} WHERE {one_of(con, 'event_id', 'ids')}"
+    return {str(eid): (int(seq), dg) for eid, seq, dg in con.execute(text(sql), {"ids": ids(con, event_ids)})}
+
+
+def _raced(e: JudgedEvent, dg: str, found: dict[str, tuple[int, str | None]]) -> Outcome:
+    if e.id in found:
+        seq, theirs = found[e.id]
+        return Outcome(seq, True) if theirs in (None, dg) else Outcome(0, False, Refused.CONFLICT)
+    if isinstance(e, ReversalEvent):  # the unique ``reverses``: its charge was given back meanwhile
+        return Outcome(0, False, Refused.ALREADY_REVERSED)
+    raise RuntimeError(f"event {e.id} neither applied nor found in the ledger")
 
 
 # PostgreSQL: every row in one statement (one JSON parameter: psycopg dumps a string far
-# faster than eleven arrays)
-_PG_STRANGERS = text(
-    "INSERT INTO volunteers (id, name, flagged) "
-    "SELECT v, '', true FROM unnest(CAST(:ids AS varchar[])) AS v ORDER BY v "
-    "ON CONFLICT (id) DO NOTHING"
-)
+# faster than thirteen arrays; read as json, not jsonb, which PostgreSQL parses slower)
 _PG_INSERT = text(
     """
-    WITH new AS (
-        INSERT INTO ledger (id, volunteer_id, kind, amount, event_id, kiosk_id, at,
-                            item_id, item_name, unit_price, quantity, lane)
-        SELECT CAST(gen_random_uuid() AS varchar), r.volunteer_id, r.kind, r.amount, r.event_id,
-               r.kiosk_id, r.at, r.item_id, r.item_name, r.unit_price, r.quantity, r.lane
-        FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
-            volunteer_id varchar, kind varchar, amount integer, event_id varchar, kiosk_id varchar,
-            at bigint, item_id integer, item_name varchar, unit_price integer, quantity integer,
-            lane integer)
-        ON CONFLICT (event_id) DO NOTHING
-        RETURNING event_id, seq, volunteer_id, amount
-    )
-    SELECT event_id, seq FROM new
+    INSERT INTO ledger (id, volunteer_id, kind, amount, event_id, kiosk_id, at,
+                        item_id, item_name, unit_price, quantity, lane, digest, reverses)
+    SELECT CAST(gen_random_uuid() AS varchar), r.volunteer_id, r.kind, r.amount, r.event_id,
+           r.kiosk_id, r.at, r.item_id, r.item_name, r.unit_price, r.quantity, r.lane, r.digest,
+           r.reverses
+    FROM json_to_recordset(CAST(:rows AS json)) AS r(
+        volunteer_id varchar, kind varchar, amount integer, event_id varchar, kiosk_id varchar,
+        at bigint, item_id integer, item_name varchar, unit_price integer, quantity integer,
+        lane integer, digest varchar, reverses varchar)
+    ON CONFLICT DO NOTHING
+    RETURNING event_id, seq
     """
 )
-_PG_EARLIER = text("SELECT event_id, seq FROM ledger WHERE event_id = ANY(CAST(:ids AS varchar[]))")
 
 
-def _insert_postgresql(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> tuple[dict[str, int], set[str]]:
-    """Volunteers the hub never heard of (before the lock), the lock, then one
-    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of every row. Overdrafts are flagged
-    after the commit (:func:`_flag_overdrafts`).
+def _insert_postgresql(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The lock, then one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of every row.
+
+    A row another worker applied first (its event id, or its reversal's charge, now taken)
+    is skipped and read back. Overdrafts are flagged after the commit (:func:`_flag_overdrafts`).
     """
-    con = s.connection()
-    params = {"rows": json.dumps(rows, ensure_ascii=False)}
-    # spent here before the hub heard of them: keep it, and flag it. No ledger order is
-    # needed for that, so it runs before the lock (sorted: two writers never wait on each
-    # other's new volunteers in opposite orders)
-    con.execute(_PG_STRANGERS, {"ids": sorted({r["volunteer_id"] for r in rows})})
+    if not rows:
+        return {}
+    params = {"rows": json.dumps(rows, ensure_ascii=False)}  # before the lock
     hub.lock_ledger(s)
-    applied = {str(eid): int(seq) for eid, seq in con.execute(_PG_INSERT, params)}
-    fresh = set(applied)
-    earlier = [r["event_id"] for r in rows if r["event_id"] not in applied]
-    if earlier:  # sent before: acknowledge with the sequence they were applied at then
-        applied.update((str(eid), int(seq)) for eid, seq in con.execute(_PG_EARLIER, {"ids": earlier}))
-    return applied, fresh
+    return {str(eid): int(seq) for eid, seq in s.connection().execute(_PG_INSERT, params)}
 
 
 _PG_FLAG = text(
@@ -293,49 +413,40 @@ def _flag_overdrafts(hub: Hub, batches: list[_Batch]) -> None:
     answered only after it: if it fails, their kiosks send the events again and the
     repeat is checked (repeats are checked too). SQLite flags inside the transaction.
     """
-    spenders = sorted({e.volunteer_id for b in batches for e in b.events if e.kind == "redemption"})
+    applied = [
+        (e, o) for b in batches for e, o in zip(b.events, b.result or [], strict=False) if not o.refused
+    ]
+    spenders = sorted({e.volunteer_id for e, _ in applied if e.kind == "redemption"})
     if not spenders or hub.engine.dialect.name != "postgresql":
         return
-    upto = max(seq for b in batches if b.result for seq, _ in b.result.values())
     with hub.unit() as s:
-        s.execute(_PG_FLAG, {"ids": spenders, "upto": upto})
+        s.execute(_PG_FLAG, {"ids": spenders, "upto": max(o.seq for _, o in applied)})
 
 
-def _insert_generic(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> tuple[dict[str, int], set[str]]:
+def _insert_generic(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """SQLite: one ``executemany`` that skips event ids seen before, under the write lock.
 
     Because no one else writes meanwhile, the entries it made are exactly those above
-    the sequence read before it. Volunteers the hub never heard of, and overdrafts, are
-    then found from those entries in one statement each, with no per-event parameters.
+    the sequence read before it. Overdrafts are then found from those entries in one
+    statement, with no per-event parameters.
     """
+    if not rows:
+        return {}
     hub.lock_ledger(s)
     con = s.connection()
     before = int(con.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
     con.execute(
-        sqlite_insert(LedgerEntry).on_conflict_do_nothing(index_elements=["event_id"]),
+        insert_ignoring(con, LedgerEntry),
         [{"id": str(uuid.uuid4()), "record_id": None, "note": None, **r} for r in rows],
     )
     new = select(LedgerEntry.event_id, LedgerEntry.seq).where(LedgerEntry.seq > before)
     applied: dict[str, int] = {str(eid): int(seq) for eid, seq in con.execute(new)}
-    fresh = set(applied)
-    earlier = [r["event_id"] for r in rows if r["event_id"] not in applied]
-    if earlier:  # sent before: acknowledge with the sequence they were applied at then
-        again = select(LedgerEntry.event_id, LedgerEntry.seq).where(LedgerEntry.event_id.in_(earlier))
-        applied.update((str(eid), int(seq)) for eid, seq in con.execute(again))
     _flag_generic(con, before)
-    return applied, fresh
+    return applied
 
 
 def _flag_generic(con: Connection, before: int) -> None:
     touched = select(LedgerEntry.volunteer_id).where(LedgerEntry.seq > before).distinct()
-    strangers = touched.where(~select(Volunteer.id).where(Volunteer.id == LedgerEntry.volunteer_id).exists())
-    # spent here before the hub heard of them: keep it, and flag it
-    con.execute(
-        insert(Volunteer).from_select(
-            ["id", "name", "flagged"],
-            select(strangers.subquery().c.volunteer_id, literal(""), literal(True)),
-        )
-    )
     # a balance per touched volunteer, each summed by the volunteer_id index
     balance = (
         select(func.sum(LedgerEntry.amount)).where(LedgerEntry.volunteer_id == Volunteer.id).scalar_subquery()
@@ -353,37 +464,57 @@ def _flag_generic(con: Connection, before: int) -> None:
 
 
 def _apply_records(
-    s: Session, kiosk_id: str, events: list[AuditEvent | StatusEvent], now: float
-) -> dict[str, tuple[int, bool]]:
-    """Audit entries once each (acknowledged with their own sequence); the newest status kept.
+    s: Session, hub: Hub, kiosk_id: str, events: list[AuditEvent | StatusEvent]
+) -> list[Outcome]:
+    """Audit entries judged and applied once each (acknowledged with their own sequence);
+    the newest status report kept.
 
-    A status report is not a sequence of anything: it is acknowledged with 0. Bodies are
-    kept as the kiosk sent them.
+    An audit entry is judged as a ledger event is (a repeat, a conflict, its time); a
+    refused one goes to the quarantine. Two pushes of one entry at once both succeed
+    (``ON CONFLICT DO NOTHING``, then read back). A status report is not a sequence of
+    anything: it is acknowledged with 0, or refused with no quarantine when its time is
+    out of bounds (the next report replaces it anyway). Bodies are kept as sent.
     """
-    done: dict[str, tuple[int, bool]] = {}
-    audits = {e.id: e for e in events if isinstance(e, AuditEvent)}
+    now = hub.clock()
+    con = s.connection()
+    outcomes: dict[int, Outcome] = {}
+    audits = [(i, e) for i, e in enumerate(events) if isinstance(e, AuditEvent)]
     if audits:
-        done.update(
-            (str(eid), (int(seq), True))
-            for eid, seq in s.execute(
-                select(KioskEvent.event_id, KioskEvent.seq).where(KioskEvent.event_id.in_(list(audits)))
-            )
+        batch = [(kiosk_id, [e for _, e in audits], [ingest.digest(e) for _, e in audits])]
+        facts = record_facts(con, batch[0][1], batch[0][2])
+        judged = ingest.judge([(kiosk_id, list(zip(*batch[0][1:], strict=True)))], facts, hub.limits, now)
+        flat = list(zip(_flat(batch), judged[0], strict=True))
+        quarantine(
+            con,
+            [
+                _quarantined(k, e, dg, v.refused, now)
+                for (k, e, dg), v in flat
+                if v.refused is not None and not v.duplicate
+            ],
         )
         fresh = [
-            {
-                "event_id": e.id,
-                "kiosk_id": kiosk_id,
-                "kind": e.kind,
-                "at": e.at,
-                "body": _body(e),
-            }
-            for e in audits.values()
-            if e.id not in done
+            {"event_id": e.id, "kiosk_id": k, "kind": e.kind, "at": e.at, "body": _body(e), "digest": dg}
+            for (k, e, dg), v in flat
+            if isinstance(e, AuditEvent) and v.apply
         ]
+        inserted: dict[str, int] = {}
         if fresh:
-            inserted = s.execute(insert(KioskEvent).returning(KioskEvent.event_id, KioskEvent.seq), fresh)
-            done.update((str(eid), (int(seq), False)) for eid, seq in inserted)
-    for st in sorted((e for e in events if isinstance(e, StatusEvent)), key=lambda e: e.at):
+            stmt = insert_ignoring(con, KioskEvent).returning(KioskEvent.event_id, KioskEvent.seq)
+            inserted = {str(eid): int(seq) for eid, seq in s.execute(stmt, fresh)}
+        raced: dict[str, tuple[int, str | None]] = {}
+        if len(inserted) < len(fresh):  # pushed twice at once: the other push applied it
+            raced = _read_back(con, "kiosk_events", {str(r["event_id"]) for r in fresh} - inserted.keys())
+            quarantine(con, _raced_refusals(batch, judged[0], inserted, raced, now))
+        (done,) = _outcomes(batch, judged, facts, inserted, raced)
+        outcomes.update((i, o) for (i, _), o in zip(audits, done, strict=True))
+    statuses = sorted(
+        ((i, e) for i, e in enumerate(events) if isinstance(e, StatusEvent)), key=lambda x: x[1].at
+    )
+    for i, st in statuses:
+        reason = hub.limits.time_refusal(st.at, now)
+        outcomes[i] = Outcome(0, False, reason)
+        if reason is not None:
+            continue
         row = s.get(KioskStatus, kiosk_id, with_for_update=True)
         body = _body(st)
         if row is None:
@@ -391,8 +522,7 @@ def _apply_records(
             s.flush()
         elif st.at >= row.at:
             row.at, row.received_at, row.body = st.at, int(now), body
-        done[st.id] = (0, False)
-    return done
+    return [outcomes[i] for i in range(len(events))]
 
 
 def _body(e: AuditEvent | StatusEvent) -> str:

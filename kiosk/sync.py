@@ -2,7 +2,9 @@
 
 Push sends the outbox (each charge's event, written in the charge's own transaction)
 in batches and stores the hub sequence each event was applied at; a lost connection
-mid-batch is safe because the hub applies each event id once. Pull pages through the
+mid-batch is safe because the hub applies each event id once. An event the hub refuses
+(its acknowledgement says why) is not sent again: it is marked acknowledged at sequence
+0 and written to the audit log for the technician (the hub keeps it in its quarantine). Pull pages through the
 hub's changes since the stored cursor and stores each page with its cursor in one
 transaction. Both directions go through the shared contract (``protocol.sync``): every
 push is built and validated with its models before it is sent, every reply and page is
@@ -32,6 +34,7 @@ from pydantic import ValidationError
 
 from protocol.sync import PROTOCOL_VERSION, Ack, Event, PullPage, PushReply, PushRequest
 
+from .core.records import RefusedEvent
 from .services.store import Store
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,17 @@ def stored_page(page: PullPage) -> dict[str, Any]:
     }
 
 
+def refusals(events: Sequence[Mapping[str, Any]], acks: Sequence[Ack]) -> list[RefusedEvent]:
+    """The events the hub refused, each with its reason, from a batch and its acknowledgements."""
+    found: list[RefusedEvent] = []
+    for event, ack in zip(events, acks, strict=False):
+        if ack.refused:
+            log.warning("the hub refused event %s (%s): %s", ack.id, event.get("kind"), ack.refused)
+            volunteer, amount = event.get("volunteer_id"), event.get("amount")
+            found.append(RefusedEvent(ack.id, ack.refused, str(event.get("kind")), volunteer, amount))
+    return found
+
+
 @dataclass
 class Backoff:
     """When to try again: the interval after a good sync; after failures, doubling, with jitter.
@@ -194,12 +208,18 @@ class Syncer:
                 acks = self.client.push(events)
             except ValueError as exc:  # the outbox holds an event the contract refuses
                 raise HubError(str(exc)) from exc
-            self.store.ack_events({a.id: a.seq for a in acks})
+            self.store.ack_events({a.id: a.seq for a in acks}, refusals(events, acks))
             pushed += len(acks)
             if len(acks) < len(events):
                 raise HubError("the hub acknowledged part of a batch")
         status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.store.clock())}
-        self.client.push([{**status, "body": self.store.status_report()}])
+        try:
+            (ack,) = self.client.push([{**status, "body": self.store.status_report()}])
+        except ValueError as exc:  # a lane's name the contract refuses: the next report may do
+            log.warning("status report not sent: %s", exc)
+            return pushed
+        if ack.refused:
+            log.warning("the hub refused this kiosk's status report (%s): is the clock right?", ack.refused)
         return pushed
 
     def pull(self) -> int:

@@ -9,20 +9,38 @@ schemas. A push event is one of four kinds, told apart by ``kind``: ``redemption
 and ``status`` carry a ``body``. Types are strict (an amount is an ``int``, never a bool
 or a string; ids are strings, never numbers turned into strings); an event's own fields
 are closed (an unknown one is an error), a body's are open (what a newer kiosk adds to
-its status report is kept). :data:`PROTOCOL_VERSION` is 2: version 1 redemptions carry
-no item, price, quantity, lane or kiosk, and are still accepted; a push or page that
-names no version is version 1, and a hub refuses a push of a version newer than its own.
+its status report is kept, within a size bound). Every string is bounded, and ids hold no
+control characters, so nothing a database cannot store gets past the contract.
+:data:`PROTOCOL_VERSION` is 3: a reversal names the charge it gives back (``reverses``);
+version 2 added a redemption's item, price, quantity, lane and kiosk. Older pushes are
+still accepted (a reversal without ``reverses`` is refused by the hub, event by event);
+a push or page that names no version is version 1, and a hub refuses a push of a version
+newer than its own. An acknowledgement may say the hub refused the event (``refused``,
+one of :class:`Refused`): the kiosk stops sending it.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
-PROTOCOL_VERSION = 2
-"""2: redemption events may carry item id and name, unit price, quantity, lane and kiosk."""
+PROTOCOL_VERSION = 3
+"""2: redemption events may carry item id and name, unit price, quantity, lane and kiosk.
+3: a reversal names the charge it gives back (``reverses``); an ack may say ``refused``."""
 
 MAX_EVENTS = 5000
 """Events in one push request, at most (a kiosk sends its outbox in batches of 500)."""
@@ -32,6 +50,16 @@ VOLUNTEER_COLUMNS: tuple[Literal["id"], Literal["name"], Literal["balance"]] = (
 
 INT32_MAX = 2**31 - 1
 """The largest amount or price a ledger column holds (a signed 32-bit integer)."""
+INT64_MAX = 2**63 - 1
+"""The largest time or sequence a 64-bit column holds."""
+
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+"""An id: no control characters (PostgreSQL's text holds no NUL; nobody types a tab in an id)."""
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""A name or a note: no control characters but tab and line breaks."""
+MAX_RECORD_JSON = 4000
+"""Characters of JSON that an open part of a body (an audit entry's before or after, what a
+newer kiosk adds to a body) may take, at most."""
 
 
 def _canonical_uuid(value: str) -> str:
@@ -39,13 +67,52 @@ def _canonical_uuid(value: str) -> str:
     return str(uuid.UUID(value))
 
 
-EventId = Annotated[StrictStr, AfterValidator(_canonical_uuid)]
+def _json_text(value: Any, limit: int = MAX_RECORD_JSON) -> Any:
+    """``value`` if a database can keep it as JSON: UTF-8 text, finite numbers, ``limit`` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("holds text that is not Unicode") from None
+    except (TypeError, ValueError):
+        raise ValueError("holds a value JSON cannot carry (such as a number that is not finite)") from None
+    if len(text) > limit:
+        raise ValueError(f"is {len(text)} characters of JSON, more than {limit}")
+    return value
+
+
+EventId = Annotated[StrictStr, Field(max_length=45), AfterValidator(_canonical_uuid)]
 """A kiosk's UUID for the event: the hub applies each one once."""
-UnixTime = Annotated[StrictInt, Field(ge=0)]
-VolunteerId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+UnixTime = Annotated[StrictInt, Field(ge=0, le=INT64_MAX)]
+"""Seconds since 1970; whether it is a sane time is the hub's judgement (``Refused``)."""
+# a constrained string also refuses text that is not Unicode (a lone surrogate from a JSON
+# "\ud800" escape), which no database stores: every string below has a pattern
+VolunteerId = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Amount = Annotated[StrictInt, Field(gt=0, le=INT32_MAX)]
-"""Whole 益币, more than none: the event's kind gives the sign."""
-KioskId = Annotated[StrictStr, Field(min_length=1, max_length=36)]
+"""Whole 益币, more than none: the event's kind gives the sign (the hub caps one event lower)."""
+KioskId = Annotated[StrictStr, Field(min_length=1, max_length=36, pattern=ID_PATTERN)]
+Word = Annotated[StrictStr, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
+"""An audit entry's actor or action."""
+Target = Annotated[StrictStr, Field(min_length=1, max_length=200, pattern=ID_PATTERN)]
+Name = Annotated[StrictStr, Field(max_length=100, pattern=TEXT_PATTERN)]
+Note = Annotated[StrictStr, Field(max_length=200, pattern=TEXT_PATTERN)]
+
+
+class Refused(StrEnum):
+    """Why a hub refused an event it could read (``Ack.refused``); the event is kept in the
+    hub's quarantine for an operator, and the kiosk stops sending it."""
+
+    UNKNOWN_VOLUNTEER = "unknown_volunteer"
+    AMOUNT_OVER_LIMIT = "amount_over_limit"
+    AT_OUT_OF_WINDOW = "at_out_of_window"
+    CHARGE_NOT_NAMED = "charge_not_named"
+    """A reversal that names no charge (every reversal before protocol 3)."""
+    NO_SUCH_CHARGE = "no_such_charge"
+    """The charge a reversal names is not this kiosk's charge for this volunteer."""
+    REVERSAL_EXCEEDS_CHARGE = "reversal_exceeds_charge"
+    ALREADY_REVERSED = "already_reversed"
+    CONFLICT = "conflict"
+    """An event id the hub holds with other content."""
 
 
 class _Closed(BaseModel):
@@ -53,7 +120,15 @@ class _Closed(BaseModel):
 
 
 class _Open(BaseModel):
+    """A body: what a newer kiosk adds is kept, as long as a database can keep it."""
+
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _extras_fit(self) -> Any:
+        if self.__pydantic_extra__:
+            _json_text(self.__pydantic_extra__)
+        return self
 
 
 class _Tolerant(BaseModel):
@@ -76,7 +151,7 @@ class RedemptionEvent(_Closed):
     volunteer_id: VolunteerId
     amount: Amount
     item_id: Annotated[StrictInt, Field(ge=0, le=INT32_MAX)] | None = None
-    item_name: Annotated[StrictStr, Field(max_length=100)] | None = None
+    item_name: Name | None = None
     unit_price: Annotated[StrictInt, Field(ge=0, le=INT32_MAX)] | None = None
     quantity: Annotated[StrictInt, Field(ge=1, le=INT32_MAX)] | None = None
     lane: Annotated[StrictInt, Field(ge=0, le=INT32_MAX)] | None = None
@@ -84,23 +159,34 @@ class RedemptionEvent(_Closed):
 
 
 class ReversalEvent(_Closed):
-    """A technician gave a charge back (a refund): ``amount`` 益币 return to the volunteer."""
+    """A technician gave a charge back (a refund): ``amount`` 益币 return to the volunteer.
+
+    ``reverses`` (protocol 3) is the charge's event id: the hub applies a reversal only of
+    a charge it holds from the same kiosk for the same volunteer, for at most its amount,
+    once. A reversal without it (protocol 2 and before) is refused (``charge_not_named``).
+    """
 
     kind: Literal["reversal"]
     id: EventId
     at: UnixTime
     volunteer_id: VolunteerId
     amount: Amount
+    reverses: EventId | None = None
 
 
 class AuditRecord(_Open):
-    """A technician's change as the kiosk's audit log holds it."""
+    """A technician's change as the kiosk's audit log holds it (each part bounded)."""
 
-    actor: StrictStr
-    action: StrictStr
-    target: StrictStr
+    actor: Word
+    action: Word
+    target: Target
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+
+    @field_validator("before", "after")
+    @classmethod
+    def _fits(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else _json_text(value)
 
 
 class AuditEvent(_Closed):
@@ -114,17 +200,17 @@ class AuditEvent(_Closed):
 
 class LaneStatus(_Open):
     lane: StrictInt
-    item: StrictStr | None = None
+    item: Note | None = None
     stock: StrictInt | None = None
     capacity: StrictInt | None = None
     enabled: StrictBool | None = None
-    fault: StrictStr | None = None
+    fault: Note | None = None
 
 
 class StatusReport(_Open):
     """Stock per lane, faults, dispenses in doubt and the kiosk's sync state."""
 
-    lanes: list[LaneStatus] = Field(default_factory=list)
+    lanes: Annotated[list[LaneStatus], Field(max_length=500)] = Field(default_factory=list)
     in_doubt: StrictInt | None = None
     queued_events: StrictInt | None = None
     sync_cursor: StrictInt | None = None
@@ -154,13 +240,20 @@ class PushRequest(_Closed):
 
 
 class Ack(BaseModel):
-    """An event applied (or seen before): the hub ledger's sequence it was applied at."""
+    """An event applied (or seen before): the hub ledger's sequence it was applied at.
+
+    ``refused`` (protocol 3) says the hub did not apply the event and why (a
+    :class:`Refused` value; a kiosk shows one it does not know as it is): its ``seq`` is 0
+    and the hub keeps the event in its quarantine. ``duplicate`` then says it was refused
+    before. A hub before protocol 3 never refuses an event it could read.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     id: StrictStr
     seq: StrictInt
     duplicate: StrictBool
+    refused: StrictStr | None = None
 
 
 class PushReply(BaseModel):

@@ -22,6 +22,7 @@ from kiosk.core.messages import NOTICES, UNKNOWN_NOTICE, catalogue, notice_text,
 from kiosk.core.rules import Refusal
 from kiosk.ui import wording
 from protocol.codes import CodeReason
+from protocol.sync import Refused
 from scripts.catalogue import extract, mo_path, po_path, problems, read, translations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +124,20 @@ def test_audit_fields_read_as_sentences_in_each_language() -> None:
     )
     assert wording.audit_target("lane:3", "en", names) == "Lane 3"
     assert wording.audit_target("vend:0123456789abcdef", "zh", names) == "兑换记录 01234567"
+
+
+def test_a_hub_refusal_reads_as_a_sentence_in_each_language() -> None:
+    """Every reason a hub gives (``protocol.sync.Refused``) and what the event was, in the audit log."""
+    assert {r.value for r in Refused} - wording.HUB_REFUSALS.keys() == set()
+    names = {1: "抽纸"}.get
+    after = '{"refused": "already_reversed", "kind": "reversal", "volunteer_id": "V1", "amount": 15}'
+    assert wording.audit_fields(after, "zh", names) == "那笔兑换已经退回过，退回益币，志愿者 V1，15 益币"
+    assert wording.audit_fields(after, "en", names) == (
+        "that redemption was refunded already; a refund; volunteer V1; 15 益币"
+    )
+    assert wording.audit_target("event:0123456789abcdef", "en", names) == "Uploaded record 01234567"
+    assert wording.audit_actor("hub", "en") == "Hub" and wording.audit_actor("hub", "zh") == "中心"
+    for reason in Refused:
+        zh, en = (wording.audit_fields(f'{{"refused": "{reason}"}}', lang, names) for lang in ("zh", "en"))
+        assert HAN.search(zh) and not HAN.search(en), reason
+    assert wording.audit_fields('{"refused": "a_newer_reason"}', "en", names) == "a_newer_reason"

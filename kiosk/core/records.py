@@ -1,4 +1,4 @@
-"""Read-only records the technician screens list: redemptions and audit entries."""
+"""Records the technician screens list (redemptions, audit entries), and the hub's refusals."""
 
 from __future__ import annotations
 
@@ -29,6 +29,31 @@ class AuditEntry:
     target: str
     before: str | None
     after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedEvent:
+    """An event the hub refused (its acknowledgement gave the reason, a ``protocol.sync.Refused``).
+
+    The hub keeps it in its quarantine for an operator; the kiosk stops sending it and
+    writes it to its audit log for the technician (actor ``hub``, action
+    ``event_refused``).
+    """
+
+    event_id: str
+    reason: str
+    kind: str
+    volunteer_id: str | None = None
+    amount: int | None = None
+
+    def audit_after(self) -> dict[str, object]:
+        """What the audit row's "after" says: the reason, and what the event was."""
+        after: dict[str, object] = {"refused": self.reason, "kind": self.kind}
+        if self.volunteer_id:
+            after["volunteer_id"] = self.volunteer_id
+        if self.amount:
+            after["amount"] = self.amount
+        return after
 
 
 @dataclass(frozen=True, slots=True)

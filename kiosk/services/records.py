@@ -7,10 +7,10 @@ read side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..core.records import AuditEntry, InDoubt, Redemption
+from ..core.records import AuditEntry, InDoubt, Redemption, RefusedEvent
 from ..store.settings import LAST_GOOD_SYNC, SYNC_CURSOR, TRUST_SYNCED_AT
 from .base import UseCases
 
@@ -45,9 +45,19 @@ class Records(UseCases):
         with self.units.reading() as uow:
             return uow.outbox.pending(limit)
 
-    def ack_events(self, acks: Mapping[str, int]) -> None:
+    def ack_events(self, acks: Mapping[str, int], refused: Iterable[RefusedEvent] = ()) -> None:
+        """Mark events acknowledged with the hub sequence each was applied at.
+
+        A refused event is acknowledged at sequence 0, so it is not sent again and counts
+        as reflected (the hub's balance never held it), and the refusal goes to the audit
+        log, where the technician sees it; the hub keeps the event in its quarantine.
+        """
+        refused = list(refused)
         with self.units.writing() as uow:
-            uow.outbox.ack(acks)
+            uow.outbox.ack({**acks, **{r.event_id: 0 for r in refused}})
+            at, _ = self._now()
+            for r in refused:
+                uow.audit.add(at, "hub", "event_refused", f"event:{r.event_id}", None, r.audit_after())
             uow.commit()
 
     def queued_events(self) -> int:

@@ -8,6 +8,7 @@ the hub sequence they were applied at. Plain SQL, as the ledger (a redemption wr
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Mapping
@@ -17,6 +18,14 @@ _INSERT = (
     "INSERT INTO outbox (event_id, entry_id, kind, volunteer_id, amount, at, body) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""What the contract's names may not hold (``protocol.sync.TEXT_PATTERN``)."""
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(" ", text)
 
 
 class OutboxRepository:
@@ -42,24 +51,30 @@ class OutboxRepository:
 
         A redemption carries what a report needs: quantity 1 and its unit price (what was
         charged for the one item), and from its ledger entry and the items table the
-        item's id and name and the lane, when the entry names them.
+        item's id and name and the lane, when the entry names them. A reversal names the
+        event of the charge it gives back (its entry's ``ref`` is the charge's entry).
         """
         rows = self.db.execute(
-            "SELECT o.event_id, o.kind, o.volunteer_id, o.amount, o.at, o.body, l.item_id, i.name_zh, l.lane "
-            "FROM outbox o LEFT JOIN ledger l ON l.id = o.entry_id LEFT JOIN items i ON i.id = l.item_id "
+            "SELECT o.event_id, o.kind, o.volunteer_id, o.amount, o.at, o.body, "
+            "l.item_id, i.name_zh, l.lane, c.event_id FROM outbox o LEFT JOIN ledger l ON l.id = o.entry_id "
+            "LEFT JOIN items i ON i.id = l.item_id "
+            "LEFT JOIN outbox c ON o.kind = 'reversal' AND c.entry_id = l.ref "
             "WHERE o.acked_seq IS NULL ORDER BY o.at, o.rowid LIMIT ?",
             (limit,),
         )
         events: list[dict[str, Any]] = []
-        for event_id, kind, volunteer_id, amount, at, body, item_id, item_name, lane in rows:
+        for event_id, kind, volunteer_id, amount, at, body, item_id, item_name, lane, charge in rows:
             if body is not None:
                 events.append({"id": event_id, "kind": kind, "at": at, "body": json.loads(body)})
                 continue
             event = {"id": event_id, "kind": kind, "volunteer_id": volunteer_id, "amount": amount, "at": at}
+            if kind == "reversal" and charge is not None:
+                event["reverses"] = charge
             if kind == "redemption":
                 event.update(unit_price=amount, quantity=1)
-                # the contract holds 100 characters of a name; the store does not stop longer ones
-                name = item_name[:100] if item_name is not None else None
+                # the contract holds 100 characters of a name with no control characters; the
+                # store stops neither, and a name must never block the outbox
+                name = _printable(item_name)[:100] if item_name is not None else None
                 known = {"item_id": item_id, "item_name": name, "lane": lane}
                 event.update((k, v) for k, v in known.items() if v is not None)
             events.append(event)

@@ -57,14 +57,38 @@ AUDIT_ACTIONS: dict[str, str] = {
     "vend_refunded": N_in("audit log", "退回益币"),
     "tech_login": N_in("audit log", "技术员登录"),
     "tech_pin_wrong": N_in("audit log", "PIN 输错"),
+    "event_refused": N_in("audit log", "中心拒收"),
 }
 """Every action the store writes to the audit log (a test checks none is missing)."""
 
 ACTORS: dict[str, str] = {
     "machine": N_("机器"),
     "demo": N_("演示数据"),
+    "hub": N_("中心"),
 }
 """Who wrote an audit row when it was not a technician (whose id is shown as it is)."""
+
+HUB_REFUSALS: dict[str, str] = {
+    "unknown_volunteer": N_("中心没有这位志愿者"),
+    "amount_over_limit": N_("金额超过中心的单笔上限"),
+    "at_out_of_window": N_("时间不对，请检查本机时钟"),
+    "charge_not_named": N_("退回没有注明是哪笔兑换"),
+    "no_such_charge": N_("中心找不到要退回的那笔兑换"),
+    "reversal_exceeds_charge": N_("退回超过了那笔兑换的金额"),
+    "already_reversed": N_("那笔兑换已经退回过"),
+    "conflict": N_("中心已有同一编号、内容不同的记录"),
+}
+"""Why the hub refused an event (``protocol.sync.Refused``), as the audit log says it."""
+
+EVENT = "refused event"
+"""The gettext context of what a refused event was."""
+
+EVENT_KINDS: dict[str, str] = {
+    "redemption": N_in("refused event", "兑换"),
+    "reversal": N_in("refused event", "退回益币"),
+    "audit": N_in("refused event", "操作记录"),
+}
+"""What a refused event was."""
 
 SCANNER_STATES: dict[str, str] = {
     "connecting": N_("正在连接"),
@@ -120,6 +144,8 @@ def audit_target(target: str, lang: Lang, item_name: Callable[[int], str | None]
         return say("兑换记录 {ref}", lang, ref=ref[:8])
     if kind == "tech" and ref:
         return say("技术员 {id}", lang, id=ref)
+    if kind == "event" and ref:
+        return say("上传记录 {ref}", lang, ref=ref[:8])
     return target
 
 
@@ -149,6 +175,16 @@ def _field(key: str, value: Any, lang: Lang, item_name: Callable[[int], str | No
         return vend_state(str(value), lang)
     if key == "flags":
         return flags(value, lang) if value else None
+    if key == "refused":
+        msgid = HUB_REFUSALS.get(str(value))
+        return str(value) if msgid is None else say(msgid, lang)
+    if key == "kind":
+        msgid = EVENT_KINDS.get(str(value))
+        return str(value) if msgid is None else say_in(EVENT, msgid, lang)
+    if key == "volunteer_id":
+        return say("志愿者 {id}", lang, id=value)
+    if key == "amount":
+        return say("{n} 益币", lang, n=value)
     return f"{key} {value}"
 
 

@@ -19,6 +19,7 @@ from protocol.pins import pin_matches
 from protocol.sync import Event
 
 EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+AT = 1_790_000_000
 
 
 def record(kind: str, at: int, **body: Any) -> dict[str, Any]:
@@ -32,7 +33,9 @@ def audit_rows(hub: Hub) -> int:
 
 def test_an_audit_entry_is_applied_once(hub: Hub) -> None:
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
-    entry = EVENT.validate_python(record("audit", 100, actor="T1", action="lane_updated", target="lane:1"))
+    entry = EVENT.validate_python(
+        record("audit", AT + 100, actor="T1", action="lane_updated", target="lane:1")
+    )
     first = sync.push(hub, kiosk, [entry])
     again = sync.push(hub, kiosk, [entry])
     assert first[0].duplicate is False and again[0].duplicate is True
@@ -42,8 +45,8 @@ def test_an_audit_entry_is_applied_once(hub: Hub) -> None:
 
 def test_the_newest_status_report_is_kept_whatever_order_they_arrive_in(hub: Hub) -> None:
     kiosk = hub.add_kiosk("驿站-1")["kiosk_id"]
-    newer = record("status", 200, lanes=[{"lane": 1, "stock": 3}], in_doubt=0)
-    older = record("status", 100, lanes=[{"lane": 1, "stock": 9}], in_doubt=1)
+    newer = record("status", AT + 200, lanes=[{"lane": 1, "stock": 3}], in_doubt=0)
+    older = record("status", AT + 100, lanes=[{"lane": 1, "stock": 9}], in_doubt=1)
     sync.push(hub, kiosk, [EVENT.validate_python(newer)])
     sync.push(hub, kiosk, [EVENT.validate_python(older)])  # a late arrival
     (listed,) = hub.kiosks()
@@ -55,9 +58,9 @@ def test_a_mixed_batch_acknowledges_every_event(hub: Hub) -> None:
     hub.import_hours(b"record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,A,2,a,2026-11-01\n")
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
     raw = [
-        {"id": str(uuid.uuid4()), "kind": "redemption", "volunteer_id": "V1", "amount": 15, "at": 1},
-        record("audit", 2, actor="T1", action="refill", target="lane:*"),
-        record("status", 3, lanes=[]),
+        {"id": str(uuid.uuid4()), "kind": "redemption", "volunteer_id": "V1", "amount": 15, "at": AT + 1},
+        record("audit", AT + 2, actor="T1", action="refill", target="lane:*"),
+        record("status", AT + 3, lanes=[]),
     ]
     acks = sync.push(hub, kiosk, [EVENT.validate_python(e) for e in raw])
     assert [a.id for a in acks] == [e["id"] for e in raw]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -14,11 +15,18 @@ from hub.models import LedgerEntry
 from hub.service import Hub
 from protocol.sync import PROTOCOL_VERSION
 
+JSON = {"Content-Type": "application/json"}
 HOURS = b"record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,A,3,a,2026-11-01\n"
 
 
 def redemption(**fields: Any) -> dict[str, Any]:
-    event = {"id": str(uuid.uuid4()), "kind": "redemption", "volunteer_id": "V1", "amount": 15, "at": 1}
+    event = {
+        "id": str(uuid.uuid4()),
+        "kind": "redemption",
+        "volunteer_id": "V1",
+        "amount": 15,
+        "at": 1_790_000_000,
+    }
     event.update(fields)
     return {k: v for k, v in event.items() if v is not None}
 
@@ -138,3 +146,121 @@ def test_a_pull_from_past_the_hubs_last_sequence_is_refused(api: Api) -> None:
     assert ahead.status_code == 409 and "past" in ahead.json()["detail"]
     huge = client.get("/v1/sync/pull", params={"cursor": 2**63}, headers=auth)
     assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+EVENT_ID = "6f1c2f0e-1d2a-4c3b-9e4f-5a6b7c8d9e0f"
+ODD_PUSHES = [
+    # (an event as JSON text, the field the 422 names, its error type); item 9 of issue 9
+    ('"volunteer_id": "V\\u0000"', ["redemption", "volunteer_id"], "string_pattern_mismatch"),
+    ('"volunteer_id": "V\\t1"', ["redemption", "volunteer_id"], "string_pattern_mismatch"),
+    ('"volunteer_id": "' + "V" * 65 + '"', ["redemption", "volunteer_id"], "string_too_long"),
+    ('"volunteer_id": ["V1"]', ["redemption", "volunteer_id"], "string_type"),
+    ('"volunteer_id": 12345', ["redemption", "volunteer_id"], "string_type"),
+    ('"volunteer_id": "\\ud800"', ["redemption", "volunteer_id"], "string_unicode"),
+    ('"amount": 2147483648', ["redemption", "amount"], "less_than_equal"),
+    ('"amount": 9223372036854775808', ["redemption", "amount"], "less_than_equal"),
+    ('"at": Infinity', ["redemption", "at"], "int_type"),
+    ('"at": -Infinity', ["redemption", "at"], "int_type"),
+    ('"at": NaN', ["redemption", "at"], "int_type"),
+    ('"at": 1e400', ["redemption", "at"], "int_type"),
+    ('"at": 1180591620717411303424', ["redemption", "at"], "less_than_equal"),
+    ('"at": -1', ["redemption", "at"], "greater_than_equal"),
+    ('"item_name": "抽\\u0000纸"', ["redemption", "item_name"], "string_pattern_mismatch"),
+    ('"item_name": "\\udc80"', ["redemption", "item_name"], "string_unicode"),
+    ('"kiosk_id": "k\\u0001"', ["redemption", "kiosk_id"], "string_pattern_mismatch"),
+    ('"id": "6f1c2f0e-1d2a-4c3b-9e4f-5a6b7c8d9e0\\u0000"', ["redemption", "id"], "value_error"),
+    ('"id": 12345', ["redemption", "id"], "string_type"),
+]
+
+
+@pytest.mark.parametrize(("fields", "loc", "kind"), ODD_PUSHES)
+def test_an_odd_value_is_a_422_naming_its_field_on_every_database(
+    api: Api, hub: Hub, fields: str, loc: list[str], kind: str
+) -> None:
+    client, auth, _ = api
+    base = {"id": EVENT_ID, "kind": "redemption", "volunteer_id": "V1", "amount": 15, "at": 1_790_000_000}
+    name = fields.split(":")[0].strip('"')
+    good = json.dumps(redemption())
+    bad = json.dumps({k: v for k, v in base.items() if k != name})[:-1] + ", " + fields + "}"
+    reply = client.post("/v1/sync/push", content=f'{{"events": [{good}, {bad}]}}', headers=auth | JSON)
+    assert reply.status_code == 422, reply.text
+    (error,) = reply.json()["detail"]
+    assert error["loc"] == ["body", "events", 1, *loc] and error["type"] == kind
+    assert hub.balance("V1")["balance"] == 30  # refused whole: nothing applied
+
+
+ODD_RECORDS = [
+    # an audit entry is bounded (item 5 of issue 9), and so is what a newer kiosk adds to a body
+    ({"before": {"note": "x" * 5000}}, ["audit", "body", "before"], "value_error"),
+    ({"after": {"note": "\ud800"}}, ["audit", "body", "after"], "value_error"),
+    ({"actor": "T" * 65}, ["audit", "body", "actor"], "string_too_long"),
+    ({"action": "lane\u0000changed"}, ["audit", "body", "action"], "string_pattern_mismatch"),
+    ({"target": ""}, ["audit", "body", "target"], "string_too_short"),
+    ({"screenshot": "x" * 5000}, ["audit", "body"], "value_error"),
+]
+
+
+@pytest.mark.parametrize(("change", "loc", "kind"), ODD_RECORDS)
+def test_an_oversize_or_odd_audit_entry_is_a_422_naming_its_field(
+    api: Api, change: dict[str, Any], loc: list[str], kind: str
+) -> None:
+    client, auth, _ = api
+    body = {"actor": "T1", "action": "lane_changed", "target": "lane:1", **change}
+    event = {"id": EVENT_ID, "kind": "audit", "at": 1_790_000_000, "body": body}
+    text = json.dumps({"events": [event]})  # ensure_ascii: a lone surrogate travels as \ud800
+    reply = client.post("/v1/sync/push", content=text, headers=auth | JSON)
+    assert reply.status_code == 422, reply.text
+    (error,) = reply.json()["detail"]
+    assert error["loc"] == ["body", "events", 0, *loc] and error["type"] == kind
+    assert str(error.get("msg", "")) and "Infinity" not in reply.text
+
+
+def test_a_status_report_with_a_value_json_cannot_carry_is_a_422(api: Api) -> None:
+    client, auth, _ = api
+    event = f'{{"id": "{EVENT_ID}", "kind": "status", "at": 1790000000, "body": {{"t": NaN}}}}'
+    text = f'{{"events": [{event}]}}'
+    reply = client.post("/v1/sync/push", content=text, headers=auth | JSON)
+    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == [
+        "body",
+        "events",
+        0,
+        "status",
+        "body",
+    ]
+
+
+def test_odd_ids_in_the_apps_requests_are_422s(hub: Hub, api: Api) -> None:
+    client, _, _ = api
+    auth = {"Authorization": f"Bearer {hub.add_kiosk('app', role='app')['token']}"}
+    for path in ("/v1/volunteers/V%00/balance", "/v1/volunteers/" + "V" * 65 + "/balance"):
+        reply = client.get(path, headers=auth)
+        assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["path", "volunteer_id"]
+    assert client.get("/v1/volunteers/V1/balance", headers=auth).json()["balance"] == 30
+    for odd in ("V\u0000", "V" * 65, "\ud800"):
+        reply = client.post("/v1/codes", content=json.dumps({"volunteer_id": odd}), headers=auth | JSON)
+        assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "volunteer_id"]
+
+
+def test_a_refusal_and_a_conflict_come_back_in_the_ack(api: Api, hub: Hub) -> None:
+    client, auth, _ = api
+    charge = redemption(id=EVENT_ID)
+    respelt = '{"at": 1790000000, "amount": 15, "volunteer_id": "V1", "kind": "redemption", "id": "ID"}'
+    events = [
+        json.dumps(charge),
+        respelt.replace("ID", EVENT_ID.upper()),
+        json.dumps({**charge, "amount": 14}),
+    ]
+    events.append(json.dumps(redemption(volunteer_id="V404")))
+    text = '{"events": [' + ", ".join(events) + "]}"
+    reply = client.post("/v1/sync/push", content=text, headers=auth | JSON)
+    assert reply.status_code == 200, reply.text
+    acks = reply.json()["acks"]
+    assert [(a["duplicate"], a.get("refused")) for a in acks] == [
+        (False, None),
+        (True, None),  # the same event, spelt another way
+        (False, "conflict"),
+        (False, "unknown_volunteer"),
+    ]
+    assert acks[0]["seq"] == acks[1]["seq"] > 0 and acks[2]["seq"] == acks[3]["seq"] == 0
+    assert "refused" not in acks[0]  # an older kiosk reads the reply it always did
+    assert hub.balance("V1")["balance"] == 15

@@ -97,7 +97,7 @@ def test_the_shown_balance_is_exact_as_of_the_cursor(ops: list[str]) -> None:
                         "kind": "redemption",
                         "volunteer_id": "V1",
                         "amount": 20,
-                        "at": 0,
+                        "at": 1_790_000_000,
                     }
                     sync.push(hub, "other-kiosk", [RedemptionEvent.model_validate(other)])
                 check(parts, hub)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hub.ingest import EventLimits
 from hub.models import KioskEvent, LedgerEntry
 from hub.service import Hub
 from kiosk.bootstrap import Parts, bootstrap
@@ -88,6 +89,58 @@ def test_a_redemption_goes_up_with_what_a_report_needs(hub_server: tuple[Hub, st
         entry = s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "redemption")).one()
         sold = (entry.item_id, entry.item_name, entry.unit_price, entry.quantity, entry.lane, entry.kiosk_id)
     assert sold == (tissues.id, "抽纸", 15, 1, 1, added["kiosk_id"]) and entry.amount == -15
+
+
+def test_a_refund_goes_up_naming_its_charge_and_is_applied_once(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"]))
+    syncer.run_once()
+    kiosk.service.vend("V1", kiosk.store.items()[0], "visit")
+    assert syncer.run_once().ok and hub.balance("V1")["balance"] == 15
+    (sold,) = kiosk.store.recent_redemptions()
+    kiosk.store.refund("T1", sold.vend_id)
+    assert syncer.run_once().ok and hub.balance("V1")["balance"] == 30
+    with hub.unit() as s:
+        charge = s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "redemption")).one()
+        reversal = s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "reversal")).one()
+    assert reversal.reverses == charge.event_id and reversal.amount == 15
+    assert hub.quarantined() == [] and kiosk.store.balance("V1").available == 30
+
+
+def test_an_event_the_hub_refuses_is_not_sent_again_and_the_technician_sees_why(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"]))
+    syncer.run_once()
+    hub.limits = EventLimits(max_amount=10)  # the hub takes at most 10 益币 an event; tissues cost 15
+    kiosk.service.vend("V1", kiosk.store.items()[0], "visit")
+    report = syncer.run_once()
+    assert report.ok and report.pushed == 1  # the sync goes on: the refusal is an answer
+    assert kiosk.store.queued_events() == 0
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 0, "pulled": 0}  # never sent again
+    assert hub.balance("V1")["balance"] == 30 and kiosk.store.balance("V1").available == 30
+    (refused,) = [a for a in kiosk.store.audit_log() if a.action == "event_refused"]
+    assert refused.actor == "hub" and json.loads(refused.after or "")["refused"] == "amount_over_limit"
+    (held,) = hub.quarantined()
+    assert held["reason"] == "amount_over_limit" and held["event"]["amount"] == 15
+
+
+def test_a_status_report_the_contract_refuses_does_not_stop_the_sync(
+    hub_server: tuple[Hub, str], kiosk: Parts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"]))
+    report = kiosk.store.status_report()
+    report["lanes"][0]["item"] = "抽纸\x07"  # a control character a technician pasted into a name
+    monkeypatch.setattr(kiosk.store, "status_report", lambda: report)
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 2, "pulled": 1}
+    assert hub.kiosks()[0]["status"] is None  # not sent; the events were
 
 
 def test_a_malformed_page_or_reply_fails_the_sync_and_stores_nothing(kiosk: Parts) -> None:

@@ -119,6 +119,9 @@ def kiosk(tmp_path: Path) -> Iterator[Parts]:
     parts.close()
 
 
+AT = 1_790_000_000
+
+
 def queue_redemptions(parts: Parts, n: int) -> None:
     """``n`` charged redemptions of 1 益币 each, written straight into the store (setup only)."""
     with parts.store.units.writing() as uow:
@@ -126,11 +129,10 @@ def queue_redemptions(parts: Parts, n: int) -> None:
         for i in range(n):
             hold, charge = str(uuid.uuid4()), str(uuid.uuid4())
             for entry_id, kind, ref in ((hold, "hold", None), (charge, "charge", hold)):
-                s.add(
-                    LedgerRow(
-                        id=entry_id, volunteer_id="V1", kind=kind, amount=1, ref=ref, at=i, day="2026-11-23"
-                    )
+                row = LedgerRow(
+                    id=entry_id, volunteer_id="V1", kind=kind, amount=1, ref=ref, at=AT + i, day="2026-11-23"
                 )
+                s.add(row)
             s.add(
                 OutboxRow(
                     event_id=str(uuid.uuid4()),
@@ -138,7 +140,7 @@ def queue_redemptions(parts: Parts, n: int) -> None:
                     kind="redemption",
                     volunteer_id="V1",
                     amount=1,
-                    at=i,
+                    at=AT + i,
                 )
             )
         uow.commit()

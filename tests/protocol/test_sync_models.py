@@ -13,8 +13,11 @@ from protocol.sync import (
     PROTOCOL_VERSION,
     Event,
     PullPage,
+    PushReply,
     PushRequest,
     RedemptionEvent,
+    Refused,
+    ReversalEvent,
     StatusEvent,
 )
 
@@ -120,9 +123,44 @@ def test_a_status_body_keeps_what_a_newer_kiosk_adds() -> None:
     assert event.body.model_dump(exclude_unset=True) == {"lanes": [], "temperature_c": 4}
 
 
+def test_a_reversal_may_name_its_charge_and_an_ack_may_say_it_was_refused() -> None:
+    charge = uuid.uuid4()
+    raw = {"id": str(uuid.uuid4()), "kind": "reversal", "volunteer_id": "V1", "amount": 5, "at": 1}
+    assert EVENT.validate_python(raw).reverses is None  # protocol 2: the hub refuses it, one by one
+    named = EVENT.validate_python({**raw, "reverses": str(charge).upper()})
+    assert isinstance(named, ReversalEvent) and named.reverses == str(charge)
+    for bad in ("not-a-uuid", 7, ["x"]):
+        with pytest.raises(ValidationError):
+            EVENT.validate_python({**raw, "reverses": bad})
+    older = PushReply.model_validate_json('{"acks": [{"id": "a", "seq": 4, "duplicate": false}]}')
+    assert older.acks[0].refused is None  # a hub before protocol 3
+    refused = PushReply.model_validate_json(
+        '{"acks": [{"id": "a", "seq": 0, "duplicate": false, "refused": "a_reason_from_a_newer_hub"}]}'
+    )
+    assert refused.acks[0].refused == "a_reason_from_a_newer_hub"
+    assert {r.value for r in Refused} >= {"unknown_volunteer", "conflict", "already_reversed"}
+
+
+def test_an_audit_entry_is_bounded() -> None:
+    def audit(**body: Any) -> dict[str, Any]:
+        record = {"actor": "T1", "action": "lane_changed", "target": "lane:1", **body}
+        return {"id": str(uuid.uuid4()), "kind": "audit", "at": 1, "body": record}
+
+    assert EVENT.validate_python(audit(before={"stock": 2}, after={"note": "x" * 3900}))
+    for bad in (
+        {"before": {"note": "x" * 4000}},
+        {"after": {"n": float("inf")}},
+        {"actor": ""},
+        {"action": "x" * 65},
+        {"extra": "x" * 4000},
+    ):
+        with pytest.raises(ValidationError):
+            EVENT.validate_python(audit(**bad))
+
+
 def test_a_push_names_its_version_and_holds_at_most_5000_events() -> None:
     assert PushRequest.model_validate({"events": []}).protocol == 1  # a kiosk that names none
-    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 2
+    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 3
     with pytest.raises(ValidationError):
         PushRequest.model_validate({"protocol": PROTOCOL_VERSION + 1, "events": []})
     with pytest.raises(ValidationError):

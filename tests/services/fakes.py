@@ -195,6 +195,11 @@ class FakeOutbox:
                 event["body"] = o["body"]
             else:
                 event.update(volunteer_id=o["volunteer_id"], amount=o["amount"])
+            if o["kind"] == "reversal":
+                charge_id = self.d.entries[o["entry_id"]][0].ref
+                charge = next((c["event_id"] for c in self.d.outbox if c["entry_id"] == charge_id), None)
+                if charge is not None:
+                    event["reverses"] = charge
             if o["kind"] == "redemption":
                 charge = self.d.entries[o["entry_id"]][0]
                 item = self.d.items.get(charge.item_id or -1)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from drivers.machine import DispenseResult, Flag, Outcome
 from kiosk.core.catalog import Item
 from kiosk.core.offline import OfflinePolicy
+from kiosk.core.records import RefusedEvent
 from kiosk.core.rules import Limits, Refusal
 from kiosk.core.vend import AlreadySettled
 from kiosk.services.kiosk import KioskService
@@ -89,8 +92,27 @@ def test_a_refund_gives_the_charge_back_once(store: Store) -> None:
     assert store.refund("T01", hold.vend_id).settled == 100
     with pytest.raises(LookupError):
         store.refund("T01", hold.vend_id)
-    kinds = [e["kind"] for e in store.pending_events() if e["kind"] != "audit"]
-    assert kinds == ["redemption", "reversal"]
+    charge, reversal = [e for e in store.pending_events() if e["kind"] != "audit"]
+    assert (charge["kind"], reversal["kind"]) == ("redemption", "reversal")
+    assert reversal["reverses"] == charge["id"]  # protocol 3: a reversal names its charge
+
+
+def test_an_event_the_hub_refused_is_not_sent_again_and_the_audit_log_says_why(store: Store) -> None:
+    store.apply_pull({"cursor": 10, "columns": ["id", "name", "balance"], "volunteers": [["V9", "孙", 50]]})
+    store.settle(store.place_hold("V9", 1, 1, "visit", Limits()), DROPPED)
+    [event] = [e for e in store.pending_events() if e["kind"] == "redemption"]
+    refusal = RefusedEvent(event["id"], "amount_over_limit", "redemption", "V9", 15)
+    store.ack_events({event["id"]: 0}, [refusal])
+    assert [e for e in store.pending_events() if e["kind"] == "redemption"] == []  # never sent again
+    assert store.balance("V9").available == 50  # the hub never held the charge: its balance is the truth
+    (entry,) = [a for a in store.audit_log() if a.action == "event_refused"]
+    assert (entry.actor, entry.target) == ("hub", f"event:{event['id']}")
+    assert json.loads(entry.after or "") == {
+        "refused": "amount_over_limit",
+        "kind": "redemption",
+        "volunteer_id": "V9",
+        "amount": 15,
+    }
 
 
 def test_the_hub_balance_and_what_it_has_not_reflected_count_once(store: Store) -> None:

@@ -28,6 +28,7 @@ def test_a_redemption_carries_the_item_its_price_and_lane(world: KioskWorld) -> 
     assert redemption.kiosk_id is None  # the store does not know the kiosk's id at the hub
     (reversal,) = [e for e in queued if isinstance(e, ReversalEvent)]
     assert reversal.amount == tissues.price
+    assert reversal.reverses == redemption.id  # the hub gives back only a charge it holds, once
     assert any(isinstance(e, AuditEvent) and e.body.action == "vend_refunded" for e in queued)
 
 

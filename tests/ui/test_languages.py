@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome
 from kiosk.core.messages import NOTICES
 from kiosk.core.people import mask_name
+from kiosk.core.records import RefusedEvent
 from kiosk.core.session import Notice, Step
 from kiosk.demo import DEMO_PANEL, DEMO_TECH, DEMO_VOLUNTEERS
 from kiosk.ui.widgets import ItemTile
@@ -350,6 +351,10 @@ def test_every_screen_reads_in_one_language(gated: tuple[Driver, GatedMachine]) 
     assert "待核实" in tabs[2][0] and "Refunded" in tabs[2][1]
     assert "主板无应答" in tabs[4][0] and "board not answering" in tabs[4][1]
     assert any("电机没有转动" in t for t in tabs[0][0])  # lane 2's fault
+    # the hub refused one of this kiosk's events: the sync writes it to the audit log
+    event_id = "0123abcd-0000-4000-8000-000000000000"
+    refused = RefusedEvent(event_id, "unknown_volunteer", "redemption", "V0009", 15)
+    kiosk.app.parts.store.ack_events({}, [refused])  # event_refused
     tech.tabs.setCurrentWidget(tech.in_doubt)
     kiosk.tap(tech.in_doubt.cellWidget(0, 7))  # vend_settled
     _settle(kiosk)
@@ -357,8 +362,9 @@ def test_every_screen_reads_in_one_language(gated: tuple[Driver, GatedMachine]) 
     assert actions == set(AUDIT_ACTIONS), "the walk shows every audit action"
     tech.tabs.setCurrentWidget(tech.audit)
     zh, en = langs.both()
-    assert {"修改货道", "补货", "PIN 输错", "测试出货"} <= set(zh)
+    assert {"修改货道", "补货", "PIN 输错", "测试出货", "中心拒收"} <= set(zh)
     assert {"Lane changed", "Lane refilled", "Wrong PIN", "Test vend", "Lane disabled"} <= set(en)
+    assert "Refused by the hub" in en and any("the hub does not know this volunteer" in t for t in en)
 
     # --- the sync and machine lines in each state they have ---------------------------
     tech.show_sync("1790000000", 3, has_hub=True, offline=True)

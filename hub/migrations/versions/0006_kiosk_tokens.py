@@ -9,7 +9,7 @@ before this revision are sealed with the key-encryption key the next time the hu
 sealed.
 
 Revision ID: h0006
-Revises: h0004
+Revises: h0005
 Create Date: 2026-11-25
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h0006"
-down_revision = "h0004"
+down_revision = "h0005"
 branch_labels = None
 depends_on = None
 
