@@ -94,9 +94,9 @@ def digest(event: JudgedEvent) -> str:
     if isinstance(event, AuditEvent):
         fields = event.model_dump(mode="json", exclude_none=True)
         text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    else:
-        text = event.model_dump_json(exclude_none=True, exclude=_NOT_DIGESTED)
-    return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(text.encode()).hexdigest()
+    data = type(event).__pydantic_serializer__.to_json(event, exclude_none=True, exclude=_NOT_DIGESTED)
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -355,6 +355,10 @@ def _outcomes(
     raced: dict[str, tuple[int, str | None]],
 ) -> list[list[Outcome]]:
     """What became of each judged event once the ones to apply were inserted."""
+    if all(
+        v.apply and e.id in inserted for (_, e, _), v in zip(_flat(batches), _verdicts(judged), strict=True)
+    ):
+        return [[Outcome(inserted[e.id], False) for e in events] for _, events, _ in batches]  # all applied
     outcomes: list[list[Outcome]] = []
     first: dict[tuple[str, str], Outcome] = {}
     for (_, events, digests), verdicts in zip(batches, judged, strict=True):
