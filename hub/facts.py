@@ -37,27 +37,29 @@ def ids(con: Connection, values: Iterable[str]) -> Any:
 
 
 def _events(con: Connection) -> str:
-    """The group's events as a table ``r(event_id, volunteer_id, digest)``, read from one
-    JSON parameter ``:events`` (just those: PostgreSQL parses all of it)."""
+    """The group's events as a table ``r(event_id, volunteer_id)``, read from one JSON
+    parameter ``:events`` (just those two: PostgreSQL parses all of it)."""
     if con.dialect.name == "postgresql":
-        return (
-            "jsonb_to_recordset(CAST(:events AS jsonb)) "
-            "AS r(event_id varchar, volunteer_id varchar, digest varchar)"
-        )
+        return "jsonb_to_recordset(CAST(:events AS jsonb)) AS r(event_id varchar, volunteer_id varchar)"
     return (
-        "(SELECT json_extract(value, '$.event_id') AS event_id, json_extract(value, '$.volunteer_id') "
-        "AS volunteer_id, json_extract(value, '$.digest') AS digest FROM json_each(:events)) AS r"
+        "(SELECT json_extract(value, '$.event_id') AS event_id, "
+        "json_extract(value, '$.volunteer_id') AS volunteer_id FROM json_each(:events)) AS r"
+    )
+
+
+def _rows(events: Sequence[JudgedEvent]) -> str:
+    return json.dumps(
+        [{"event_id": e.id, "volunteer_id": getattr(e, "volunteer_id", "")} for e in events],
+        ensure_ascii=False,
     )
 
 
 # Each lookup is a scalar subquery or a LATERAL one with a LIMIT, which PostgreSQL never
 # makes a join: the volunteers, the ledger and the quarantine are probed by their unique
 # indexes event by event, whatever the planner guesses of the group's size (as hash
-# joins, a group of fifty events read every volunteer, or the whole ledger of a young
-# hub). A volunteer the hub knows; an event refused before with this very content (id and
-# digest); an event applied before (any content).
+# joins, a group of fifty events read every volunteer, or the whole ledger of a young hub).
 _VOLUNTEER_UNKNOWN = "(SELECT 1 FROM volunteers v WHERE v.id = r.volunteer_id) IS NULL"
-_REFUSED_BEFORE = "(SELECT q.reason FROM quarantine q WHERE q.event_id = r.event_id AND q.digest = r.digest)"
+_HELD = "(SELECT 1 FROM quarantine q WHERE q.event_id = r.event_id LIMIT 1) IS NOT NULL"
 
 
 def _applied(con: Connection, table: str, alias: str) -> str:
@@ -68,37 +70,28 @@ def _applied(con: Connection, table: str, alias: str) -> str:
     return f"LEFT JOIN {table} {alias} ON {alias}.event_id = r.event_id"
 
 
-def _rows(events: Sequence[JudgedEvent], digests: Sequence[str]) -> str:
-    return json.dumps(
-        [
-            {"event_id": e.id, "volunteer_id": getattr(e, "volunteer_id", ""), "digest": dg}
-            for e, dg in zip(events, digests, strict=True)
-        ],
-        ensure_ascii=False,
-    )
-
-
-def ledger_facts(con: Connection, events: Sequence[LedgerEvent], digests: Sequence[str]) -> Facts:
-    """What the hub holds of ``events`` (with their digests), in one pass over them: whether
-    it knows each volunteer, and how each event was applied or refused before; then the
-    charges the reversals name, if any."""
+def ledger_facts(con: Connection, events: Sequence[LedgerEvent]) -> Facts:
+    """What the hub holds of ``events``, in one pass over them: whether it knows each
+    volunteer, and how each event was applied before or is held in the quarantine; then
+    the refusals of those held and the charges the reversals name, if any."""
     sql = (
-        f"SELECT r.event_id, r.volunteer_id, r.digest, {_VOLUNTEER_UNKNOWN}, l.seq, l.digest, "
-        f"{_REFUSED_BEFORE} FROM {_events(con)} {_applied(con, 'ledger', 'l')} "
+        f"SELECT r.event_id, r.volunteer_id, {_VOLUNTEER_UNKNOWN}, l.seq, l.digest, {_HELD} "
+        f"FROM {_events(con)} {_applied(con, 'ledger', 'l')} "
         # only what is out of the ordinary comes back (new events of known volunteers: none);
         # written out, not as a filtered subquery, whose generic plan PostgreSQL made 10× slower
-        f"WHERE {_VOLUNTEER_UNKNOWN} OR l.seq IS NOT NULL OR {_REFUSED_BEFORE} IS NOT NULL"
+        f"WHERE {_VOLUNTEER_UNKNOWN} OR l.seq IS NOT NULL OR {_HELD}"
     )
-    facts = Facts()
-    for eid, vid, dg, unknown, seq, applied_dg, reason in con.execute(
-        text(sql), {"events": _rows(events, digests)}
+    facts, held = Facts(), []
+    for eid, vid, unknown, seq, applied_dg, in_quarantine in con.execute(
+        text(sql), {"events": _rows(events)}
     ):
         if unknown:
             facts.unknown.add(str(vid))
         if seq is not None:
             facts.applied[str(eid)] = (int(seq), applied_dg)
-        if reason is not None:
-            facts.refused[(str(eid), str(dg))] = str(reason)
+        if in_quarantine:
+            held.append(str(eid))
+    _refused_before(con, facts, held)
     named = [e.reverses for e in events if isinstance(e, ReversalEvent) and e.reverses]
     if named:
         charges = (
@@ -111,19 +104,28 @@ def ledger_facts(con: Connection, events: Sequence[LedgerEvent], digests: Sequen
     return facts
 
 
-def record_facts(con: Connection, events: Sequence[AuditEvent], digests: Sequence[str]) -> Facts:
-    """How each audit entry was applied or refused before: one query."""
+def record_facts(con: Connection, events: Sequence[AuditEvent]) -> Facts:
+    """How each audit entry was applied before or refused: one query (two if some were refused)."""
     sql = (
-        f"SELECT r.event_id, r.digest, k.seq, k.digest, {_REFUSED_BEFORE} FROM {_events(con)} "
-        f"{_applied(con, 'kiosk_events', 'k')}"
+        f"SELECT r.event_id, k.seq, k.digest, {_HELD} FROM {_events(con)} "
+        f"{_applied(con, 'kiosk_events', 'k')} WHERE k.seq IS NOT NULL OR {_HELD}"
     )
-    facts = Facts()
-    for eid, dg, seq, applied_dg, reason in con.execute(text(sql), {"events": _rows(events, digests)}):
+    facts, held = Facts(), []
+    for eid, seq, applied_dg, in_quarantine in con.execute(text(sql), {"events": _rows(events)}):
         if seq is not None:
             facts.applied[str(eid)] = (int(seq), applied_dg)
-        if reason is not None:
-            facts.refused[(str(eid), str(dg))] = str(reason)
+        if in_quarantine:
+            held.append(str(eid))
+    _refused_before(con, facts, held)
     return facts
+
+
+def _refused_before(con: Connection, facts: Facts, held: Sequence[str]) -> None:
+    """The refusals of events held in the quarantine, by id and digest."""
+    if held:
+        sql = f"SELECT event_id, digest, reason FROM quarantine WHERE {one_of(con, 'event_id', 'ids')}"
+        for eid, dg, reason in con.execute(text(sql), {"ids": ids(con, held)}):
+            facts.refused[(str(eid), str(dg))] = str(reason)
 
 
 def insert_ignoring(con: Connection, table: Any) -> Any:

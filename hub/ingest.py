@@ -76,6 +76,9 @@ class EventLimits:
         return None
 
 
+_NOT_DIGESTED = {"kiosk_id"}
+
+
 def digest(event: JudgedEvent) -> str:
     """SHA-256 of the event's canonical JSON, as validated: no whitespace, no absent or null
     field, and not the redemption's ``kiosk_id`` (the hub takes the kiosk from the token,
@@ -91,9 +94,9 @@ def digest(event: JudgedEvent) -> str:
     if isinstance(event, AuditEvent):
         fields = event.model_dump(mode="json", exclude_none=True)
         text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    else:
-        text = event.model_dump_json(exclude_none=True, exclude={"kiosk_id"})
-    return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(text.encode()).hexdigest()
+    data = type(event).__pydantic_serializer__.to_json(event, exclude_none=True, exclude=_NOT_DIGESTED)
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,13 @@ class Facts:
     """(Event id, digest) → reason, of the events refused already."""
     charges: dict[str, Charge] = field(default_factory=dict)
     """Charges the group's reversals name, by event id."""
+
+    def merge(self, more: Facts) -> None:
+        """Add what was learnt of more events."""
+        self.unknown |= more.unknown
+        self.applied.update(more.applied)
+        self.refused.update(more.refused)
+        self.charges.update(more.charges)
 
 
 class Verdict(NamedTuple):

@@ -250,59 +250,88 @@ def _quarantined(kiosk_id: str, e: JudgedEvent, dg: str, reason: str, now: float
 def _apply_ledger_events(hub: Hub, group: list[_Batch]) -> list[list[Outcome]]:
     """Judge and apply a group's batches in one transaction; per batch, each event's outcome.
 
-    The facts the rules need are read in one query before the ledger's lock (on
-    PostgreSQL; SQLite's transaction holds its write lock throughout): what it finds only
-    ever grows, and what another worker applies meanwhile is caught by the insert's
-    ``ON CONFLICT DO NOTHING`` and read back under the lock. Refusals go to the quarantine
-    before the lock too, and the outcomes are worked out after the commit, so the lock is
-    held for the insert alone. An event id that several batches (or one batch) carry is
-    applied once: the first batch to carry it is the one it was applied for, the others
-    get it as a repeat.
+    The rules are ``hub.ingest``'s; the facts they need come in one set-based query a
+    group, before the ledger's lock (on PostgreSQL; SQLite's transaction holds its write
+    lock throughout): what it finds only ever grows, and what another worker applies
+    meanwhile is caught by the insert's ``ON CONFLICT DO NOTHING`` and read back. On
+    PostgreSQL a group with no reversal (nearly every group: charges) skips that query:
+    it is judged as new events of known volunteers, and the insert itself checks exactly
+    that (a known volunteer, no refusal of this content, no entry with this id); the few
+    events it does not insert, or the rules refuse, are then looked up and judged again
+    with their facts. Refusals go to the quarantine, and the outcomes are worked out after
+    the commit, so the lock is held for the insert alone. An event id that several
+    batches (or one batch) carry is applied once: the first batch to carry it is the one
+    it was applied for, the others get it as a repeat.
     """
     now = hub.clock()
     batches = [(b.kiosk_id, b.events, b.digests) for b in group]
+    events = [e for b in group for e in b.events]
     rows = [_row(b.kiosk_id, e, dg) for b in group for e, dg in zip(b.events, b.digests, strict=True)]
     with hub.unit() as s:
         con = s.connection()
-        facts = ledger_facts(
-            con, [e for b in group for e in b.events], [dg for b in group for dg in b.digests]
-        )
-        judged = ingest.judge(
-            [(kiosk_id, list(zip(events, digests, strict=True))) for kiosk_id, events, digests in batches],
-            facts,
-            hub.limits,
-            now,
-        )
-        verdicts = [v for mine in judged for v in mine]
-        if any(v.refused is not None and not v.duplicate for v in verdicts):
-            quarantine(
-                con,
-                [
-                    _quarantined(kiosk_id, e, dg, v.refused, now)
-                    for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True)
-                    if v.refused is not None and not v.duplicate
-                ],
+        pg = con.dialect.name == "postgresql"
+        checked = pg and not any(isinstance(e, ReversalEvent) for e in events)
+        facts = ingest.Facts() if checked else ledger_facts(con, events)
+        judged = _judge(hub, batches, facts, now)
+        if checked and any(v.refused for mine in judged for v in mine):  # a repeat, refused by today's rules?
+            facts = ledger_facts(
+                con, [e for e, v in zip(events, _verdicts(judged), strict=True) if v.refused]
             )
-        applying = [row for row, v in zip(rows, verdicts, strict=True) if v.apply]
-        if con.dialect.name == "postgresql":
-            inserted = _insert_postgresql(hub, s, applying)
-        else:
-            inserted = _insert_generic(hub, s, applying)
+            judged = _judge(hub, batches, facts, now)
+        quarantine(con, _refusals(batches, judged, now))
+        applying = [row for row, v in zip(rows, _verdicts(judged), strict=True) if v.apply]
+        inserted = _insert_postgresql(hub, s, applying, checked) if pg else _insert_generic(hub, s, applying)
         raced: dict[str, tuple[int, str | None]] = {}
-        if len(inserted) < len(applying):  # another worker applied some first: read them back
-            raced = _read_back(con, "ledger", {r["event_id"] for r in applying} - inserted.keys())
-            quarantine(con, _raced_refusals(batches, verdicts, inserted, raced, now))
+        missed = [
+            e for e, v in zip(events, _verdicts(judged), strict=True) if v.apply and e.id not in inserted
+        ]
+        if missed and checked:  # not inserted: judged again with what the hub holds of them
+            first = _refusals(batches, judged, now)
+            facts.merge(ledger_facts(con, missed))
+            judged = _judge(hub, batches, facts, now)
+            quarantine(con, [q for q in _refusals(batches, judged, now) if q not in first])
+        elif missed:  # another worker applied some first: read them back
+            raced = _read_back(con, "ledger", {e.id for e in missed})
+            quarantine(con, _raced_refusals(batches, _verdicts(judged), inserted, raced, now))
     return _outcomes(batches, judged, facts, inserted, raced)
 
 
-def _flat(
-    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
-) -> list[tuple[str, JudgedEvent, str]]:
+Batches = Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]]
+
+
+def _judge(hub: Hub, batches: Batches, facts: ingest.Facts, now: float) -> list[list[ingest.Verdict]]:
+    return ingest.judge(
+        [(kiosk_id, list(zip(events, digests, strict=True))) for kiosk_id, events, digests in batches],
+        facts,
+        hub.limits,
+        now,
+    )
+
+
+def _verdicts(judged: Sequence[Sequence[ingest.Verdict]]) -> list[ingest.Verdict]:
+    return [v for mine in judged for v in mine]
+
+
+def _refusals(
+    batches: Batches, judged: Sequence[Sequence[ingest.Verdict]], now: float
+) -> list[dict[str, Any]]:
+    """The quarantine's rows for the events refused for the first time."""
+    verdicts = _verdicts(judged)
+    if not any(v.refused is not None and not v.duplicate for v in verdicts):
+        return []
+    return [
+        _quarantined(kiosk_id, e, dg, v.refused, now)
+        for (kiosk_id, e, dg), v in zip(_flat(batches), verdicts, strict=True)
+        if v.refused is not None and not v.duplicate
+    ]
+
+
+def _flat(batches: Batches) -> list[tuple[str, JudgedEvent, str]]:
     return [(k, e, dg) for k, events, digests in batches for e, dg in zip(events, digests, strict=True)]
 
 
 def _raced_refusals(
-    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+    batches: Batches,
     verdicts: Sequence[ingest.Verdict],
     inserted: dict[str, int],
     raced: dict[str, tuple[int, str | None]],
@@ -319,13 +348,17 @@ def _raced_refusals(
 
 
 def _outcomes(
-    batches: Sequence[tuple[str, Sequence[JudgedEvent], Sequence[str]]],
+    batches: Batches,
     judged: Sequence[Sequence[ingest.Verdict]],
     facts: ingest.Facts,
     inserted: dict[str, int],
     raced: dict[str, tuple[int, str | None]],
 ) -> list[list[Outcome]]:
     """What became of each judged event once the ones to apply were inserted."""
+    if all(
+        v.apply and e.id in inserted for (_, e, _), v in zip(_flat(batches), _verdicts(judged), strict=True)
+    ):
+        return [[Outcome(inserted[e.id], False) for e in events] for _, events, _ in batches]  # all applied
     outcomes: list[list[Outcome]] = []
     first: dict[tuple[str, str], Outcome] = {}
     for (_, events, digests), verdicts in zip(batches, judged, strict=True):
@@ -364,8 +397,7 @@ def _raced(e: JudgedEvent, dg: str, found: dict[str, tuple[int, str | None]]) ->
 
 # PostgreSQL: every row in one statement (one JSON parameter: psycopg dumps a string far
 # faster than thirteen arrays; read as json, not jsonb, which PostgreSQL parses slower)
-_PG_INSERT = text(
-    """
+_PG_INSERT = """
     INSERT INTO ledger (id, volunteer_id, kind, amount, event_id, kiosk_id, at,
                         item_id, item_name, unit_price, quantity, lane, digest, reverses)
     SELECT CAST(gen_random_uuid() AS varchar), r.volunteer_id, r.kind, r.amount, r.event_id,
@@ -375,14 +407,25 @@ _PG_INSERT = text(
         volunteer_id varchar, kind varchar, amount integer, event_id varchar, kiosk_id varchar,
         at bigint, item_id integer, item_name varchar, unit_price integer, quantity integer,
         lane integer, digest varchar, reverses varchar)
+    {where}
     ON CONFLICT DO NOTHING
     RETURNING event_id, seq
     """
+_PG_INSERT_AS_JUDGED = text(_PG_INSERT.format(where=""))
+# what a group judged with no facts took for granted, checked row by row (scalar subqueries:
+# index probes, never a join that reads every volunteer)
+_PG_INSERT_CHECKED = text(
+    _PG_INSERT.format(
+        where="WHERE (SELECT 1 FROM volunteers v WHERE v.id = r.volunteer_id) IS NOT NULL "
+        "AND (SELECT 1 FROM quarantine q WHERE q.event_id = r.event_id AND q.digest = r.digest) IS NULL"
+    )
 )
 
 
-def _insert_postgresql(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """The lock, then one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of every row.
+def _insert_postgresql(hub: Hub, s: Session, rows: list[dict[str, Any]], checked: bool) -> dict[str, int]:
+    """The lock, then one ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` of every row
+    (``checked``: only of those whose volunteer the hub knows and whose content it has
+    not refused before).
 
     A row another worker applied first (its event id, or its reversal's charge, now taken)
     is skipped and read back. Overdrafts are flagged after the commit (:func:`_flag_overdrafts`).
@@ -391,7 +434,8 @@ def _insert_postgresql(hub: Hub, s: Session, rows: list[dict[str, Any]]) -> dict
         return {}
     params = {"rows": json.dumps(rows, ensure_ascii=False)}  # before the lock
     hub.lock_ledger(s)
-    return {str(eid): int(seq) for eid, seq in s.connection().execute(_PG_INSERT, params)}
+    statement = _PG_INSERT_CHECKED if checked else _PG_INSERT_AS_JUDGED
+    return {str(eid): int(seq) for eid, seq in s.connection().execute(statement, params)}
 
 
 _PG_FLAG = text(
@@ -481,7 +525,7 @@ def _apply_records(
     audits = [(i, e) for i, e in enumerate(events) if isinstance(e, AuditEvent)]
     if audits:
         batch = [(kiosk_id, [e for _, e in audits], [ingest.digest(e) for _, e in audits])]
-        facts = record_facts(con, batch[0][1], batch[0][2])
+        facts = record_facts(con, batch[0][1])
         judged = ingest.judge([(kiosk_id, list(zip(*batch[0][1:], strict=True)))], facts, hub.limits, now)
         flat = list(zip(_flat(batch), judged[0], strict=True))
         quarantine(
