@@ -263,7 +263,7 @@ def test_a_repeat_is_acknowledged_as_applied_whatever_todays_limits(hub: Hub) ->
     kiosk = hub.add_kiosk("k1")["kiosk_id"]
     sold = [ev(amount=5), ev(amount=6)]
     first = sync.push(hub, kiosk, sold)
-    stricter = Hub(hub.engine, limits=Limits(max_amount=4))  # the operator lowered the limit since
+    stricter = Hub(hub.engine, limits=EventLimits(max_amount=4))  # the operator lowered the limit since
     again = sync.push(stricter, kiosk, [*sold, ev(amount=5)])  # the acks were lost: sent again
     assert [(a.seq, a.duplicate, a.refused) for a in again[:2]] == [(a.seq, True, None) for a in first]
     assert (again[2].seq, again[2].refused) == (0, "amount_over_limit")

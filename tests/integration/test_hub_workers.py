@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 import urllib.error
 import urllib.request
-import time
 import uuid
 from pathlib import Path
 
@@ -40,7 +40,13 @@ def test_worker_processes_take_the_limits_and_the_key_encryption_key_from_the_co
     hub = Hub(engine)
     hub.import_hours(HOURS)
     token = hub.add_kiosk("驿站-1")["token"]
-    event = {"id": str(uuid.uuid4()), "kind": "redemption", "volunteer_id": "V1", "amount": 5, "at": int(time.time())}
+    event = {
+        "id": str(uuid.uuid4()),
+        "kind": "redemption",
+        "volunteer_id": "V1",
+        "amount": 5,
+        "at": int(time.time()),
+    }
     small = json.dumps({"protocol": 2, "events": [event]}).encode()
     with hub_subprocess(db, workers=2, options=("--max-body-bytes", str(len(small) + 10))) as base:
         assert stat.S_IMODE(hub_key_file.stat().st_mode) == 0o600  # made on first use, by the command
