@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -143,8 +144,14 @@ class TechScreen(Screen):
         self.status = label(name="Subtitle")
         self.exit = big_button("")
         self.exit.clicked.connect(self.exited)
+        # closing the program leaves the kiosk dark until someone restarts it: a second tap
+        # within a few seconds confirms it
         self.desktop = big_button("")
-        self.desktop.clicked.connect(self.desktop_requested)
+        self.desktop.clicked.connect(self._on_desktop_tapped)
+        self._desktop_armed = QTimer(self)
+        self._desktop_armed.setSingleShot(True)
+        self._desktop_armed.setInterval(5000)
+        self._desktop_armed.timeout.connect(self._paint_words)
         top.addWidget(self.title)
         top.addWidget(self.status, 1)
         top.addWidget(self.desktop)
@@ -195,6 +202,22 @@ class TechScreen(Screen):
         self._message: tuple[str, dict[str, Any], bool] | None = None
         self._paint_words()
 
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._desktop_armed.stop()  # a first tap does not outlive the screen
+        self._paint_words()
+        super().hideEvent(event)
+
+    def _on_desktop_tapped(self) -> None:
+        if not self.isVisible():
+            return
+        if self._desktop_armed.isActive():
+            self._desktop_armed.stop()
+            self._paint_words()
+            self.desktop_requested.emit()
+        else:
+            self._desktop_armed.start()
+            self._paint_words()
+
     def show_session(self, session: Session, lang: str) -> None:
         changed = lang != self.lang
         self.lang = lang
@@ -206,7 +229,8 @@ class TechScreen(Screen):
     def _paint_words(self) -> None:
         lang = self.lang
         self.exit.setText(say("退出", lang))
-        self.desktop.setText(say("关闭自助机程序", lang))
+        armed = self._desktop_armed.isActive()
+        self.desktop.setText(say("再按一次确认关闭", lang) if armed else say("关闭自助机程序", lang))
         self.refill_all.setText(say("全部补满", lang))
         self.add_item.setText(say("新增商品", lang))
         self.tabs.setTabText(0, say_in("tab", "货道", lang))

@@ -404,6 +404,9 @@ def test_a_locked_kiosk_closes_only_at_a_technicians_word(
     kiosk.scan(kiosk.code("tech", "T001"))
     enter_pin(kiosk, "2468")
     kiosk.wait_step(Step.TECH)
+    with kiosk.qtbot.assertNotEmitted(kiosk.w.tech.desktop_requested):
+        kiosk.tap(kiosk.w.tech.desktop)  # one tap only asks again: a slip of the finger is not enough
+    assert kiosk.w.tech.desktop.text() == "再按一次确认关闭"
     with kiosk.qtbot.waitSignal(kiosk.app.controller.desktop_requested, timeout=5000):
         kiosk.tap(kiosk.w.tech.desktop)
     entry = kiosk.app.parts.store.audit_log(1)[0]
