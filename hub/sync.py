@@ -3,7 +3,7 @@
 Push: events arrive as ``protocol.sync`` models, already validated. Each is judged by
 ``hub.ingest`` (a repeat, a conflict, the hub's limits, an unknown volunteer, a reversal
 of this kiosk's own charge, once) over facts ``hub.facts`` loads for the whole group in
-one query; a refused event is kept in the quarantine and acknowledged with its reason.
+one query at most; a refused event is kept in the quarantine and acknowledged with its reason.
 Each carries the kiosk's UUID; the ledger's unique ``event_id`` applies it once, whatever
 the retries, and the acknowledgement names the hub sequence it was applied at (the same
 sequence for a repeat, told from another event under the same id by its digest). Late
