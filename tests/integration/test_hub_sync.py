@@ -11,8 +11,8 @@ import dataclasses
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -221,50 +221,41 @@ def test_kiosk_sync_once_command(hub_server: tuple[Hub, str], tmp_path: Path) ->
     assert json.loads(out.stdout) == {"ok": True, "pushed": 0, "pulled": 1}
 
 
-def test_the_running_kiosk_syncs_in_the_background(qtbot, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.core.session import Step
-    from tests.helpers import FakeClock, make_app
+@contextmanager
+def syncing_kiosk(qtbot, hub: Hub, url: str, root: Path, name: str) -> Iterator[tuple[Any, Any]]:  # type: ignore[no-untyped-def]
+    """The whole GUI kiosk syncing with ``hub`` every 0.2 s on the wall clock the hub signs
+    with; yields (app, clock) once the trust list arrived and reached the verifier."""
+    from tests.helpers import WallClock, make_app
 
-    hub, url = hub_server
     hub.import_hours(HOURS.encode())
-    token = hub.add_kiosk("驿站-4")["token"]
-    app, _, _ = make_app(
-        tmp_path / "k",
-        clock=FakeClock(time.time()),  # the hub signs with the wall clock
-        issuers=("timebank-hub",),
-        hub_url=url,
-        hub_token=token,
-        sync_interval_s=0.2,
+    token = hub.add_kiosk(name)["token"]
+    app, _, clock = make_app(
+        root, clock=WallClock(), issuers=("timebank-hub",), hub_url=url, hub_token=token, sync_interval_s=0.2
     )
     try:
         kid = hub.jwks()["keys"][0]["kid"]
         # the trust list arrived and the worker handed it to the verifier (after storing the page)
         qtbot.waitUntil(lambda: kid in app.parts.service.verifier.trust.kids, timeout=10000)
-        app.scanner.inject(hub.issue_code("V1", CodeKind.APP))
-        qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)
-        assert app.session.volunteer is not None and app.session.volunteer.available == 30
+        yield app, clock
     finally:
         app.close()
 
 
-def test_a_card_revoked_at_the_hub_is_refused_after_one_sync(qtbot, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_running_kiosk_syncs_in_the_background(qtbot, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from kiosk.core.session import Step
-    from tests.helpers import WallClock, make_app
 
     hub, url = hub_server
-    hub.import_hours(HOURS.encode())
-    token = hub.add_kiosk("驿站-5")["token"]
-    app, _, clock = make_app(
-        tmp_path / "k",
-        clock=WallClock(),
-        issuers=("timebank-hub",),
-        hub_url=url,
-        hub_token=token,
-        sync_interval_s=0.2,
-    )
-    try:
-        kid = hub.jwks()["keys"][0]["kid"]
-        qtbot.waitUntil(lambda: kid in app.parts.service.verifier.trust.kids, timeout=10000)
+    with syncing_kiosk(qtbot, hub, url, tmp_path / "k", "驿站-4") as (app, _):
+        app.scanner.inject(hub.issue_code("V1", CodeKind.APP))
+        qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)
+        assert app.session.volunteer is not None and app.session.volunteer.available == 30
+
+
+def test_a_card_revoked_at_the_hub_is_refused_after_one_sync(qtbot, hub_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.core.session import Step
+
+    hub, url = hub_server
+    with syncing_kiosk(qtbot, hub, url, tmp_path / "k", "驿站-5") as (app, clock):
         card = hub.issue_code("V1", CodeKind.CARD)
         verdict = app.parts.service.verifier.verify(card, now=int(clock()))
         assert verdict.ok and verdict.claims is not None
@@ -274,5 +265,3 @@ def test_a_card_revoked_at_the_hub_is_refused_after_one_sync(qtbot, hub_server, 
         app.scanner.inject(card)
         qtbot.waitUntil(lambda: app.session.notice is not None, timeout=5000)
         assert app.session.step is Step.IDLE and app.session.notice.key == "revoked"
-    finally:
-        app.close()
