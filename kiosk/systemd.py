@@ -22,7 +22,7 @@ def notify(message: str, environ: Mapping[str, str] = os.environ) -> bool:
     address = "\0" + path[1:] if path.startswith("@") else path  # an abstract socket
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-            sock.sendto(message.encode("utf-8"), address)
+            sock.sendto(message.encode("utf-8"), socket.MSG_DONTWAIT, address)  # never wait on the GUI thread
     except OSError:
         return False  # systemd gone (shutting down): nothing to tell
     return True

@@ -58,6 +58,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "tech_login": N_in("audit log", "技术员登录"),
     "tech_pin_wrong": N_in("audit log", "PIN 输错"),
     "event_refused": N_in("audit log", "中心拒收"),
+    "left_to_desktop": N_in("audit log", "关闭自助机程序"),
 }
 """Every action the store writes to the audit log (a test checks none is missing)."""
 
