@@ -97,9 +97,14 @@ def _lane_number(text: str) -> int:
     return lane
 
 
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
+"""Qt platforms whose windows nobody in front of this machine sees."""
+
+
 def _has_display() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM"):
-        return True
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if platform:
+        return platform not in HEADLESS_PLATFORMS
     if sys.platform.startswith("linux"):
         return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     return True

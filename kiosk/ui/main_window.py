@@ -139,4 +139,9 @@ class KioskWindow(QWidget):
     def _place_notice(self) -> None:
         width = max(0, self.width() - 2 * NOTICE_MARGIN)
         height = max(self.notice.heightForWidth(width), self.notice.sizeHint().height())
-        self.notice.setGeometry(NOTICE_MARGIN, self.header.height() + NOTICE_MARGIN // 2, width, height)
+        top = self.header.height() + NOTICE_MARGIN // 2
+        band = self.current.notice_band()
+        if band is not None and band.isValid():
+            top = self.current.mapTo(self, band.topLeft()).y()
+            height = max(height, band.height())
+        self.notice.setGeometry(NOTICE_MARGIN, top, width, height)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -63,6 +63,11 @@ class Screen(QWidget):
     def show_session(self, session: Session, lang: str) -> None:
         raise NotImplementedError
 
+    def notice_band(self) -> QRect | None:
+        """Where on this screen a notice may float (screen coordinates), covering whole what
+        it covers; None: along the screen's top edge."""
+        return None
+
 
 class IdleScreen(Screen):
     """请扫描志愿者码, and what is on offer today."""
@@ -79,6 +84,12 @@ class IdleScreen(Screen):
         self.box.addSpacing(16)
         self.box.addWidget(self.section)
         self.box.addWidget(self.grid, 1)
+
+    def notice_band(self) -> QRect:
+        """A refusal takes the place of the prompt (heading and hint) for its few seconds,
+        rather than hiding half of the heading."""
+        prompt = self.title.geometry().united(self.hint.geometry())
+        return QRect(0, prompt.top(), self.width(), prompt.height())
 
     def show_session(self, session: Session, lang: str) -> None:
         self.title.setText(say("请扫描志愿者码", lang))

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kiosk.app import create_app, demo_parts, wait_until
 from kiosk.config import demo_config
 from kiosk.core.session import Step
@@ -36,8 +38,13 @@ def test_boot_scan_buy_and_check_the_ledger(qtbot: Any, tmp_path: Path) -> None:
         app.close()
 
 
-def test_the_demo_command_runs_headless(tmp_path: Path) -> None:
+@pytest.mark.parametrize("platform", [None, "offscreen"])
+def test_the_demo_command_runs_headless(tmp_path: Path, platform: str | None) -> None:
+    """No display, or Qt told to draw offscreen where nobody sees it: the demo walks
+    through its screens and saves them, rather than waiting for touches that never come."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if platform:
+        env["QT_QPA_PLATFORM"] = platform
     out = subprocess.run(
         [sys.executable, "-m", "kiosk", "demo", "--data-dir", str(tmp_path / "d")],
         env=env,

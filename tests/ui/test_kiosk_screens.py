@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 
 from kiosk.core.scan import DuplicateFilter
 from kiosk.core.session import Step
@@ -364,6 +364,21 @@ def test_a_notice_never_moves_a_control_from_under_a_finger(kiosk: Driver) -> No
     assert places() == before
     # a tap where the notice lies reaches the control beneath it
     assert kiosk.w.notice.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+
+def test_a_refusal_on_the_idle_screen_covers_the_whole_prompt_not_half_of_it(kiosk: Driver) -> None:
+    idle = kiosk.w.idle
+    prompt = [idle.title, idle.hint]
+    before = [w.mapTo(kiosk.w, w.rect().topLeft()) for w in prompt]
+    kiosk.scan(kiosk.code("expired"))
+    kiosk.app.qt.processEvents()
+    assert kiosk.w.notice.isVisible()
+    notice = kiosk.w.notice.geometry()
+    for widget in prompt:
+        place = QRect(widget.mapTo(kiosk.w, widget.rect().topLeft()), widget.size())
+        assert notice.contains(place, proper=False), (widget.text(), place, notice)
+    assert [w.mapTo(kiosk.w, w.rect().topLeft()) for w in prompt] == before  # nothing moved
+    assert notice.bottom() < idle.section.mapTo(kiosk.w, idle.section.rect().topLeft()).y()
 
 
 # Qt's gesture manager says this of the touch points that its scroller took over
