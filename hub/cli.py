@@ -100,9 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("tech_id")
     tadd.add_argument("name")
     tech.add_parser("remove", help="a technician may no longer open kiosks").add_argument("tech_id")
-    pins = sub.add_parser("card-pin", help="the PIN a volunteer's printed card asks for at kiosks").add_subparsers(
-        dest="card_pin_command", required=True
-    )
+    card = sub.add_parser("card-pin", help="the PIN a volunteer's printed card asks for at kiosks")
+    pins = card.add_subparsers(dest="card_pin_command", required=True)
     pins.add_parser("set", help="set or change it (6 digits, read from stdin)").add_argument("volunteer_id")
     pins.add_parser("clear", help="the card asks for no PIN any more").add_argument("volunteer_id")
     imp = sub.add_parser("import-hours", help="credit certified hours from the platform's CSV")

@@ -496,7 +496,8 @@ class Hub:
             stamp = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
             s.merge(CardPin(volunteer_id=volunteer_id, pin_hash=pin_hash, stamp=stamp, updated_at=now))
             action = "card_pin_set" if pin_hash is not None else "card_pin_cleared"
-            s.add(HubAudit(at=now, actor=ACTOR, action=action, target=f"volunteer:{volunteer_id}", detail="{}"))
+            target = f"volunteer:{volunteer_id}"
+            s.add(HubAudit(at=now, actor=ACTOR, action=action, target=target, detail="{}"))
         return True
 
     # --- signing keys and codes --------------------------------------------------------
