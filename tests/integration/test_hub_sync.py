@@ -19,13 +19,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hub import sync
 from hub.ingest import EventLimits
 from hub.models import KioskEvent, LedgerEntry
 from hub.service import Hub
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import demo_config
-from kiosk.sync import HubClient, HubError, Syncer
+from kiosk.sync import HubClient, HubError, Syncer, stored_page
 from protocol.codes import CodeKind
+from protocol.pins import pin_matches
 from tests.helpers import free_port
 
 HOURS = "record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,赵小明,3,助老,2026-11-01\n"
@@ -190,6 +192,36 @@ def test_technicians_come_down_and_their_changes_and_the_kiosk_status_go_up(
     with hub.unit() as s:
         actions = sorted(json.loads(body)["action"] for body in s.scalars(select(KioskEvent.body)))
     assert actions == ["item_added", "lane_added", "lane_changed", "tech_login"]
+
+
+def test_a_card_pin_set_or_cleared_comes_down_with_the_next_sync(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-6")["token"]))
+    assert syncer.run_once().ok and kiosk.store.card_pin("V1") is None
+    hub.set_card_pin("V1", "135790")
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 0, "pulled": 0}  # no balance moved
+    found = kiosk.store.card_pin("V1")
+    assert found is not None and pin_matches("135790", found[0])
+    hub.clear_card_pin("V1")
+    assert syncer.run_once().ok and kiosk.store.card_pin("V1") is None
+
+
+def test_a_kiosk_that_synced_before_card_pins_gets_every_one_at_its_first_sync(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    hub.set_card_pin("V1", "135790")
+    hub.import_hours(HOURS.replace("R1,V1", "R2,V2").encode())  # the ledger moves past the PIN
+    older = sync.pull(hub, 0)  # as a protocol 3 kiosk stored it: balances, no card PINs
+    kiosk.store.apply_pull({**stored_page(older), "card_pins": None})
+    assert kiosk.store.sync_cursor() == 2 and kiosk.store.card_pin("V1") is None
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-7")["token"]))
+    assert syncer.run_once().as_json() == {"ok": True, "pushed": 2, "pulled": 0}
+    assert kiosk.store.card_pin("V1") is not None and kiosk.store.card_pins_cursor() == 2
 
 
 def test_the_hub_down_leaves_everything_queued(kiosk: Parts) -> None:
