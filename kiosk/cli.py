@@ -120,6 +120,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     from .app import create_app, demo_parts, run
 
     _quiet_qt_noise()
+    from .demo import DEMO_CARD_PIN, DEMO_PIN
     from .demo_walkthrough import walkthrough
 
     shots = ns.walkthrough
@@ -164,7 +165,10 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     app = create_app(
         config, codes=codes, seed_store=seed, cabinet=cabinet, on_close=board.close if board else None
     )
-    print(f"Demo data: {data_dir}  (technician PIN 2468)", file=sys.stderr)
+    print(
+        f"Demo data: {data_dir}  (technician PIN {DEMO_PIN}; 孙建国's card asks for PIN {DEMO_CARD_PIN})",
+        file=sys.stderr,
+    )
     if shots is not None:
         try:
             for path in walkthrough(app, Path(shots)):
