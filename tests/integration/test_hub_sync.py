@@ -297,3 +297,25 @@ def test_a_card_revoked_at_the_hub_is_refused_after_one_sync(qtbot, hub_server, 
         app.scanner.inject(card)
         qtbot.waitUntil(lambda: app.session.notice is not None, timeout=5000)
         assert app.session.step is Step.IDLE and app.session.notice.key == "revoked"
+
+
+def test_a_card_pin_set_at_the_hub_is_asked_for_after_the_next_sync_and_not_once_cleared(  # type: ignore[no-untyped-def]
+    qtbot, hub_server, tmp_path: Path
+) -> None:
+    from kiosk.core.session import Step
+
+    hub, url = hub_server
+    with syncing_kiosk(qtbot, hub, url, tmp_path / "k", "驿站-8") as (app, _):
+        hub.set_card_pin("V1", "135790")  # no balance moves with it
+        qtbot.waitUntil(lambda: app.parts.store.card_pin("V1") is not None, timeout=10000)
+        app.scanner.inject(hub.issue_code("V1", CodeKind.CARD))
+        qtbot.waitUntil(lambda: app.session.step is Step.CARD_PIN, timeout=5000)
+        for key in [*"135790", "ok"]:
+            app.window.card_pin.keys[key].click()
+        qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)
+        assert app.window.catalog.balance.text() == "30"
+        app.window.catalog.cancelled.emit()
+        hub.clear_card_pin("V1")
+        qtbot.waitUntil(lambda: app.parts.store.card_pin("V1") is None, timeout=10000)
+        app.scanner.inject(hub.issue_code("V1", CodeKind.CARD))
+        qtbot.waitUntil(lambda: app.session.step is Step.IDENTIFIED, timeout=5000)  # no PIN asked
