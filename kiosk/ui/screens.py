@@ -69,11 +69,16 @@ class Screen(QWidget):
 
 
 class PinPadScreen(Screen):
-    """A PIN pad: digits, clear, OK, cancel. The digits leave only by ``pin_entered`` (on OK)."""
+    """A PIN pad: digits, clear, OK, cancel. The digits leave only by ``pin_entered`` (on OK).
+
+    OK takes nothing shorter than ``MIN_DIGITS`` (it is greyed until then): a second tap
+    on OK, or a PIN cut short, is not a try that counts towards a lockout.
+    """
 
     pin_entered = Signal(str)
     cancelled = Signal()
 
+    MIN_DIGITS = 1
     MAX_DIGITS = 12
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -111,11 +116,14 @@ class PinPadScreen(Screen):
         self.columns.addLayout(holder)
         self.box.addLayout(self.columns, 1)
         self._pin = ""
+        self._show_dots()
 
     def _press(self, key: str) -> None:
         if key == "clear":
             self._pin = ""
         elif key == "ok":
+            if len(self._pin) < self.MIN_DIGITS:
+                return
             pin, self._pin = self._pin, ""
             self.pin_entered.emit(pin)
         elif len(self._pin) < self.MAX_DIGITS:
@@ -124,6 +132,7 @@ class PinPadScreen(Screen):
 
     def _show_dots(self) -> None:
         self.dots.setText("●" * len(self._pin) or " ")
+        self.keys["ok"].setEnabled(len(self._pin) >= self.MIN_DIGITS)
 
     def show_prompt(self, session: Session, lang: str) -> None:
         """The title and the hint above the pad."""
@@ -153,7 +162,7 @@ class PinPadScreen(Screen):
 class CardPinScreen(PinPadScreen):
     """A printed card's PIN, after its scan, when its volunteer gave it one at the hub."""
 
-    MAX_DIGITS = 6
+    MIN_DIGITS = MAX_DIGITS = 6  # the hub takes six digits exactly
 
     def show_prompt(self, session: Session, lang: str) -> None:
         holder = session.card_holder

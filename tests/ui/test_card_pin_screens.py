@@ -105,8 +105,25 @@ def test_the_pin_pad_times_out_and_forgets_the_digits(kiosk: Driver) -> None:
     kiosk.app.session.timeouts = type(kiosk.app.session.timeouts)()
     scan_card(kiosk)
     assert kiosk.app.session.step is Step.CARD_PIN and kiosk.w.card_pin.dots.text() == " "
-    enter(kiosk, "790")  # "135" was forgotten: this is a wrong PIN, not the right one
+    enter(kiosk, "790135")  # "135" was forgotten: this is a wrong PIN, not the right one
     assert kiosk.app.session.step is Step.CARD_PIN and "4" in kiosk.notice
+
+
+def test_ok_takes_no_pin_shorter_than_six_digits_so_a_second_tap_costs_no_try(kiosk: Driver) -> None:
+    scan_card(kiosk)
+    pad = kiosk.w.card_pin
+    assert not pad.keys["ok"].isEnabled()
+    for digit in "24680":
+        kiosk.tap(pad.keys[digit])
+    assert not pad.keys["ok"].isEnabled()
+    with kiosk.qtbot.assertNotEmitted(pad.pin_entered, wait=50):
+        pad._press("ok")  # as a tap that reached it anyway
+    enter(kiosk, "1")  # the sixth digit, then OK: one wrong try
+    assert not pad.keys["ok"].isEnabled()  # the pad is empty again: a second OK sends nothing
+    with kiosk.qtbot.assertNotEmitted(pad.pin_entered, wait=50):
+        pad._press("ok")
+    pin = kiosk.app.parts.store.card_pin(SUN)
+    assert pin is not None and pin[1].failures == 1
 
 
 def test_cancel_leaves_the_pin_pad(kiosk: Driver) -> None:
