@@ -1,4 +1,5 @@
-"""The hub's use cases: import hours, balances, kiosks and their tokens, codes and keys.
+"""The hub's use cases: import hours, balances, kiosks and their tokens, technicians, printed
+cards' PINs, codes and keys.
 
 Each method is one unit of work on the hub's database. Money is integer 益币 in an
 append-only ledger; a balance is the sum of a volunteer's entries. A client's token is
