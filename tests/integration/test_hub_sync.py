@@ -293,7 +293,9 @@ def test_a_card_revoked_at_the_hub_is_refused_after_one_sync(qtbot, hub_server, 
         assert verdict.ok and verdict.claims is not None
         hub.revoke_card(verdict.claims.jti)  # a lost card; no balance changes with it
         # the next sync brings the revocation: from then on the running kiosk refuses the card
-        qtbot.waitUntil(lambda: verdict.claims.jti in app.parts.store.trust()[1], timeout=10000)
+        # (waited for in the verifier, which reloads it after the sync: the store has it first)
+        jti = verdict.claims.jti
+        qtbot.waitUntil(lambda: app.parts.service.verifier.trust.is_revoked(jti), timeout=10000)
         app.scanner.inject(card)
         qtbot.waitUntil(lambda: app.session.notice is not None, timeout=5000)
         assert app.session.step is Step.IDLE and app.session.notice.key == "revoked"
