@@ -7,6 +7,7 @@
     kiosk-hub [--db URL] kiosk revoke KIOSK_ID | kiosk token KIOSK_ID [--grace-hours 24]
     kiosk-hub [--db URL] app add NAME | app revoke APP_ID | app token APP_ID [--grace-hours 24]
     kiosk-hub [--db URL] tech add TECH_ID NAME (PIN on stdin) | tech remove TECH_ID
+    kiosk-hub [--db URL] card-pin set VOLUNTEER_ID (6 digits on stdin) | card-pin clear VOLUNTEER_ID
     kiosk-hub [--db URL] import-hours FILE.csv [--rate 10]
     kiosk-hub [--db URL] balance VOLUNTEER_ID
     kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card]
@@ -20,7 +21,9 @@ every setting has such a variable (``hub/settings.py``). The commands that sign 
 ``serve``, ``code``, ``cards``, ``key``) need the key-encryption key (``hub/kek.py``): the
 first of them on a new database makes its key file; without it, a database whose keys are
 sealed is refused in one line (exit 2). Each command prints JSON (``code issue`` prints
-the code) and exits 0, 1 when a named volunteer or kiosk is unknown, 2 on bad arguments.
+the code) and exits 0, 1 when a named volunteer or kiosk is unknown, 2 on bad arguments
+(a PIN of the wrong shape among them). A PIN is read from standard input (without echo
+on a terminal) and never printed.
 ``import-hours`` exits 1 when it refused some rows (the others went in; stderr has a
 one-line summary) and 2 when it applied nothing (an unreadable file, or the database
 refused it).
@@ -97,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("tech_id")
     tadd.add_argument("name")
     tech.add_parser("remove", help="a technician may no longer open kiosks").add_argument("tech_id")
+    card = sub.add_parser("card-pin", help="the PIN a volunteer's printed card asks for at kiosks")
+    pins = card.add_subparsers(dest="card_pin_command", required=True)
+    pins.add_parser("set", help="set or change it (6 digits, read from stdin)").add_argument("volunteer_id")
+    pins.add_parser("clear", help="the card asks for no PIN any more").add_argument("volunteer_id")
     imp = sub.add_parser("import-hours", help="credit certified hours from the platform's CSV")
     imp.add_argument("file", type=Path)
     imp.add_argument("--rate", type=int, default=10, help="益币 per hour (default 10)")
@@ -239,8 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "tech":
             try:
                 if ns.tech_command == "add":
-                    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
-                    hub.set_technician(ns.tech_id, ns.name, pin)
+                    hub.set_technician(ns.tech_id, ns.name, read_pin())
                 else:
                     hub.remove_technician(ns.tech_id)
             except (ValueError, LookupError) as exc:
@@ -248,6 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             print(json.dumps({"technician": ns.tech_id, "active": ns.tech_command == "add"}))
             return 0
+        if ns.command == "card-pin":
+            return card_pin(hub, ns)
         if ns.command == "kiosk":
             try:
                 print(json.dumps(hub.add_kiosk(ns.name)))
@@ -316,6 +324,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def read_pin() -> str:
+    """A PIN from standard input: typed without echo on a terminal, else its first line."""
+    return getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+
+
+def card_pin(hub: Hub, ns: argparse.Namespace) -> int:
+    """``card-pin set``/``card-pin clear``: one line on stderr when refused, never the PIN."""
+    try:
+        if ns.card_pin_command == "set":
+            hub.set_card_pin(ns.volunteer_id, read_pin())
+        else:
+            hub.clear_card_pin(ns.volunteer_id)
+    except UnknownVolunteer:
+        print(f"kiosk-hub: no volunteer {ns.volunteer_id}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # the PIN's shape; the message does not repeat the PIN
+        print(f"kiosk-hub: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"volunteer_id": ns.volunteer_id, "card_pin": ns.card_pin_command == "set"}))
+    return 0
 
 
 def credentials(hub: Hub, ns: argparse.Namespace) -> int:

@@ -11,7 +11,9 @@ kiosk pushed and the hub refused waits in ``quarantine`` for an operator. A clie
 is kept as a hash; a client may be revoked, and a rotated token's predecessor stays valid
 until ``previous_token_until``. ``token_generation`` counts those changes, so every hub
 process can tell cheaply that the tokens it remembers may be stale. A signing key's
-private half is stored sealed with the key-encryption key (``hub/kek.py``).
+private half is stored sealed with the key-encryption key (``hub/kek.py``). A volunteer's
+printed card may have a PIN (``card_pins``, a slow hash), stamped with the ledger's last
+sequence when it was set or cleared so it travels down in the pull pages around it.
 """
 
 from __future__ import annotations
@@ -173,4 +175,21 @@ class Technician(Base):
     name: Mapped[str] = mapped_column(String(100))
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CardPin(Base):
+    """A volunteer's printed-card PIN, as a slow hash (``protocol.pins``); kiosks ask for it.
+
+    A cleared PIN keeps its row with no hash, so that kiosks hear of the clearing. ``stamp``
+    is the ledger's last sequence when the PIN was set or cleared (read under the ledger's
+    lock): a pull page whose range of sequences holds the stamp carries the row
+    (``hub.sync.pull``), so a change reaches every kiosk at its next sync whether or not
+    the volunteer's balance moved.
+    """
+
+    __tablename__ = "card_pins"
+    volunteer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    stamp: Mapped[int] = mapped_column(BigInteger, index=True)
     updated_at: Mapped[int] = mapped_column(BigInteger)

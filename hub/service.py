@@ -1,4 +1,5 @@
-"""The hub's use cases: import hours, balances, kiosks and their tokens, codes and keys.
+"""The hub's use cases: import hours, balances, kiosks and their tokens, technicians, printed
+cards' PINs, codes and keys.
 
 Each method is one unit of work on the hub's database. Money is integer 益币 in an
 append-only ledger; a balance is the sum of a volunteer's entries. A client's token is
@@ -36,6 +37,7 @@ from . import hours as hours_csv
 from .ingest import EventLimits
 from .kek import Kek, KekError, find_kek, is_sealed, looked_in, make_key_file
 from .models import (
+    CardPin,
     HubAudit,
     Kiosk,
     KioskStatus,
@@ -60,6 +62,8 @@ TOKEN_GRACE_S = 24 * 3600
 ACTOR = "kiosk-hub"
 """Who changes credentials at the hub: its command line (the audit records when)."""
 LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
+CARD_PIN_DIGITS = 6
+"""A printed card's PIN is exactly six digits, as a Chinese bank card's is (see ``set_card_pin``)."""
 
 
 @dataclass(frozen=True)
@@ -455,6 +459,47 @@ class Hub:
                 raise LookupError(f"no technician {tech_id}")
             row.active = False
             row.updated_at = int(self.clock())
+
+    # --- printed cards' PINs -----------------------------------------------------------
+
+    def set_card_pin(self, volunteer_id: str, pin: str) -> None:
+        """Give a volunteer's printed card a PIN (a new one replaces the old); kiosks ask for it
+        after the card is scanned from their next sync on. Raises ``ValueError`` for a PIN that
+        is not six digits, :class:`UnknownVolunteer` for a volunteer the hub does not know."""
+        if not (pin.isascii() and pin.isdigit() and len(pin) == CARD_PIN_DIGITS):
+            # every kiosk holds every card PIN's hash, so a stolen kiosk (or its token) lets the
+            # hashes be guessed offline: at scrypt's ~50 ms a guess, six digits take some 14
+            # hours of one core per volunteer, four digits eight minutes. The guesser must also
+            # hold that volunteer's card, and the PINs can be changed after a theft; six is
+            # what volunteers already know from their bank cards (docs/security.md)
+            raise ValueError(f"a card PIN is {CARD_PIN_DIGITS} digits")
+        self._stamp_card_pin(volunteer_id, hash_pin(pin))  # hashed before the lock is taken
+
+    def clear_card_pin(self, volunteer_id: str) -> bool:
+        """The card works without a PIN again (from each kiosk's next sync); False if it had none."""
+        return self._stamp_card_pin(volunteer_id, None)
+
+    def _stamp_card_pin(self, volunteer_id: str, pin_hash: str | None) -> bool:
+        """Store the hash (None: cleared) stamped with the ledger's last sequence, under its lock.
+
+        The lock makes the stamp exact: every entry committed before has a sequence up to
+        it, every entry after a higher one, so a pull page that holds an entry above the
+        stamp was read after this commit and carries the row (``hub.sync.pull``).
+        """
+        now = int(self.clock())
+        with self.unit() as s:
+            if s.get(Volunteer, volunteer_id) is None:
+                raise UnknownVolunteer(volunteer_id)
+            row = s.get(CardPin, volunteer_id)
+            if pin_hash is None and (row is None or row.pin_hash is None):
+                return False
+            self.lock_ledger(s)
+            stamp = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
+            s.merge(CardPin(volunteer_id=volunteer_id, pin_hash=pin_hash, stamp=stamp, updated_at=now))
+            action = "card_pin_set" if pin_hash is not None else "card_pin_cleared"
+            target = f"volunteer:{volunteer_id}"
+            s.add(HubAudit(at=now, actor=ACTOR, action=action, target=target, detail="{}"))
+        return True
 
     # --- signing keys and codes --------------------------------------------------------
 

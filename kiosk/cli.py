@@ -125,6 +125,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     from .app import create_app, demo_parts, run
 
     _quiet_qt_noise()
+    from .demo import DEMO_CARD_PIN, DEMO_PIN
     from .demo_walkthrough import walkthrough
 
     shots = ns.walkthrough
@@ -169,7 +170,10 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     app = create_app(
         config, codes=codes, seed_store=seed, cabinet=cabinet, on_close=board.close if board else None
     )
-    print(f"Demo data: {data_dir}  (technician PIN 2468)", file=sys.stderr)
+    print(
+        f"Demo data: {data_dir}  (technician PIN {DEMO_PIN}; 孙建国's card asks for PIN {DEMO_CARD_PIN})",
+        file=sys.stderr,
+    )
     if shots is not None:
         try:
             for path in walkthrough(app, Path(shots)):
@@ -226,12 +230,20 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .demo import DEMO_CARD_PIN, DEMO_PIN  # no Qt: the demo's data, for its help
+
     parser = argparse.ArgumentParser(prog="kiosk", description="时间银行 redemption kiosk")
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="start the kiosk with a configuration file")
     p_run.add_argument("--config", required=True, help="TOML file (see config/kiosk.example.toml)")
     p_run.set_defaults(func=cmd_run)
-    p_demo = sub.add_parser("demo", help="start the kiosk and the hardware simulator with demo data")
+    p_demo = sub.add_parser(
+        "demo",
+        help="start the kiosk and the hardware simulator with demo data",
+        description="Demo codes to click: two phone codes, a printed card whose PIN is "
+        f"{DEMO_CARD_PIN} (the kiosk asks for it after the card's scan), an expired and a forged "
+        f"code, and a technician code (PIN {DEMO_PIN}).",
+    )
     p_demo.add_argument("--data-dir", help="where the demo database and key live")
     p_demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
     p_demo.add_argument(

@@ -83,8 +83,12 @@ class HubClient:
         except ValidationError as exc:
             raise HubError(f"hub sent a malformed reply: {exc}") from exc
 
-    def pull(self, cursor: int, limit: int) -> PullPage:
-        query = urllib.parse.urlencode({"cursor": cursor, "limit": limit})
+    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
+        """A page from ``cursor``, with the card PINs changed since ``pins_cursor`` (protocol 4)."""
+        asked = {"cursor": cursor, "limit": limit}
+        if pins_cursor is not None:
+            asked["pins_cursor"] = pins_cursor
+        query = urllib.parse.urlencode(asked)
         try:
             return PullPage.model_validate_json(self._call("GET", f"/v1/sync/pull?{query}"))
         except ValidationError as exc:
@@ -124,6 +128,7 @@ def stored_page(page: PullPage) -> dict[str, Any]:
         "jwks": {"keys": page.jwks.keys},
         "revoked": page.revoked,
         "technicians": [t.model_dump() for t in page.technicians],
+        "card_pins": page.card_pins,
     }
 
 
@@ -226,15 +231,20 @@ class Syncer:
         """Every page since our cursor; the next page is fetched while this one is stored.
 
         Pages are still stored one after another, each with its cursor, so a failure
-        part way leaves the store at the last page it committed.
+        part way leaves the store at the last page it committed. Card PINs are asked for
+        from their own cursor (behind the sync cursor only in a kiosk that never stored
+        any), then from each page's cursor, which storing the page makes theirs.
         """
         pulled = 0
         with ThreadPoolExecutor(1, thread_name_prefix="sync-fetch") as fetcher:
-            page = self.client.pull(self.store.sync_cursor(), self.page)
+            pins_cursor = self.store.card_pins_cursor()
+            page = self.client.pull(self.store.sync_cursor(), self.page, pins_cursor=pins_cursor)
             if page.kiosk_id and page.kiosk_id != self.store.setting(self.KIOSK_ID):
                 self.store.set_setting(self.KIOSK_ID, page.kiosk_id)
             while True:
-                ahead = fetcher.submit(self.client.pull, page.cursor, self.page) if page.more else None
+                ahead = None
+                if page.more:
+                    ahead = fetcher.submit(self.client.pull, page.cursor, self.page, pins_cursor=page.cursor)
                 pulled += self.store.apply_pull(stored_page(page))
                 if ahead is None:
                     return pulled

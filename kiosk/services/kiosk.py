@@ -1,6 +1,7 @@
 """The kiosk's use cases: identify a scan, vend one item, technician changes.
 
 ``scan`` turns a code into a volunteer (with balance and today's picks), a technician,
+a card holder whose PIN must be typed first (``check_card_pin`` then gives the volunteer),
 or a refusal notice. ``vend`` runs one line of a confirmed cart: it checks the machine
 is ready, holds the price in the store, turns the lane and settles the hold from what
 the machine said: charged only on a confirmed drop, released on a failure, kept (in
@@ -18,9 +19,18 @@ from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, Vendin
 from protocol.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
 
 from .. import failpoints
+from ..core.card_pin import (
+    CardGate,
+    CardHolder,
+    PinVerdict,
+    answer_pin,
+    card_gate,
+    card_locked_notice,
+    card_pin_notice,
+)
 from ..core.catalog import Item, Lane, Offer, pick_lane
 from ..core.offline import OfflinePolicy
-from ..core.people import PinState, Volunteer, pin_matches
+from ..core.people import Volunteer
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
 from ..core.session import LineStatus, Notice
@@ -35,6 +45,19 @@ class ScanResult:
     offers: tuple[Offer, ...] = ()
     tech_id: str | None = None
     notice: Notice | None = None
+    card_holder: CardHolder | None = None
+    """A card whose PIN must be typed before the volunteer is shown (``check_card_pin``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardPinCheck:
+    """What a PIN typed after a card's scan led to: the volunteer, or a notice; ``ends_visit``
+    when there is no use typing again (the card is locked out now)."""
+
+    volunteer: Volunteer | None = None
+    offers: tuple[Offer, ...] = ()
+    notice: Notice | None = None
+    ends_visit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +174,34 @@ class KioskService:
         volunteer = self.store.volunteer(claims.sub, self._offline())
         if volunteer is None:
             return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
+        if claims.kind is CodeKind.CARD:  # a phone's code needs no look-up
+            now = self.store.clock()
+            pin = self.store.card_pin(claims.sub)
+            gate = card_gate(claims.kind, pin, now)
+            if gate is CardGate.LOCKED:
+                assert pin is not None
+                return ScanResult(notice=card_locked_notice(pin[1], now))
+            if gate is CardGate.ASK:
+                return ScanResult(card_holder=CardHolder(volunteer.id, volunteer.name))
         return ScanResult(volunteer=volunteer, offers=self.offers())
+
+    def check_card_pin(self, volunteer_id: str, pin: str) -> CardPinCheck:
+        """The PIN typed after a card's scan: the volunteer and the catalog when it is right
+        (or when the hub cleared the PIN meanwhile), else what to say. Each try's state is
+        saved; the try that locks the card writes an audit line (never the PIN)."""
+        found = self.store.card_pin(volunteer_id)
+        if found is not None:
+            now = self.store.clock()
+            answer = answer_pin(pin, found[0], found[1], now)
+            if answer.checked:
+                self.store.save_card_pin_state(volunteer_id, answer.state, answer.locked_for_s)
+            if answer.verdict is not PinVerdict.ACCEPTED:
+                locked = answer.verdict is PinVerdict.LOCKED
+                return CardPinCheck(notice=card_pin_notice(answer, now), ends_visit=locked)
+        volunteer = self.store.volunteer(volunteer_id, self._offline())
+        if volunteer is None:
+            return CardPinCheck(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value), ends_visit=True)
+        return CardPinCheck(volunteer=volunteer, offers=self.offers())
 
     def vend(
         self,
@@ -229,18 +279,16 @@ class KioskService:
         found = self.store.technician_pin(tech_id)
         if found is None:
             return PinCheck(False, Notice("tech_unknown"))
-        pin_hash, state = found
         now = self.store.clock()
-        if state.locked(now):
-            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
-        if pin_matches(pin, pin_hash):
-            self.store.save_pin_state(tech_id, PinState(), "tech_login")
+        answer = answer_pin(pin, found[0], found[1], now)
+        if answer.verdict is PinVerdict.ACCEPTED:
+            self.store.save_pin_state(tech_id, answer.state, "tech_login")
             return PinCheck(True)
-        state = state.after_failure(now)
-        self.store.save_pin_state(tech_id, state, "tech_pin_wrong")
-        if state.locked(now):
-            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
-        return PinCheck(False, Notice("tech_pin_wrong", {"n": state.tries_left}))
+        if answer.checked:
+            self.store.save_pin_state(tech_id, answer.state, "tech_pin_wrong")
+        if answer.verdict is PinVerdict.LOCKED:
+            return PinCheck(False, Notice("tech_pin_locked", {"n": answer.state.minutes_left(now)}))
+        return PinCheck(False, Notice("tech_pin_wrong", {"n": answer.state.tries_left}))
 
     def tech_overview(self) -> TechOverview:
         return TechOverview(

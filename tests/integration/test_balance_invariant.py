@@ -44,8 +44,8 @@ class InProcessHub:
         request = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": events})
         return sync.push(self.hub, self.kiosk_id, request.events)
 
-    def pull(self, cursor: int, limit: int) -> PullPage:
-        return sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id)
+    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
+        return sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id, pins_cursor=pins_cursor)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
