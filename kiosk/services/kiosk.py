@@ -24,6 +24,7 @@ from ..core.people import PinState, Volunteer, pin_matches
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
 from ..core.session import LineStatus, Notice
+from ..core.sync_problems import SyncProblem
 from .store import Refused, Store
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class TechOverview:
     """False for a kiosk with no hub configured (a demo): its events stay here."""
     offline: bool = False
     """No good sync for longer than the offline threshold: the offline caps apply."""
+    sync_problem: SyncProblem | None = None
+    """Why the last sync failed (None: it did not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,7 @@ class KioskService:
             queued_events=self.store.queued_events(),
             has_hub=self.offline_policy is not None,  # set exactly when a hub is configured
             offline=self._offline() is not None,
+            sync_problem=self.store.sync_problem(),
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:
