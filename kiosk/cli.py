@@ -30,6 +30,8 @@ from typing import Any
 
 import platformdirs
 
+from protocol.logs import setup_logging
+
 from .config import APP_NAME, ConfigError, default_data_dir, demo_config, load
 
 
@@ -293,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
+    setup_logging(APP_NAME, "kiosk")
     try:
         return int(ns.func(ns))
     except ConfigError as exc:

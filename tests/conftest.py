@@ -6,6 +6,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from protocol.logs import QUIET, Redact
 from tests.helpers import KioskWorld, make_world
 
 
@@ -52,6 +54,29 @@ def hub_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HUB_KEK", raising=False)
     monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
     return path
+
+
+@pytest.fixture(autouse=True)
+def log_files_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Log files go to the test's own folder (commands run in a test set up logging, as they
+    do in the field), and a command run in the test's process leaves the logging it set up
+    (``protocol.logs``) behind it: the handlers it added are closed, the levels put back."""
+    folder = tmp_path / "logs"
+    monkeypatch.setenv("TIMEBANK_LOG_DIR", str(folder))
+    for variable in ("JOURNAL_STREAM", "INVOCATION_ID"):  # a test run from a systemd unit
+        monkeypatch.delenv(variable, raising=False)
+    root = logging.getLogger()
+    level = root.level
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", *QUIET)
+    named = {name: logging.getLogger(name).level for name in names}
+    yield folder
+    for handler in root.handlers[:]:
+        if any(isinstance(f, Redact) for f in handler.filters):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    for name, was in named.items():
+        logging.getLogger(name).setLevel(was)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, VendingMachine
-from protocol.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
+from protocol.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList, card_id
 
 from .. import failpoints
 from ..core.catalog import Item, Lane, Offer, pick_lane
@@ -71,6 +71,22 @@ class TechOverview:
 class PinCheck:
     ok: bool
     notice: Notice | None = None
+
+
+def _short(jti: str | None) -> str:
+    """A code as the log names it: its card id's first 8 characters, never the code."""
+    return jti[:8] if jti else "unreadable"
+
+
+def log_vend(result: DispenseResult, volunteer_id: str, item: Item, visit_id: str) -> None:
+    """One line for every vend: SN, lane, outcome (a warning unless the item dropped)."""
+    flags = f" ({', '.join(f.value for f in result.flags)})" if result.flags else ""
+    level = logging.INFO if result.outcome is Outcome.DISPENSED else logging.WARNING
+    log.log(
+        level,
+        "vend: SN %s, lane %d, %s%s; item %d, %d 益币, volunteer %s, visit %s",
+        result.sn, result.lane, result.outcome.value, flags, item.id, item.price, volunteer_id, visit_id,
+    )  # fmt: skip
 
 
 _OUTCOME_STATUS = {
@@ -145,15 +161,21 @@ class KioskService:
         verdict = self.verifier.verify(code.strip())
         if verdict.claims is None:
             assert verdict.reason is not None
+            log.info("scan refused: %s (code %s)", verdict.reason.value, _short(card_id(code.strip())))
             return ScanResult(notice=Notice(verdict.reason.value))
         claims = verdict.claims
+        seen = f"{claims.kind.value} code {_short(claims.jti)} of {claims.sub}"
         if claims.kind is CodeKind.TECH:
             if self.store.technician_pin(claims.sub) is None:
+                log.info("scan refused: %s, a technician this kiosk does not know", seen)
                 return ScanResult(notice=Notice("tech_unknown"))
+            log.info("scan: %s", seen)
             return ScanResult(tech_id=claims.sub)
         volunteer = self.store.volunteer(claims.sub, self._offline())
         if volunteer is None:
+            log.info("scan refused: %s, a volunteer this kiosk does not know", seen)
             return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
+        log.info("scan: %s, %d 益币 available", seen, volunteer.available)
         return ScanResult(volunteer=volunteer, offers=self.offers())
 
     def vend(
@@ -184,6 +206,7 @@ class KioskService:
             result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,), sn=hold.sn)
         failpoints.reached("before_settle")
         balance = self.store.settle(hold, result)
+        log_vend(result, volunteer_id, item, visit_id)
         self._catalog_changed()
         notice = None if result.outcome is Outcome.DISPENSED else Notice("machine_fault")
         return VendReport(_OUTCOME_STATUS[result.outcome], balance.available, notice, result)
@@ -220,6 +243,7 @@ class KioskService:
             return MachineStatus(alive=False, last_error=Flag.NO_REPLY.value)
 
     def _refused(self, volunteer_id: str, reason: Refusal) -> VendReport:
+        log.info("vend refused: %s (volunteer %s)", reason.value, volunteer_id)
         params: dict[str, Any] = {}
         if reason is Refusal.DAILY_ITEM_CAP:
             params["n"] = self.limits.per_item_per_day
@@ -231,11 +255,14 @@ class KioskService:
     def check_pin(self, tech_id: str, pin: str) -> PinCheck:
         found = self.store.technician_pin(tech_id)
         if found is None:
+            log.info("PIN entry for technician %s refused: not known here", tech_id)
             return PinCheck(False, Notice("tech_unknown"))
         pin_hash, state = found
         now = self.store.clock()
-        if state.locked(now):
-            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
+        if state.locked(now):  # no PIN is checked, nothing is stored: the log says it was tried
+            minutes = state.minutes_left(now)
+            log.info("PIN entry for technician %s refused: locked %d more minutes", tech_id, minutes)
+            return PinCheck(False, Notice("tech_pin_locked", {"n": minutes}))
         if pin_matches(pin, pin_hash):
             self.store.save_pin_state(tech_id, PinState(), "tech_login")
             return PinCheck(True)
