@@ -66,6 +66,10 @@ class HubClient:
         return urllib.parse.urlsplit(self.url).netloc
 
     def _call(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        return self._exchange(method, path, body)[0]
+
+    def _exchange(self, method: str, path: str, body: bytes | None = None) -> tuple[bytes, float | None]:
+        """The hub's answer and its clock (the ``Date`` header, Unix seconds; None without one)."""
         request = urllib.request.Request(
             self.url + path,
             data=body,
@@ -74,7 +78,7 @@ class HubClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return bytes(response.read())
+                return bytes(response.read()), http_date(response.headers.get("Date"))
         except urllib.error.HTTPError as exc:
             retry = retry_after(exc.headers.get("Retry-After")) if exc.headers else None
             raise HubError(answered(exc.code, path, _detail(exc), retry), retry) from exc
@@ -93,12 +97,29 @@ class HubClient:
         except ValidationError as exc:
             raise HubError(SyncProblem(SyncFailure.MALFORMED, f"push reply: {_first_errors(exc)}")) from exc
 
+    def probe(self) -> tuple[PullPage, float | None]:
+        """An authenticated request that changes nothing (a pull of one volunteer from the
+        start): the page, whose ``kiosk_id`` says whose token it was, and the hub's clock."""
+        body, clock = self._exchange("GET", "/v1/sync/pull?cursor=0&limit=1")
+        try:
+            return PullPage.model_validate_json(body), clock
+        except ValidationError as exc:
+            raise HubError(SyncProblem(SyncFailure.MALFORMED, f"pull page: {_first_errors(exc)}")) from exc
+
     def pull(self, cursor: int, limit: int) -> PullPage:
         query = urllib.parse.urlencode({"cursor": cursor, "limit": limit})
         try:
             return PullPage.model_validate_json(self._call("GET", f"/v1/sync/pull?{query}"))
         except ValidationError as exc:
             raise HubError(SyncProblem(SyncFailure.MALFORMED, f"pull page: {_first_errors(exc)}")) from exc
+
+
+def http_date(value: str | None) -> float | None:
+    """An HTTP date (``Date``: ``Sun, 22 Nov 2026 08:00:00 GMT``) in Unix seconds, or None."""
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp() if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -103,6 +103,7 @@ class TechPinScreen(Screen):
 
 NO_ITEM = -1  # a lane with no item (None in a QVariant trips PySide's refcounting)
 
+
 def _table(columns: int) -> QTableWidget:
     table = QTableWidget(0, columns)
     table.verticalHeader().setVisible(False)
