@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from protocol.logs import QUIET, Redact
-from tests.helpers import KioskWorld, make_world
+from tests.helpers import KioskWorld, OfflinePage, make_world, offline_browser_page
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -85,3 +85,11 @@ def world(tmp_path: Path) -> Iterator[KioskWorld]:
     w = make_world(tmp_path)
     yield w
     w.parts.close()
+
+
+@pytest.fixture
+def offline_page() -> Iterator[OfflinePage]:
+    """A headless Chromium page (Debian's, driven by Playwright) that reaches only 127.0.0.1;
+    a test fails, rather than skips, when Chromium is not installed."""
+    with offline_browser_page() as page:
+        yield page

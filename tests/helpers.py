@@ -219,3 +219,52 @@ def hub_subprocess(db_url: str, workers: int = 1, options: tuple[str, ...] = ())
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (``apt-get install chromium``): the browser tests drive it with Playwright.
+Nothing is downloaded at test time (never ``playwright install``)."""
+
+
+@dataclass
+class OfflinePage:
+    """A browser page that reaches only this machine (127.0.0.1): every other request is
+    aborted and listed in ``refused``, as on a street office's network with no way out."""
+
+    page: Any
+    refused: list[str]
+
+
+@contextmanager
+def offline_browser_page() -> Iterator[OfflinePage]:
+    """A fresh Chromium (headless, from :data:`CHROMIUM`) with one :class:`OfflinePage`."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"the browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium "
+            "(the tests never download a browser)",
+            pytrace=False,
+        )
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import Route, sync_playwright
+
+    refused: list[str] = []
+
+    def only_this_machine(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            context = browser.new_context()
+            context.route("**/*", only_this_machine)
+            yield OfflinePage(context.new_page(), refused)
+            context.close()
+        finally:
+            browser.close()
