@@ -79,5 +79,8 @@ def test_a_machine_without_chromium_fails_the_browser_tests_saying_what_to_insta
     from tests import helpers
 
     monkeypatch.setattr(helpers, "CHROMIUM", tmp_path / "no-chromium")
-    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"), helpers.offline_browser_page():
+    with (
+        pytest.raises(pytest.fail.Exception, match="apt-get install chromium"),
+        helpers.offline_browser_page(),
+    ):
         pass
