@@ -46,7 +46,9 @@ def test_the_docs_page_shows_the_operations_with_no_internet(hub_url: str, offli
 def test_the_browser_fixture_refuses_what_leaves_the_machine(offline_page: OfflinePage) -> None:
     """The check above can fail: a page asking a CDN is refused, and the refusal listed."""
     page = offline_page.page
-    page.set_content('<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>')
+    page.set_content(
+        '<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>'
+    )
     assert offline_page.refused == ["https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"]
 
 
