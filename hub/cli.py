@@ -36,6 +36,7 @@ import argparse
 import getpass
 import importlib.util
 import json
+import logging
 import math
 import os
 import sys
@@ -46,12 +47,19 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from protocol.codes import CodeKind, card_id
+from protocol.logs import logging_config, setup_logging
 
 from .db import migrate, open_engine
 from .ingest import EventLimits
 from .kek import KekError
 from .service import TOKEN_GRACE_S, Hub, UnknownClient, UnknownVolunteer
 from .settings import Settings, SettingsError, positive
+
+log = logging.getLogger("hub.cli")
+
+APP_NAME = "timebank-hub"
+"""The hub's name in the platform's user directories (data, configuration, logs)."""
+LOG_NAME = "hub"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,8 +175,33 @@ def settings_from(ns: argparse.Namespace) -> Settings:
     return settings
 
 
+ARGUMENTS = ("name", "kiosk_id", "app_id", "tech_id", "volunteer_id", "volunteer_ids", "card_id", "file")
+"""The arguments a command's log line names (none is a secret: a PIN comes on stdin)."""
+
+
+def what(ns: argparse.Namespace, settings: Settings | None = None) -> str:
+    """A command as its log line names it: words, arguments, the database (no password)."""
+    words = [ns.command]
+    words += [getattr(ns, f"{ns.command}_command", None) or ""]
+    for name in ARGUMENTS:
+        value = getattr(ns, name, None)
+        if value is not None:
+            words += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    where = ""
+    if settings is not None:
+        where = " on " + make_url(settings.database_url).render_as_string(hide_password=True)
+    return " ".join(w for w in words if w) + where
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
+    setup_logging(APP_NAME, LOG_NAME, level=ns.log_level.upper() if ns.command == "serve" else "INFO")
+    code = run(ns)
+    log.info("kiosk-hub %s: exit %d", what(ns), code)
+    return code
+
+
+def run(ns: argparse.Namespace) -> int:
     missing = missing_libraries(ns.command)
     if missing:  # before anything is created
         print(
@@ -183,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"kiosk-hub: {exc}", file=sys.stderr)
         return 2
+    log.info("kiosk-hub %s", what(ns, settings))
     engine = open_engine(settings.database_url)
     try:
         migrate(engine)
@@ -225,10 +259,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     port=ns.port,
                     workers=ns.workers,
                     log_level=ns.log_level,
+                    log_config=serving_log(ns.log_level),
                 )
             else:
                 uvicorn.run(
-                    create_api(hub, settings.limits), host=ns.host, port=ns.port, log_level=ns.log_level
+                    create_api(hub, settings.limits),
+                    host=ns.host,
+                    port=ns.port,
+                    log_level=ns.log_level,
+                    log_config=serving_log(ns.log_level),
                 )
             return 0
         if ns.command in ("kiosk", "app") and getattr(ns, f"{ns.command}_command") in ("revoke", "token"):
@@ -272,9 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 report = hub.import_hours(data, ns.rate, show_progress if sys.stderr.isatty() else None)
             except ValueError as exc:  # a bad rate, an unreadable file, the database refused it
+                log.info("import-hours %s: nothing imported: %s", ns.file, exc)
                 print(f"kiosk-hub: {ns.file}: {exc}", file=sys.stderr)
                 return 2
             print(json.dumps(report.as_json(), ensure_ascii=False))
+            log.info("import-hours %s: %s", ns.file, report.summary())
             if report.errors:  # the good rows went in; the refused ones are listed above
                 print(f"kiosk-hub: {ns.file}: {report.summary()}", file=sys.stderr)
                 return 1
@@ -346,6 +387,12 @@ def card_pin(hub: Hub, ns: argparse.Namespace) -> int:
         return 2
     print(json.dumps({"volunteer_id": ns.volunteer_id, "card_pin": ns.card_pin_command == "set"}))
     return 0
+
+
+def serving_log(level: str) -> dict[str, object]:
+    """The logging setup uvicorn applies in each of its processes (``protocol.logs``): its
+    own loggers, the access lines among them, go where the hub's go."""
+    return logging_config(APP_NAME, LOG_NAME, level=level.upper())
 
 
 def credentials(hub: Hub, ns: argparse.Namespace) -> int:

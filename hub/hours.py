@@ -1,7 +1,9 @@
 """Reading the volunteer platform's CSV export of certified hours (no database here).
 
 Columns ``record_id,volunteer_id,name,hours,activity,certified_on`` or the Chinese
-``记录编号,志愿者编号,姓名,服务时长,活动名称,认定日期``; UTF-8 with or without a BOM.
+``记录编号,志愿者编号,姓名,服务时长,活动名称,认定日期``; UTF-8 with or without a BOM, or
+GB18030 (GBK, which Excel writes on a Chinese Windows PC), with LF or CRLF line ends
+(:func:`decode`).
 
 Every cell is NFKC-normalised first (full-width ``２．５`` is 2.5, ``Ｖ００１`` is V001),
 then checked against the column it goes into, so that a row the database would refuse is
@@ -13,7 +15,7 @@ trailing zeros are no extra decimal), more than 0, at most 24, with at most one 
 integer. A date is YYYY-MM-DD (or with / or .), at most a day after today.
 
 A bad row is a :class:`RowError` (``line N: field: reason``) and does not stop the good
-ones. A problem with the whole file (not UTF-8, no header, missing columns, a quote
+ones. A problem with the whole file (neither UTF-8 nor GB18030, no header, missing columns, a quote
 never closed) raises :class:`HoursFileError`: nothing of such a file is imported.
 
 A record id seen before, earlier in the file or in the ledger, is a duplicate when its
@@ -221,12 +223,34 @@ def _row(line: int, cells: list[str], width: int, columns: dict[str, int], today
     )
 
 
+ENCODINGS = ("utf-8-sig", "gb18030")
+"""What an hours file may be written in, tried in this order: UTF-8 (a BOM or not), then
+GB18030, a superset of GBK (code page 936), the "ANSI" Excel saves a CSV in on a Chinese
+Windows PC. A file of Chinese text in GB18030 is almost never valid UTF-8, so the order
+decides nothing a person would notice."""
+
+
+def decode(data: bytes) -> str:
+    """The file's text in the first of :data:`ENCODINGS` that reads every byte (strictly).
+
+    A file neither reads is refused at the line where the one that read further stopped:
+    a UTF-8 file with one stray byte is told where that byte is, and so is a GBK one.
+    """
+    failures: list[UnicodeDecodeError] = []
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            failures.append(exc)
+    furthest = max(failures, key=lambda exc: exc.start)
+    line = data.count(b"\n", 0, furthest.start) + 1
+    byte = data[furthest.start : furthest.start + 1].hex()
+    raise HoursFileError(line, f"the file is neither UTF-8 nor GB18030 (GBK) text (byte 0x{byte})")
+
+
 def parse(data: bytes, today: dt.date) -> tuple[list[HoursRow], list[RowError]]:
     """The file's good rows and its refused ones; raises :class:`HoursFileError`."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HoursFileError(data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text") from exc
+    text = decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[HoursRow] = []
     errors: list[RowError] = []

@@ -1,6 +1,7 @@
 """The ``kiosk`` command: run the kiosk, run the demo, and technicians' diagnostics.
 
     kiosk run --config FILE
+    kiosk doctor --config FILE
     kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR] [--language zh|en]
     kiosk code verify --jwks FILE --issuer ISS [--revoked FILE] [--now UNIX] CODE...
     kiosk hw --board lane (--config FILE | --port URL [--unsafe-no-store]) ping | status | vend LANE
@@ -11,7 +12,9 @@ dispensed, 1 not dispensed, 3 unknown. All exit 2 on a usage or port error, or a
 ``status`` and ``vend`` need the kiosk's store (``--config``) and wait until it has no
 dispense in flight (``kiosk.hw`` says why). ``code verify`` is a contract: one
 JSON object per code and line, exit 0 when every code was checked, 2 on bad arguments.
-It keeps a fresh replay memory per run and never opens a kiosk's database.
+It keeps a fresh replay memory per run and never opens a kiosk's database. ``doctor``
+prints one line per check (``kiosk.doctor``) and exits 0 when all pass, 1 when one fails,
+2 on an invalid configuration.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from protocol.logs import setup_logging
 
 from .config import APP_NAME, ConfigError, default_data_dir, demo_config, load
 
@@ -202,6 +207,13 @@ def cmd_sync(ns: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_doctor(ns: argparse.Namespace) -> int:
+    """Every check a kiosk in the field needs, one line each (``kiosk.doctor``)."""
+    from . import doctor
+
+    return doctor.run(Path(ns.config))
+
+
 def cmd_config_check(ns: argparse.Namespace) -> int:
     """The file against the schema (not the hardware): ``ok``, or one line per problem (exit 2)."""
     load(Path(ns.file))
@@ -290,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_sync.add_argument("--once", action="store_true", required=True, help="one sync, then exit")
     p_sync.add_argument("--config", required=True)
     p_sync.set_defaults(func=cmd_sync)
+    p_doctor = sub.add_parser(
+        "doctor",
+        help="is this kiosk ready? configuration, store, board, scanner, font, hub, clock: one line each",
+    )
+    p_doctor.add_argument("--config", required=True, help="the kiosk's configuration file")
+    p_doctor.set_defaults(func=cmd_doctor)
     p_config = sub.add_parser("config", help="the configuration file")
     config_sub = p_config.add_subparsers(dest="config_command", required=True)
     p_check = config_sub.add_parser("check", help="check a configuration file: ok, or each problem by line")
@@ -310,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
+    setup_logging(APP_NAME, "kiosk")
     try:
         return int(ns.func(ns))
     except ConfigError as exc:

@@ -58,6 +58,12 @@ def catalogue(lang: Lang) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
 
 
+def sentences() -> list[str]:
+    """Every sentence of the catalogue, in Chinese (the compiled English catalogue's ids)."""
+    compiled: dict[object, str] = getattr(catalogue("en"), "_catalog", {})
+    return sorted(k.rpartition("\x04")[2] for k in compiled if isinstance(k, str) and k)
+
+
 def say(msgid: str, lang: Lang, /, **params: Any) -> str:
     """``msgid`` (a Chinese sentence) in ``lang``, with ``params`` filled in."""
     text = catalogue(lang).gettext(msgid)

@@ -11,7 +11,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..core.records import AuditEntry, InDoubt, Redemption, RefusedEvent
-from ..store.settings import CARD_PINS_CURSOR, LAST_GOOD_SYNC, SYNC_CURSOR, TRUST_SYNCED_AT
+from ..core.sync_problems import SyncProblem
+from ..store.settings import (
+    CARD_PINS_CURSOR,
+    LAST_GOOD_SYNC,
+    LAST_SYNC_PROBLEM,
+    SYNC_CURSOR,
+    TRUST_SYNCED_AT,
+)
 from .base import UseCases
 
 VOLUNTEER_COLUMNS = ["id", "name", "balance"]
@@ -59,6 +66,22 @@ class Records(UseCases):
             for r in refused:
                 uow.audit.add(at, "hub", "event_refused", f"event:{r.event_id}", None, r.audit_after())
             uow.commit()
+
+    def sync_finished(self, problem: SyncProblem | None) -> None:
+        """A sync ended: good (``None``: its time is the last good sync), or failed, and why."""
+        with self.units.writing() as uow:
+            if problem is None:
+                uow.settings.set(LAST_GOOD_SYNC, str(int(self.clock())))
+                if uow.settings.get(LAST_SYNC_PROBLEM):
+                    uow.settings.set(LAST_SYNC_PROBLEM, "")
+            else:
+                uow.settings.set(LAST_SYNC_PROBLEM, problem.to_json())
+            uow.commit()
+
+    def sync_problem(self) -> SyncProblem | None:
+        """Why the last sync failed, or ``None`` if it did not (or none has run)."""
+        with self.units.reading() as uow:
+            return SyncProblem.from_json(uow.settings.get(LAST_SYNC_PROBLEM))
 
     def queued_events(self) -> int:
         with self.units.reading() as uow:

@@ -261,7 +261,13 @@ class KioskController(QObject):
         tech = self.window.tech
         scanner = self.serial_scanner_state() if self.serial_scanner_state else None
         tech.show_status(overview.status, overview.driver_errors, scanner)
-        tech.show_sync(overview.last_sync, overview.queued_events, overview.has_hub, overview.offline)
+        tech.show_sync(
+            overview.last_sync,
+            overview.queued_events,
+            overview.has_hub,
+            overview.offline,
+            overview.sync_problem,
+        )
         tech.show_lanes(overview.lanes, overview.items, overview.faults)
         tech.show_items(overview.items)
         tech.show_recent(overview.recent)

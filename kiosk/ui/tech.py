@@ -35,6 +35,7 @@ from ..core.catalog import Item, Lane
 from ..core.messages import N_, SOURCE, Lang, say, say_in
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.session import Session
+from ..core.sync_problems import SyncProblem
 from .screens import PinPadScreen, Screen
 from .theme import SHEETS, apply
 from .widgets import big_button, finger_scroll, label
@@ -159,7 +160,7 @@ class TechScreen(Screen):
         self._audit: Sequence[AuditEntry] = ()
         self._in_doubt: Sequence[InDoubt] = ()
         self._status: tuple[MachineStatus, Sequence[str], str | None] | None = None
-        self._sync: tuple[str | None, int, bool, bool] | None = None
+        self._sync: tuple[str | None, int, bool, bool, SyncProblem | None] | None = None
         self._message: tuple[str, dict[str, Any], bool] | None = None
         self._paint_words()
 
@@ -232,10 +233,15 @@ class TechScreen(Screen):
         self.message.setText(say(msgid, self.lang, **params))
 
     def show_sync(
-        self, last_sync: str | None, queued: int, has_hub: bool = True, offline: bool = False
+        self,
+        last_sync: str | None,
+        queued: int,
+        has_hub: bool = True,
+        offline: bool = False,
+        problem: SyncProblem | None = None,
     ) -> None:
-        self._sync = (last_sync, queued, has_hub, offline)
-        self.sync.setText(sync_line(last_sync, queued, has_hub, offline, self.lang))
+        self._sync = (last_sync, queued, has_hub, offline, problem)
+        self.sync.setText(sync_line(last_sync, queued, has_hub, offline, self.lang, problem))
 
     def show_status(
         self, status: MachineStatus, errors: Sequence[str] = (), scanner: str | None = None

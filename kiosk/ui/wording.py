@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core.catalog import Item
 from ..core.messages import N_, Lang, N_in, say, say_in
+from ..core.sync_problems import SyncProblem
 
 VEND_STATES: dict[str, str] = {
     "in_flight": N_("出货中"),
@@ -214,13 +215,23 @@ def item_names(items: Iterable[Item], lang: Lang) -> Callable[[int], str | None]
     return by_id.get
 
 
-def sync_line(last_sync: str | None, queued: int, has_hub: bool, offline: bool, lang: Lang) -> str:
+def sync_line(
+    last_sync: str | None,
+    queued: int,
+    has_hub: bool,
+    offline: bool,
+    lang: Lang,
+    problem: SyncProblem | None = None,
+) -> str:
+    """The last good sync and what waits to go up; below it, why the last sync failed."""
     if not has_hub:
         return say("同步：未配置中心", lang)
     last = when(int(float(last_sync))) if last_sync else say("从未", lang)
     line = say("同步：上次 {when} · 待上传 {n}", lang, when=last, n=queued)
     if offline:
         line += " · " + say("离线，限额生效", lang)
+    if problem is not None:
+        line += "\n" + problem.sentence(lang)
     return line
 
 

@@ -258,7 +258,7 @@ def test_a_record_seen_before_with_other_content_is_a_conflict(hub: Hub) -> None
     ("data", "message"),
     [
         (b"", "line 1: the file is empty"),
-        (HEADER.encode() + b"R1,V1,\xff,1,a,2026-11-01\n", "line 2: the file is not UTF-8 text"),
+        (HEADER.encode() + b"R1,V1,\xff,1,a,2026-11-01\n", "line 2: the file is neither UTF-8 nor GB18030"),
         (
             csv_of("R1,V1,A,1,a,2026-11-01", 'R2,V1,"A,1,a,2026-11-01'),
             "line 3: the file is not readable CSV from here: unexpected end of data",

@@ -151,7 +151,7 @@ def test_a_malformed_page_or_reply_fails_the_sync_and_stores_nothing(kiosk: Part
     client._call = lambda method, path, body=None: json.dumps(  # type: ignore[method-assign]
         {**page, "revoked": [], "technicians": []} if method == "GET" else {"acks": [{"id": "x", "seq": "1"}]}
     ).encode()
-    with pytest.raises(HubError, match=r"malformed page(.|\n)*volunteers\.0\.2"):
+    with pytest.raises(HubError, match=r"malformed reply: pull page: volunteers\.0\.2"):
         client.pull(0, 10)
     report = Syncer(kiosk.store, client).run_once()
     assert not report.ok and "malformed reply" in (report.error or "")

@@ -46,6 +46,7 @@ from kiosk.core.messages import NOTICES
 from kiosk.core.people import mask_name
 from kiosk.core.records import RefusedEvent
 from kiosk.core.session import Notice, Step
+from kiosk.core.sync_problems import SyncFailure, SyncProblem
 from kiosk.demo import DEMO_PANEL, DEMO_TECH, DEMO_VOLUNTEERS
 from kiosk.ui.widgets import ItemTile
 from kiosk.ui.wording import AUDIT_ACTIONS
@@ -119,9 +120,11 @@ def visible_texts(root: QWidget, skip: tuple[QWidget, ...] = ()) -> list[str]:
 class Languages:
     kiosk: Driver
     checked: int = 0
+    verbatim: list[str] = field(default_factory=list)
+    """Text shown as the network or a driver said it (a sync problem's detail), in any language."""
 
     def _strip(self, text: str) -> str:
-        for d in _data(self.kiosk):
+        for d in [*self.verbatim, *_data(self.kiosk)]:
             text = text.replace(d, " ")
         return text.replace("益币", " ")
 
@@ -399,6 +402,11 @@ def test_every_screen_reads_in_one_language(gated: tuple[Driver, GatedMachine]) 
     tech.show_status(MachineStatus(True, True, True, 4), (), "disconnected")
     zh, en = langs.both(tech.sync, tech.status)
     assert "离线" in zh[0] and "offline" in en[0]
+    problem = SyncProblem(SyncFailure.TOKEN, "HTTP 401 to /v1/sync/push")
+    langs.verbatim.append(problem.detail)
+    tech.show_sync("1790000000", 3, has_hub=True, offline=False, problem=problem)
+    zh, en = langs.both(tech.sync)
+    assert "中心拒绝了本机的令牌：HTTP 401" in zh[0] and "hub refused this kiosk's token: HTTP 401" in en[0]
     tech.show_status(MachineStatus(False), (), "connecting")
     tech.show_sync(None, 0, has_hub=False)
     langs.both(tech.sync, tech.status)
