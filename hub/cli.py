@@ -16,11 +16,14 @@
     kiosk-hub [--db URL] quarantine [--limit N]   (events the hub refused, newest first)
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory;
-every setting has such a variable (``hub/settings.py``). The commands that sign (``init``,
-``serve``, ``code``, ``cards``, ``key``) need the key-encryption key (``hub/kek.py``): the
-first of them on a new database makes its key file; without it, a database whose keys are
-sealed is refused in one line (exit 2). Each command prints JSON (``code issue`` prints
-the code) and exits 0, 1 when a named volunteer or kiosk is unknown, 2 on bad arguments.
+every setting has such a variable (``hub/settings.py``). Only ``init`` creates a hub
+database: every other command on a database that does not exist or has no hub tables says
+so in one line and exits 2, creating nothing (``hub/db.py``); one at an older revision is
+upgraded. The commands that sign (``init``, ``serve``, ``code``, ``cards``, ``key``) need
+the key-encryption key (``hub/kek.py``): the first of them on a new database makes its key
+file; without it, a database whose keys are sealed is refused in one line (exit 2). Each
+command prints JSON (``code issue`` prints the code) and exits 0, 1 when a named volunteer
+or kiosk is unknown, 2 on bad arguments or a database it cannot open.
 ``import-hours`` exits 1 when it refused some rows (the others went in; stderr has a
 one-line summary) and 2 when it applied nothing (an unreadable file, or the database
 refused it).
@@ -40,11 +43,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from protocol.codes import CodeKind, card_id
 
-from .db import migrate, open_engine
+from .db import HubDatabaseError, open_hub, shown
 from .ingest import EventLimits
 from .kek import KekError
 from .service import TOKEN_GRACE_S, Hub, UnknownClient, UnknownVolunteer
@@ -173,12 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_from(ns)
         limits = EventLimits.from_env()
-    except (SettingsError, ValueError) as exc:
+        engine = open_hub(settings.database_url, create=ns.command == "init")
+    except (SettingsError, ValueError, HubDatabaseError) as exc:
         print(f"kiosk-hub: {exc}", file=sys.stderr)
         return 2
-    engine = open_engine(settings.database_url)
     try:
-        migrate(engine)
         hub = Hub(engine, limits=limits)
         if ns.command in SIGNS:
             try:
@@ -196,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 json.dumps(
                     {
-                        "database": make_url(settings.database_url).render_as_string(hide_password=True),
+                        "database": shown(settings.database_url),
                         "key": hub.kek.where if hub.kek else None,
                         "keys": [k["kid"] for k in hub.jwks()["keys"]],
                     }

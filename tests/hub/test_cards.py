@@ -50,7 +50,7 @@ def test_a_sheet_of_cards_verifies_and_pages(hub: Hub, tmp_path: Path) -> None:
     assert Image.open(tmp_path / "sheet.png").size == (2480, 3508)
 
 
-def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
+def test_the_cards_command(hub_url: str, tmp_path: Path) -> None:
     csv_file = tmp_path / "h.csv"
     csv_file.write_text(
         "record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,赵小明,1,a,2026-11-01\n"
@@ -58,7 +58,7 @@ def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "hub", "--db", hub_url, *args], capture_output=True, text=True, timeout=60
         )
 
     assert run("import-hours", str(csv_file)).returncode == 0
@@ -68,7 +68,7 @@ def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
     assert card["volunteer_id"] == "V1" and len(card["card_id"]) >= 16
     revoked = run("revoke-card", card["card_id"])  # the volunteer lost it
     assert revoked.returncode == 0 and json.loads(revoked.stdout) == {"revoked": card["card_id"]}
-    engine = open_engine(db_url)
+    engine = open_engine(hub_url)
     try:
         assert Hub(engine).revoked() == [card["card_id"]]
     finally:
