@@ -80,15 +80,17 @@ def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
 def api_from_env() -> FastAPI:
     """The API for a worker process of ``kiosk-hub serve --workers N``: settings from the environment.
 
-    The command that started the workers has found (or made) the key-encryption key already.
+    The command that started the workers has found (or made) the key-encryption key already,
+    and migrated the database. A worker creates no database either: one that does not exist
+    or has no hub tables is :class:`hub.db.NoHubDatabase`.
     """
-    from .db import open_engine
+    from .db import connect
 
     settings = Settings.from_environ()
     kek = find_kek(settings.key_file)
     if kek is None:
         raise KekError(f"the key-encryption key is missing (looked in {looked_in(settings.key_file)})")
-    hub = Hub(open_engine(settings.database_url), kek=kek, limits=EventLimits.from_env())
+    hub = Hub(connect(settings.database_url), kek=kek, limits=EventLimits.from_env())
     return create_api(hub, settings.limits)
 
 

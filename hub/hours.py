@@ -5,8 +5,9 @@ Columns ``record_id,volunteer_id,name,hours,activity,certified_on`` or the Chine
 GB18030 (GBK, which Excel writes on a Chinese Windows PC), with LF or CRLF line ends
 (:func:`decode`).
 
-Every cell is NFKC-normalised first (full-width ``２．５`` is 2.5, ``Ｖ００１`` is V001),
-then checked against the column it goes into, so that a row the database would refuse is
+Every cell is NFKC-normalised and trimmed first (full-width ``２．５`` is 2.5, ``Ｖ００１`` is
+V001; ``protocol.ids``, which reads every id ``kiosk-hub`` is given the same way), then
+checked against the column it goes into, so that a row the database would refuse is
 refused here, with its line, and never reaches the database: ids are printable, without
 spaces or control characters, and fit their columns; a name and an activity have no
 control characters and fit theirs. Hours are written plainly (2, 2.5, 02.5; 2.50 is 2.5:
@@ -36,6 +37,8 @@ from decimal import Decimal
 
 from sqlalchemy import String, Table
 
+from protocol.ids import id_problem, normalise
+
 from .models import LedgerEntry, Volunteer
 
 HEADERS = {
@@ -53,7 +56,8 @@ DATE = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})")
 STORED_NOTE = re.compile(r"(\S+) h · (.*?)(?: · ([0-9]{4}-[0-9]{2}-[0-9]{2}))?", re.DOTALL)
 
 
-def _length(table: Table, column: str) -> int:
+def column_length(table: Table, column: str) -> int:
+    """The most characters ``table.column`` holds."""
     kind = table.c[column].type
     assert isinstance(kind, String) and kind.length is not None
     return kind.length
@@ -68,11 +72,11 @@ _LEDGER = LedgerEntry.__table__
 _VOLUNTEERS = Volunteer.__table__
 assert isinstance(_LEDGER, Table) and isinstance(_VOLUNTEERS, Table)
 LIMITS = {
-    "record_id": _length(_LEDGER, "record_id"),
-    "volunteer_id": min(_length(_LEDGER, "volunteer_id"), _length(_VOLUNTEERS, "id")),
-    "name": _length(_VOLUNTEERS, "name"),
+    "record_id": column_length(_LEDGER, "record_id"),
+    "volunteer_id": min(column_length(_LEDGER, "volunteer_id"), column_length(_VOLUNTEERS, "id")),
+    "name": column_length(_VOLUNTEERS, "name"),
     # the longest hours are "23.5": every valid activity fits the note whole
-    "activity": _length(_LEDGER, "note") - len(note(Decimal("23.5"), "", dt.date(2000, 1, 1))),
+    "activity": column_length(_LEDGER, "note") - len(note(Decimal("23.5"), "", dt.date(2000, 1, 1))),
 }
 """The most characters each text field may have: the columns it goes into."""
 
@@ -152,19 +156,6 @@ def stored_content(volunteer_id: str, stored_note: str | None) -> Content:
     return Content(unicodedata.normalize("NFKC", volunteer_id), hours, date)
 
 
-def _id_problem(text: str, field: str) -> str | None:
-    if not text:
-        return f"{field}: is empty"
-    if len(text) > LIMITS[field]:
-        return f"{field}: {len(text)} characters, at most {LIMITS[field]}"
-    for ch in text:
-        if ch.isspace() or not ch.isprintable():
-            return (
-                f"{field}: {text[:20]!r} contains U+{ord(ch):04X}: an id has no spaces or control characters"
-            )
-    return None
-
-
 def _text_problem(text: str, field: str) -> str | None:
     if len(text) > LIMITS[field]:
         return f"{field}: {len(text)} characters, at most {LIMITS[field]}"
@@ -204,9 +195,9 @@ def _row(line: int, cells: list[str], width: int, columns: dict[str, int], today
     """One row, or why it does not fit."""
     if len(cells) < width or any(c.strip() for c in cells[width:]):
         return f"expected {width} columns, found {len(cells)}"
-    get = {f: unicodedata.normalize("NFKC", cells[i]).strip() for f, i in columns.items()}
+    get = {f: normalise(cells[i]) for f, i in columns.items()}
     for field in ("record_id", "volunteer_id"):
-        if problem := _id_problem(get[field], field):
+        if problem := id_problem(get[field], field, LIMITS[field]):
             return problem
     for field in ("name", "activity"):
         if problem := _text_problem(get[field], field):
@@ -256,7 +247,7 @@ def parse(data: bytes, today: dt.date) -> tuple[list[HoursRow], list[RowError]]:
     errors: list[RowError] = []
     line = 1
     try:
-        header = [unicodedata.normalize("NFKC", h).strip() for h in next(reader, [])]
+        header = [normalise(h) for h in next(reader, [])]
         if not any(header):
             raise HoursFileError(1, "the file is empty")
         columns = {f: i for f, names in HEADERS.items() for i, h in enumerate(header) if h in names}

@@ -58,8 +58,8 @@ from protocol.sync import Technician as TechnicianRecord
 from . import ingest
 from .facts import ids, insert_ignoring, ledger_facts, one_of, quarantine, record_facts
 from .ingest import JudgedEvent
-from .models import CardPin, KioskEvent, KioskStatus, LedgerEntry, SigningKey, Technician, Volunteer
-from .service import Hub
+from .models import CardPin, KioskEvent, KioskStatus, LedgerEntry, Technician, Volunteer
+from .service import Hub, published_keys
 
 log = logging.getLogger(__name__)
 
@@ -631,10 +631,7 @@ def pull(
                 for vid, name in s.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(ids)))
             }
             volunteers = [(vid, names.get(vid, ""), int(balances.get(vid, 0))) for vid in ids]
-        keys = [
-            json.loads(k)
-            for k in s.scalars(select(SigningKey.public_jwk).where(SigningKey.retired.is_(False)))
-        ]
+        keys = published_keys(s, hub.clock())
         technicians = [
             TechnicianRecord(id=t.id, name=t.name, pin_hash=t.pin_hash)
             for t in s.scalars(select(Technician).where(Technician.active.is_(True)).order_by(Technician.id))

@@ -8,13 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.machine import DispenseResult, MachineStatus, Outcome
 from drivers.simulated import SimulatedMachine
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import Config, demo_config
 from kiosk.demo import DEMO_PANEL, DemoCode, DemoCodes, load_or_create_key, seed
+from protocol.sync import PROTOCOL_VERSION, Ack, PullPage, PushRequest
+
+if TYPE_CHECKING:
+    from hub.service import Hub
 
 VOUCHER_NOW = 1_790_000_000
 
@@ -268,3 +272,24 @@ def offline_browser_page() -> Iterator[OfflinePage]:
             context.close()
         finally:
             browser.close()
+
+
+class InProcessHub:
+    """A kiosk's hub client that calls the hub's sync functions directly (the HTTP layer has
+    its own tests): a push is validated as the API validates it, a pull page goes through
+    its JSON as over HTTP."""
+
+    def __init__(self, hub: Hub, kiosk_id: str) -> None:
+        self.hub, self.kiosk_id = hub, kiosk_id
+
+    def push(self, events: list[dict[str, Any]]) -> list[Ack]:
+        from hub import sync
+
+        request = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": events})
+        return sync.push(self.hub, self.kiosk_id, request.events)
+
+    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
+        from hub import sync
+
+        page = sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id, pins_cursor=pins_cursor)
+        return PullPage.model_validate_json(page.model_dump_json())

@@ -58,10 +58,10 @@ def test_a_card_pin_for_a_volunteer_the_hub_does_not_know_is_refused(hub: Hub) -
         assert list(s.scalars(select(CardPin))) == []
 
 
-def test_the_card_pin_commands(db_url: str, tmp_path: Path) -> None:
+def test_the_card_pin_commands(hub_url: str, tmp_path: Path) -> None:
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args],
+            [sys.executable, "-m", "hub", "--db", hub_url, *args],
             input=stdin,
             capture_output=True,
             text=True,

@@ -67,13 +67,13 @@ def test_a_file_without_the_columns(hub: Hub) -> None:
         hub.import_hours(b"a,b,c\n1,2,3\n")
 
 
-def test_the_command_line(db_url: str, tmp_path: Path) -> None:
+def test_the_command_line(hub_url: str, tmp_path: Path) -> None:
     csv_file = tmp_path / "hours.csv"
     csv_file.write_bytes(b"\xef\xbb\xbf" + CSV.encode())
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "hub", "--db", hub_url, *args], capture_output=True, text=True, timeout=60
         )
 
     out = run("import-hours", str(csv_file))

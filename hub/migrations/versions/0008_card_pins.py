@@ -6,7 +6,7 @@ cleared, which the pull pages are cut by (indexed: a pull reads the rows stamped
 its range).
 
 Revision ID: h0008
-Revises: h0006
+Revises: h0007
 Create Date: 2026-11-27
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h0008"
-down_revision = "h0006"
+down_revision = "h0007"
 branch_labels = None
 depends_on = None
 
