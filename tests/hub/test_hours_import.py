@@ -132,11 +132,11 @@ def test_utf8_with_crlf_and_a_bom_still_reads_as_utf8(hub: Hub) -> None:
 
 
 def test_the_command_imports_a_gb18030_file_and_refuses_one_that_is_neither(
-    db_url: str, tmp_path: Path
+    hub_url: str, tmp_path: Path
 ) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "hub", "--db", hub_url, *args], capture_output=True, text=True, timeout=60
         )
 
     excel = tmp_path / "工时.csv"
