@@ -109,6 +109,7 @@ def test_the_hub_logs_its_commands_and_requests_without_the_token(
 ) -> None:
     db = f"sqlite:///{tmp_path / 'hub.db'}"
     (tmp_path / "hours.csv").write_text(HOURS, encoding="utf-8")
+    assert run_hub(db, "init").returncode == 0  # only init creates a hub database
     assert run_hub(db, "import-hours", str(tmp_path / "hours.csv")).returncode == 0
     added = run_hub(db, "kiosk", "add", "驿站-9")
     token = added.stdout.split('"token": "')[1].split('"')[0]
