@@ -151,6 +151,10 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
             raise HTTPException(409, str(exc)) from exc
         return Response(page.model_dump_json(), media_type="application/json")
 
+    from .console.web import install as install_console
+
+    install_console(api, hub)
+
     @api.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}

@@ -57,6 +57,8 @@ class LedgerEntry(Base):
     reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     __table_args__ = (
+        # the console's reports: redemptions in a date range
+        Index("ix_ledger_kind_at", "kind", "at"),
         # partial: the redemptions (nearly every entry) add nothing to it
         Index(
             "ux_ledger_reverses",
@@ -74,6 +76,8 @@ class Kiosk(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
+    # where the kiosk stands (a community, street or district); None: not placed yet
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     """``kiosk`` (syncs) or ``app`` (the volunteer app's server: asks for codes and balances)."""
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -174,3 +178,43 @@ class Technician(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Org(Base):
+    """A district (区), a street (街道) or a community (社区): where kiosks stand and whose staff
+    see them. Balances stay city-wide; the tree only scopes who sees and changes what."""
+
+    __tablename__ = "orgs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))  # district, street, community
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_orgs_parent_name"),)
+
+
+class Staff(Base):
+    """A person who signs in to the console: a city's (``org_id`` None) or an org's."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # admin, staff, viewer
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie's SHA-256 (never the cookie) and its form token."""
+
+    __tablename__ = "staff_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,324 @@
+"""The console's pages: server-rendered (Jinja2), Chinese first with an English switch,
+every script, style and font served from the package, so nothing leaves the office's LAN.
+
+A page needs a signed-in session (an HttpOnly, SameSite=Strict cookie; the hub keeps only
+its hash); without one it redirects to the sign-in page. Every form carries the session's
+form token and every POST must come from the console's own origin (CSRF). A kiosk's or the
+app's bearer token opens no page: the two kinds of credential never meet.
+"""
+
+
+import csv
+import datetime as dt
+import io
+import secrets
+from collections.abc import Iterator
+from html import escape
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from ..service import Hub
+from . import store
+from .rules import CITY_TZ, cell, may_change
+from .words import LANGS, ROLE_NAMES, SOURCE, N_, say
+
+HERE = Path(__file__).resolve().parent
+FONTS = HERE.parents[1] / "assets" / "fonts"
+COOKIE = "hub_console"
+LANG_COOKIE = "hub_console_lang"
+SIGNIN_CSRF = "hub_console_signin"
+PAGE_ROWS = 100
+"""Redemptions listed on the page (the export has them all)."""
+
+
+class PageProblem(Exception):
+    """A request the console refuses: a page with one sentence (from the catalogue)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class SignInNeeded(Exception):
+    def __init__(self, back: str) -> None:
+        self.back = back
+
+
+def lang_of(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or SOURCE
+    return chosen if chosen in LANGS else SOURCE
+
+
+def same_origin(request: Request) -> bool:
+    """A POST from a page of this console (the browser says where it comes from)."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def local_day(text: str | None, default: dt.date) -> dt.date:
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PageProblem(400, N_("日期应写成 2026-11-01 这样")) from None
+
+
+def day_start(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), CITY_TZ).timestamp())
+
+
+def shown_time(at: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if at is None else dt.datetime.fromtimestamp(at, CITY_TZ).strftime(fmt)
+
+
+def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
+    """The console's routes, mounted beside the API under ``/console``."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["shown_time"] = shown_time
+    templates.env.globals["role_names"] = ROLE_NAMES
+    router = APIRouter(prefix="/console", include_in_schema=False)
+
+    def render(request: Request, name: str, lang: str, who: store.Who | None, status: int = 200, **context: Any) -> HTMLResponse:
+        def _(msgid: str, **params: Any) -> str:
+            return say(msgid, lang, **params)
+
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {"_": _, "lang": lang, "other_lang": "en" if lang == "zh" else "zh", "who": who, **context},
+            status_code=status,
+        )
+        if request.query_params.get("lang") in LANGS:
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", secure=secure_cookie)
+        # pages hold people's names and balances: no cache keeps them after sign-out
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'"
+        return response
+
+    def signed_in(request: Request) -> store.Who:
+        cookie = request.cookies.get(COOKIE)
+        who = store.who(hub, cookie) if cookie else None
+        if who is None:
+            raise SignInNeeded(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return who
+
+    def form_checked(request: Request, who: store.Who, token: str) -> None:
+        if not (same_origin(request) and secrets.compare_digest(token, who.csrf)):
+            raise PageProblem(403, N_("这个表单已过期，请重新打开页面"))
+
+    Who = Annotated[store.Who, Depends(signed_in)]
+
+    @router.get("/signin")
+    def signin_page(request: Request, back: str = "/console/fleet") -> HTMLResponse:
+        lang = lang_of(request)
+        token = secrets.token_urlsafe(24)
+        response = render(request, "signin.html", lang, None, token=token, back=safe_back(back), problem=None)
+        response.set_cookie(SIGNIN_CSRF, token, httponly=True, samesite="strict", secure=secure_cookie)
+        return response
+
+    @router.post("/signin")
+    def signin(
+        request: Request,
+        name: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=200)],
+        token: Annotated[str, Form(max_length=64)],
+        back: Annotated[str, Form(max_length=500)] = "/console/fleet",
+    ) -> Response:
+        lang = lang_of(request)
+        expected = request.cookies.get(SIGNIN_CSRF, "")
+        if not (expected and secrets.compare_digest(token, expected) and same_origin(request)):
+            raise PageProblem(403, N_("这个表单已过期，请重新打开页面"))
+        try:
+            cookie = store.sign_in(hub, name, password)
+        except store.SignInRefused as refused:
+            if refused.locked_until:
+                problem = say("尝试次数过多，账号已锁定，请于 {t} 后再试", lang, t=shown_time(refused.locked_until, "%H:%M"))
+            else:
+                problem = say("用户名或密码不正确", lang)
+            return render(request, "signin.html", lang, None, 401, token=expected, back=safe_back(back), problem=problem)
+        response = RedirectResponse(safe_back(back), status_code=303)
+        response.set_cookie(
+            COOKIE, cookie, httponly=True, samesite="strict", secure=secure_cookie, max_age=store.SESSION_S
+        )
+        response.delete_cookie(SIGNIN_CSRF)
+        return response
+
+    @router.post("/signout")
+    def signout(request: Request, who: Who, token: Annotated[str, Form(max_length=64)]) -> Response:
+        form_checked(request, who, token)
+        store.sign_out(hub, request.cookies.get(COOKIE, ""))
+        response = RedirectResponse("/console/signin", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @router.get("")
+    @router.get("/")
+    def home(who: Who) -> Response:
+        return RedirectResponse("/console/fleet", status_code=303)
+
+    @router.get("/fleet")
+    def fleet(request: Request, who: Who) -> HTMLResponse:
+        lang = lang_of(request)
+        rows = store.fleet(hub, who.scope)
+        return render(request, "fleet.html", lang, who, rows=rows, page="fleet", now=int(hub.clock()))
+
+    def redemption_filter(
+        who: store.Who, start: str | None, end: str | None, kiosk: str | None, item: str | None, volunteer: str | None
+    ) -> tuple[store.RedemptionFilter, dict[str, str], dict[str, str]]:
+        today = dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date()
+        first = local_day(start, today.replace(day=1))
+        last = local_day(end, today)
+        if last < first:
+            raise PageProblem(400, N_("结束日期早于开始日期"))
+        kiosks = store.kiosks_in(hub, who.scope)
+        chosen = frozenset([kiosk]) if kiosk else None
+        if kiosk and kiosk not in kiosks:
+            raise PageProblem(404, N_("没有这台自助机，或您无权查看"))
+        f = store.RedemptionFilter(
+            start=day_start(first),
+            end=day_start(last + dt.timedelta(days=1)),
+            kiosk_ids=chosen,
+            item=(item or "").strip() or None,
+            volunteer_id=(volunteer or "").strip() or None,
+        )
+        shown = {"from": first.isoformat(), "to": last.isoformat(), "kiosk": kiosk or "", "item": f.item or "", "volunteer": f.volunteer_id or ""}
+        return f, kiosks, shown
+
+    Text = Annotated[str | None, Query(max_length=100)]
+
+    @router.get("/redemptions")
+    def redemptions(
+        request: Request,
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> HTMLResponse:
+        lang = lang_of(request)
+        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
+        totals = store.redemption_totals(hub, f, kiosks if who.scope.orgs is not None else None)
+        rows = list(store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None, limit=PAGE_ROWS))
+        query = urlencode({k: v for k, v in shown.items() if v})
+        return render(
+            request,
+            "redemptions.html",
+            lang,
+            who,
+            page="redemptions",
+            kiosks=kiosks,
+            shown=shown,
+            totals=totals,
+            rows=rows,
+            chart=day_chart(totals["by_day"]),
+            export=f"/console/redemptions.csv?{query}",
+        )
+
+    @router.get("/redemptions.csv")
+    def redemptions_csv(
+        request: Request,
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> StreamingResponse:
+        lang = lang_of(request)
+        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
+        rows = store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None)
+        name = f"redemptions-{shown['from']}-{shown['to']}.csv"
+        return StreamingResponse(
+            csv_stream(rows, lang),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    return router
+
+
+def safe_back(back: str) -> str:
+    """Only a console page: never send a person off to another site after signing in."""
+    return back if back.startswith("/console/") and not back.startswith("//") else "/console/fleet"
+
+
+CSV_HEADER = ("时间", "志愿者编号", "志愿者", "物品", "数量", "单价", "益币", "自助机", "货道", "记录编号")
+
+
+def csv_lines(rows: Iterator[store.Redemption], lang: str) -> Iterator[list[object]]:
+    yield [say(h, lang) for h in CSV_HEADER]
+    for r in rows:
+        yield [
+            shown_time(r.at, "%Y-%m-%d %H:%M:%S"),
+            r.volunteer_id,
+            r.volunteer_name,
+            r.item,
+            r.quantity,
+            "" if r.unit_price is None else r.unit_price,
+            r.spent,
+            r.kiosk,
+            "" if r.lane is None else r.lane,
+            r.event_id,
+        ]
+
+
+def csv_stream(rows: Iterator[store.Redemption], lang: str, every: int = 2000) -> Iterator[bytes]:
+    """UTF-8 with a BOM (Excel and WPS then read the Chinese right), a few thousand rows a chunk,
+    every text cell escaped against formulas (``rules.cell``)."""
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    yield "\ufeff".encode()
+    for n, line in enumerate(csv_lines(rows, lang), 1):
+        out.writerow([cell(v) for v in line])
+        if n % every == 0:
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode()
+
+
+def day_chart(by_day: list[tuple[int, int, int]], width: int = 720, height: int = 160) -> dict[str, Any]:
+    """Bars of items redeemed per day, laid out for an inline SVG (no script needed)."""
+    if not by_day:
+        return {"bars": [], "width": width, "height": height, "top": 0}
+    top = max(n for _, n, _ in by_day) or 1
+    step = width / len(by_day)
+    bars = []
+    for i, (day, n, spent) in enumerate(by_day):
+        h = round((height - 20) * n / top)
+        date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+        bars.append({"x": round(i * step + 1, 1), "w": max(1.0, round(step - 2, 1)), "y": height - h, "h": h, "n": n, "spent": spent, "day": date.isoformat()})
+    return {"bars": bars, "width": width, "height": height, "top": top}
+
+
+def install(api: Any, hub: Hub, secure_cookie: bool = False) -> None:
+    """Mount the console and its static files on the hub's FastAPI app."""
+    api.include_router(console(hub, secure_cookie))
+    api.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    # the CJK font the kiosk ships: an office PC without one still shows every Chinese glyph
+    api.mount("/console/fonts", StaticFiles(directory=str(FONTS)), name="console-fonts")
+
+    async def to_signin(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInNeeded)
+        return RedirectResponse(f"/console/signin?{urlencode({'back': exc.back})}", status_code=303)
+
+    async def problem_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageProblem)
+        lang = lang_of(request)
+        body = f"<!doctype html><meta charset=utf-8><title>{exc.status}</title><p>{escape(say(exc.message, lang))}</p>"
+        body += f'<p><a href="/console/fleet">{escape(say("回到总览", lang))}</a></p>'
+        return HTMLResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+    api.add_exception_handler(SignInNeeded, to_signin)
+    api.add_exception_handler(PageProblem, problem_page)

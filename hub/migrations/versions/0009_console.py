@@ -1,0 +1,67 @@
+"""The street office's console: districts, streets and communities; staff who sign in.
+
+``orgs`` is the tree kiosks are placed in (``kiosks.org_id``); ``staff`` are the people
+who sign in to the console, each with a role and the org whose kiosks they see (none: the
+whole city); ``staff_sessions`` the signed-in browsers, by the hash of their cookie.
+``ix_ledger_kind_at`` serves the redemption reports' date ranges.
+
+Revision ID: h0009
+Revises: h0006
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "h0009"
+down_revision = "h0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "orgs",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("level", sa.String(16), nullable=False),
+        sa.Column("parent_id", sa.Integer, nullable=True),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.UniqueConstraint("parent_id", "name", name="uq_orgs_parent_name"),
+    )
+    op.create_table(
+        "staff",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(64), nullable=False, unique=True),
+        sa.Column("password_hash", sa.String(200), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("org_id", sa.Integer, nullable=True),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("locked_until", sa.BigInteger, nullable=True),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "staff_sessions",
+        sa.Column("id_hash", sa.String(64), primary_key=True),
+        sa.Column("staff_id", sa.Integer, nullable=False, index=True),
+        sa.Column("csrf", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("expires_at", sa.BigInteger, nullable=False),
+    )
+    with op.batch_alter_table("kiosks") as batch:
+        batch.add_column(sa.Column("org_id", sa.Integer, nullable=True))
+        batch.create_index("ix_kiosks_org_id", ["org_id"])
+    op.create_index("ix_ledger_kind_at", "ledger", ["kind", "at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_ledger_kind_at", table_name="ledger")
+    with op.batch_alter_table("kiosks") as batch:
+        batch.drop_index("ix_kiosks_org_id")
+        batch.drop_column("org_id")
+    op.drop_table("staff_sessions")
+    op.drop_table("staff")
+    op.drop_table("orgs")
