@@ -44,6 +44,8 @@ from sqlalchemy.engine import make_url
 
 from protocol.codes import CodeKind, card_id
 
+from .console import commands as console_commands
+from .console import store as console_store
 from .db import migrate, open_engine
 from .ingest import EventLimits
 from .kek import KekError
@@ -113,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_parser("rotate", help="a new signing key; the previous one stays live until the next rotation")
     revoke = sub.add_parser("revoke-card", help="a lost card stops working at every kiosk's next sync")
     revoke.add_argument("card_id", help="the card's id, as `cards` printed it")
+    console_commands.add_parsers(sub)
+    console_commands.place_option(add)
+    place = kiosk.add_parser("place", help="say where a kiosk stands (its org)")
+    place.add_argument("kiosk_id", metavar="KIOSK_ID")
+    place.add_argument("--in", dest="org", required=True, help="the org, as 区/街道/社区")
     held = sub.add_parser("quarantine", help="events kiosks pushed that the hub refused, with the reason")
     held.add_argument("--limit", type=int, default=100, help="newest first, at most this many (default 100)")
     return ap
@@ -248,10 +255,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             print(json.dumps({"technician": ns.tech_id, "active": ns.tech_command == "add"}))
             return 0
+        if ns.command in ("org", "staff", "report"):
+            return console_commands.run(hub, ns)
+        if ns.command == "kiosk" and ns.kiosk_command == "place":
+            try:
+                console_store.place_kiosk(hub, ns.kiosk_id, ns.org)
+            except console_store.ConsoleError as exc:
+                print(f"kiosk-hub: {exc}", file=sys.stderr)
+                return 2
+            except UnknownClient:
+                print(f"kiosk-hub: no kiosk {ns.kiosk_id}", file=sys.stderr)
+                return 1
+            print(json.dumps({"kiosk_id": ns.kiosk_id, "in": ns.org}, ensure_ascii=False))
+            return 0
         if ns.command == "kiosk":
             try:
-                print(json.dumps(hub.add_kiosk(ns.name)))
-            except ValueError as exc:
+                where = console_store.find_org(hub, ns.org) if ns.org else None
+                added = hub.add_kiosk(ns.name)
+                if where is not None:
+                    console_store.place_kiosk(hub, added["kiosk_id"], str(where.id))
+                print(json.dumps(added))
+            except ValueError as exc:  # a bad name, an unknown org (before anything was added)
                 print(f"kiosk-hub: {exc}", file=sys.stderr)
                 return 2
             return 0

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
 CITY_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 """The city's clock (China keeps one time zone and no summer time): days in reports are its days."""
 

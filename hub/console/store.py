@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from protocol.pins import hash_pin, pin_matches
 
@@ -99,7 +99,12 @@ def add_org(hub: Hub, name: str, level: Level, parent: str | None) -> OrgNode:
         raise ConsoleError(problem)
     parent_id = under.id if under else None
     with hub.unit() as s:
-        if s.scalar(select(Org.id).where(Org.parent_id.is_(parent_id) if parent_id is None else Org.parent_id == parent_id, Org.name == name)):
+        if s.scalar(
+            select(Org.id).where(
+                Org.parent_id.is_(parent_id) if parent_id is None else Org.parent_id == parent_id,
+                Org.name == name,
+            )
+        ):
             raise ConsoleError(f"{name} is there already")
         row = Org(name=name, level=level.value, parent_id=parent_id, created_at=int(hub.clock()))
         s.add(row)
@@ -111,9 +116,18 @@ def org_tree(hub: Hub) -> list[dict[str, Any]]:
     nodes = orgs(hub)
     by_id = {o.id: o for o in nodes}
     with hub.reading() as s:
-        placed = dict(s.execute(select(Kiosk.org_id, func.count()).where(Kiosk.role == "kiosk").group_by(Kiosk.org_id)).all())
+        placed = dict(
+            s.execute(
+                select(Kiosk.org_id, func.count()).where(Kiosk.role == "kiosk").group_by(Kiosk.org_id)
+            ).all()
+        )
     return [
-        {"id": o.id, "path": path(by_id, o.id, "/"), "level": o.level.value, "kiosks": int(placed.get(o.id, 0))}
+        {
+            "id": o.id,
+            "path": path(by_id, o.id, "/"),
+            "level": o.level.value,
+            "kiosks": int(placed.get(o.id, 0)),
+        }
         for o in sorted(nodes, key=lambda o: path(by_id, o.id, "/"))
     ]
 
@@ -212,7 +226,9 @@ def who(hub: Hub, cookie: str) -> Who | None:
         if found is None:
             return None
         staff, csrf = found
-        return Who(staff.id, staff.name, Role(staff.role), staff.org_id, scope_of(staff.org_id, org_nodes(s)), csrf)
+        return Who(
+            staff.id, staff.name, Role(staff.role), staff.org_id, scope_of(staff.org_id, org_nodes(s)), csrf
+        )
 
 
 def sign_out(hub: Hub, cookie: str) -> None:
@@ -228,7 +244,9 @@ def fleet(hub: Hub, scope: Scope) -> list[FleetRow]:
     with hub.reading() as s:
         by_id = {o.id: o for o in org_nodes(s)}
         rows = s.execute(
-            select(Kiosk, KioskStatus).outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id).where(Kiosk.role == "kiosk")
+            select(Kiosk, KioskStatus)
+            .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
+            .where(Kiosk.role == "kiosk")
         ).all()
     shown = [
         fleet_row(
@@ -267,8 +285,15 @@ def kiosks_in(hub: Hub, scope: Scope) -> dict[str, str]:
         }
 
 
-def _redemptions(f: RedemptionFilter, scope_kiosks: dict[str, str] | None):  # type: ignore[no-untyped-def]
-    q = select(LedgerEntry).where(LedgerEntry.kind == "redemption", LedgerEntry.at >= f.start, LedgerEntry.at < f.end)
+def _redemptions(f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> Select[LedgerEntry]:
+    given_back = aliased(LedgerEntry)
+    q = select(LedgerEntry).where(
+        LedgerEntry.kind == "redemption",
+        LedgerEntry.at >= f.start,
+        LedgerEntry.at < f.end,
+        # a charge a technician gave back is no redemption (the partial index on reverses serves this)
+        ~exists().where(given_back.reverses == LedgerEntry.event_id),
+    )
     chosen = f.kiosk_ids
     if scope_kiosks is not None:
         chosen = frozenset(scope_kiosks) if chosen is None else chosen & frozenset(scope_kiosks)
@@ -291,7 +316,9 @@ def redemption_totals(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str
         by_item = s.execute(
             select(base.c.item_name, count, spent).group_by(base.c.item_name).order_by(spent.desc())
         ).all()
-        by_kiosk = s.execute(select(base.c.kiosk_id, count, spent).group_by(base.c.kiosk_id).order_by(spent.desc())).all()
+        by_kiosk = s.execute(
+            select(base.c.kiosk_id, count, spent).group_by(base.c.kiosk_id).order_by(spent.desc())
+        ).all()
         by_day = s.execute(select(func.floor(day).label("d"), count, spent).group_by("d").order_by("d")).all()
     return {
         "by_item": [(name or "?", int(n), int(v)) for name, n, v in by_item],
@@ -317,7 +344,11 @@ class Redemption:
 
 
 def redemption_rows(
-    hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None, limit: int | None = None, chunk: int = 5000
+    hub: Hub,
+    f: RedemptionFilter,
+    scope_kiosks: dict[str, str] | None,
+    limit: int | None = None,
+    chunk: int = 5000,
 ) -> Iterator[Redemption]:
     """The redemptions, newest first, streamed from the database a chunk at a time."""
     base = _redemptions(f, scope_kiosks).order_by(LedgerEntry.at.desc(), LedgerEntry.seq.desc())

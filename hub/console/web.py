@@ -7,12 +7,8 @@ form token and every POST must come from the console's own origin (CSRF). A kios
 app's bearer token opens no page: the two kinds of credential never meet.
 """
 
-
-import csv
 import datetime as dt
-import io
 import secrets
-from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,8 +21,9 @@ from fastapi.templating import Jinja2Templates
 
 from ..service import Hub
 from . import store
-from .rules import CITY_TZ, cell, may_change
-from .words import LANGS, ROLE_NAMES, SOURCE, N_, say
+from .reports import csv_stream, shown_time
+from .rules import CITY_TZ, SESSION_S
+from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
 HERE = Path(__file__).resolve().parent
 FONTS = HERE.parents[1] / "assets" / "fonts"
@@ -76,10 +73,6 @@ def day_start(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(), CITY_TZ).timestamp())
 
 
-def shown_time(at: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if at is None else dt.datetime.fromtimestamp(at, CITY_TZ).strftime(fmt)
-
-
 def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     """The console's routes, mounted beside the API under ``/console``."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -87,7 +80,9 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     templates.env.globals["role_names"] = ROLE_NAMES
     router = APIRouter(prefix="/console", include_in_schema=False)
 
-    def render(request: Request, name: str, lang: str, who: store.Who | None, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(
+        request: Request, name: str, lang: str, who: store.Who | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         def _(msgid: str, **params: Any) -> str:
             return say(msgid, lang, **params)
 
@@ -102,7 +97,9 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         # pages hold people's names and balances: no cache keeps them after sign-out
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'"
+        )
         return response
 
     def signed_in(request: Request) -> store.Who:
@@ -142,13 +139,19 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             cookie = store.sign_in(hub, name, password)
         except store.SignInRefused as refused:
             if refused.locked_until:
-                problem = say("尝试次数过多，账号已锁定，请于 {t} 后再试", lang, t=shown_time(refused.locked_until, "%H:%M"))
+                problem = say(
+                    "尝试次数过多，账号已锁定，请于 {t} 后再试",
+                    lang,
+                    t=shown_time(refused.locked_until, "%H:%M"),
+                )
             else:
                 problem = say("用户名或密码不正确", lang)
-            return render(request, "signin.html", lang, None, 401, token=expected, back=safe_back(back), problem=problem)
+            return render(
+                request, "signin.html", lang, None, 401, token=expected, back=safe_back(back), problem=problem
+            )
         response = RedirectResponse(safe_back(back), status_code=303)
         response.set_cookie(
-            COOKIE, cookie, httponly=True, samesite="strict", secure=secure_cookie, max_age=store.SESSION_S
+            COOKIE, cookie, httponly=True, samesite="strict", secure=secure_cookie, max_age=SESSION_S
         )
         response.delete_cookie(SIGNIN_CSRF)
         return response
@@ -173,7 +176,12 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         return render(request, "fleet.html", lang, who, rows=rows, page="fleet", now=int(hub.clock()))
 
     def redemption_filter(
-        who: store.Who, start: str | None, end: str | None, kiosk: str | None, item: str | None, volunteer: str | None
+        who: store.Who,
+        start: str | None,
+        end: str | None,
+        kiosk: str | None,
+        item: str | None,
+        volunteer: str | None,
     ) -> tuple[store.RedemptionFilter, dict[str, str], dict[str, str]]:
         today = dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date()
         first = local_day(start, today.replace(day=1))
@@ -191,7 +199,13 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             item=(item or "").strip() or None,
             volunteer_id=(volunteer or "").strip() or None,
         )
-        shown = {"from": first.isoformat(), "to": last.isoformat(), "kiosk": kiosk or "", "item": f.item or "", "volunteer": f.volunteer_id or ""}
+        shown = {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "kiosk": kiosk or "",
+            "item": f.item or "",
+            "volunteer": f.volunteer_id or "",
+        }
         return f, kiosks, shown
 
     Text = Annotated[str | None, Query(max_length=100)]
@@ -209,7 +223,9 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         lang = lang_of(request)
         f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
         totals = store.redemption_totals(hub, f, kiosks if who.scope.orgs is not None else None)
-        rows = list(store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None, limit=PAGE_ROWS))
+        rows = list(
+            store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None, limit=PAGE_ROWS)
+        )
         query = urlencode({k: v for k, v in shown.items() if v})
         return render(
             request,
@@ -253,41 +269,6 @@ def safe_back(back: str) -> str:
     return back if back.startswith("/console/") and not back.startswith("//") else "/console/fleet"
 
 
-CSV_HEADER = ("时间", "志愿者编号", "志愿者", "物品", "数量", "单价", "益币", "自助机", "货道", "记录编号")
-
-
-def csv_lines(rows: Iterator[store.Redemption], lang: str) -> Iterator[list[object]]:
-    yield [say(h, lang) for h in CSV_HEADER]
-    for r in rows:
-        yield [
-            shown_time(r.at, "%Y-%m-%d %H:%M:%S"),
-            r.volunteer_id,
-            r.volunteer_name,
-            r.item,
-            r.quantity,
-            "" if r.unit_price is None else r.unit_price,
-            r.spent,
-            r.kiosk,
-            "" if r.lane is None else r.lane,
-            r.event_id,
-        ]
-
-
-def csv_stream(rows: Iterator[store.Redemption], lang: str, every: int = 2000) -> Iterator[bytes]:
-    """UTF-8 with a BOM (Excel and WPS then read the Chinese right), a few thousand rows a chunk,
-    every text cell escaped against formulas (``rules.cell``)."""
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
-    yield "\ufeff".encode()
-    for n, line in enumerate(csv_lines(rows, lang), 1):
-        out.writerow([cell(v) for v in line])
-        if n % every == 0:
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode()
-
-
 def day_chart(by_day: list[tuple[int, int, int]], width: int = 720, height: int = 160) -> dict[str, Any]:
     """Bars of items redeemed per day, laid out for an inline SVG (no script needed)."""
     if not by_day:
@@ -298,7 +279,17 @@ def day_chart(by_day: list[tuple[int, int, int]], width: int = 720, height: int 
     for i, (day, n, spent) in enumerate(by_day):
         h = round((height - 20) * n / top)
         date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
-        bars.append({"x": round(i * step + 1, 1), "w": max(1.0, round(step - 2, 1)), "y": height - h, "h": h, "n": n, "spent": spent, "day": date.isoformat()})
+        bars.append(
+            {
+                "x": round(i * step + 1, 1),
+                "w": max(1.0, round(step - 2, 1)),
+                "y": height - h,
+                "h": h,
+                "n": n,
+                "spent": spent,
+                "day": date.isoformat(),
+            }
+        )
     return {"bars": bars, "width": width, "height": height, "top": top}
 
 
@@ -316,8 +307,9 @@ def install(api: Any, hub: Hub, secure_cookie: bool = False) -> None:
     async def problem_page(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageProblem)
         lang = lang_of(request)
-        body = f"<!doctype html><meta charset=utf-8><title>{exc.status}</title><p>{escape(say(exc.message, lang))}</p>"
-        body += f'<p><a href="/console/fleet">{escape(say("回到总览", lang))}</a></p>'
+        sentence, back = escape(say(exc.message, lang)), escape(say("回到总览", lang))
+        body = f"<!doctype html><meta charset=utf-8><title>{exc.status}</title><p>{sentence}</p>"
+        body += f'<p><a href="/console/fleet">{back}</a></p>'
         return HTMLResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
 
     api.add_exception_handler(SignInNeeded, to_signin)
