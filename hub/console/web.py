@@ -89,7 +89,7 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         response = templates.TemplateResponse(
             request,
             name,
-            {"_": _, "lang": lang, "other_lang": "en" if lang == "zh" else "zh", "who": who, **context},
+            {"_": _, "lang": lang, "switch": switch_link(request, lang), "who": who, **context},
             status_code=status,
         )
         if request.query_params.get("lang") in LANGS:
@@ -237,7 +237,7 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             shown=shown,
             totals=totals,
             rows=rows,
-            chart=day_chart(totals["by_day"]),
+            chart=day_chart(totals["by_day"], *shown_days(shown)),
             export=f"/console/redemptions.csv?{query}",
         )
 
@@ -264,21 +264,42 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     return router
 
 
+def switch_link(request: Request, lang: str) -> str:
+    """This page in the other language, with the same filters."""
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    query["lang"] = "en" if lang == SOURCE else SOURCE
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def shown_days(shown: dict[str, str]) -> tuple[dt.date, dt.date]:
+    return dt.date.fromisoformat(shown["from"]), dt.date.fromisoformat(shown["to"])
+
+
 def safe_back(back: str) -> str:
     """Only a console page: never send a person off to another site after signing in."""
     return back if back.startswith("/console/") and not back.startswith("//") else "/console/fleet"
 
 
-def day_chart(by_day: list[tuple[int, int, int]], width: int = 720, height: int = 160) -> dict[str, Any]:
-    """Bars of items redeemed per day, laid out for an inline SVG (no script needed)."""
-    if not by_day:
-        return {"bars": [], "width": width, "height": height, "top": 0}
-    top = max(n for _, n, _ in by_day) or 1
-    step = width / len(by_day)
+EPOCH = dt.date(1970, 1, 1)
+CHART_DAYS = 400
+"""Longer ranges chart only the days that had redemptions."""
+
+
+def day_chart(
+    by_day: list[tuple[int, int, int]], first: dt.date, last: dt.date, width: int = 720, height: int = 160
+) -> dict[str, Any]:
+    """Bars of items redeemed per day over the whole range (a day without any is a gap), laid
+    out for an inline SVG: no script needed."""
+    counts = {day: (n, spent) for day, n, spent in by_day}
+    days = list(range((first - EPOCH).days, (last - EPOCH).days + 1))
+    if len(days) > CHART_DAYS:
+        days = sorted(counts)
+    top = max((n for n, _ in counts.values()), default=0)
+    step = width / max(1, len(days))
     bars = []
-    for i, (day, n, spent) in enumerate(by_day):
-        h = round((height - 20) * n / top)
-        date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    for i, day in enumerate(days):
+        n, spent = counts.get(day, (0, 0))
+        h = round((height - 20) * n / top) if top else 0
         bars.append(
             {
                 "x": round(i * step + 1, 1),
@@ -287,10 +308,10 @@ def day_chart(by_day: list[tuple[int, int, int]], width: int = 720, height: int 
                 "h": h,
                 "n": n,
                 "spent": spent,
-                "day": date.isoformat(),
+                "day": (EPOCH + dt.timedelta(days=day)).isoformat(),
             }
         )
-    return {"bars": bars, "width": width, "height": height, "top": top}
+    return {"bars": [b for b in bars if b["n"]], "all": bars, "width": width, "height": height, "top": top}
 
 
 def install(api: Any, hub: Hub, secure_cookie: bool = False) -> None:

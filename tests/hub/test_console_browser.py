@@ -1,0 +1,162 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, against a hub served
+by uvicorn on loopback. Nothing may leave the machine: every request to another host is
+aborted and counted. Set ``CONSOLE_SCREENSHOTS=docs/screenshots`` to refresh the README's
+pictures of the console (they are looked at before they are committed).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from hub.service import Hub
+from tests.helpers import serving
+
+from .test_console import NOV_10, PASSWORD, Office
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tests need Debian's Chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A browser tab that may talk to the hub only; what it tried elsewhere is kept."""
+
+    def __init__(self, chromium: Any, base: str, lang: str = "zh-CN") -> None:
+        self.base = base
+        self.context = chromium.new_context(
+            locale=lang, viewport={"width": 1280, "height": 800}, accept_downloads=True
+        )
+        self.page = self.context.new_page()
+        self.elsewhere: list[str] = []
+        self.page.route("**/*", self._only_the_hub)
+
+    def _only_the_hub(self, route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            self.elsewhere.append(route.request.url)
+            route.abort()
+
+    def go(self, path: str) -> Any:
+        return self.page.goto(self.base + path)
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> None:
+        self.go("/console/fleet")
+        self.page.fill("input[name=name]", name)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url("**/console/fleet")
+
+    def shot(self, name: str, tmp: Path) -> Path:
+        folder = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"console-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def served(hub: Hub) -> Iterator[tuple[Office, str]]:
+    office = Office(hub)
+    with serving(office.api) as base:
+        yield office, base
+
+
+def test_sign_in_see_the_fleet_and_a_pushed_redemption_in_the_report_and_its_export(
+    chromium: Any, served: tuple[Office, str], tmp_path: Path
+) -> None:
+    office, base = served
+    added = office.hub.add_kiosk("牡丹一号")
+    token, kiosk_id = added["token"], added["kiosk_id"]
+    from hub.console import store
+
+    store.place_kiosk(office.hub, kiosk_id, "浦东新区/花木街道")
+    # the kiosk pushes two redemptions over HTTP, as it does after every visit
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "kind": "redemption",
+            "volunteer_id": vid,
+            "amount": 20,
+            "at": NOV_10,
+            "item_id": 2,
+            "item_name": "矿泉水",
+            "unit_price": 20,
+            "quantity": 1,
+            "lane": 2,
+        }
+        for vid in ("V1", "V2")
+    ]
+    pushed = httpx.post(
+        f"{base}/v1/sync/push",
+        json={"protocol": 3, "events": events},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert pushed.status_code == 200 and all("refused" not in a for a in pushed.json()["acks"])
+
+    tab = Page(chromium, base)
+    tab.go("/console/redemptions")
+    assert "/console/signin" in tab.page.url  # a stranger is sent to sign in
+    tab.shot("signin", tmp_path)
+    tab.page.fill("input[name=name]", "city")
+    tab.page.fill("input[name=password]", "not the password")
+    tab.page.click("button[type=submit]")
+    assert tab.page.locator(".problem").inner_text() == "用户名或密码不正确"
+    tab.sign_in("city")
+    assert tab.page.locator("tr[data-kiosk]").count() == 3
+    tab.shot("fleet", tmp_path)
+
+    tab.go("/console/redemptions?from=2026-11-01&to=2026-11-30")
+    assert "共兑换 2 件，40 益币" in tab.page.locator(".totals").inner_text()
+    assert tab.page.locator(".chart rect").count() == 1  # one day had redemptions: one bar of 30 days' room
+    assert float(tab.page.locator(".chart rect").get_attribute("width")) < 30
+    tab.shot("redemptions", tmp_path)
+    with tab.page.expect_download() as download:
+        tab.page.click("a.button[download]")
+    saved = tmp_path / "export.csv"
+    download.value.save_as(saved)
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [r[3] for r in rows[1:]] == ["矿泉水", "矿泉水"]
+    assert sum(int(r[6]) for r in rows[1:]) == 40
+    assert sorted(r[2] for r in rows[1:]) == ['\'=HYPERLINK("x")', "赵小明"]
+
+    tab.page.click("a.lang")
+    assert "2 items, 40 益币" in tab.page.locator(".totals").inner_text()
+    assert tab.page.input_value("input[name=to]") == "2026-11-30"  # the filters stay as they were
+    assert tab.page.locator("header nav a[aria-current=page]").inner_text() == "Redemptions"
+    tab.shot("redemptions-en", tmp_path)
+    assert tab.elsewhere == []  # nothing left the machine: fonts, styles, all from the hub
+
+
+def test_the_chinese_renders_in_the_shipped_font(chromium: Any, served: tuple[Office, str]) -> None:
+    _, base = served
+    tab = Page(chromium, base)
+    tab.go("/console/signin")
+    faces = tab.page.evaluate(
+        "async () => (await document.fonts.load('16px \"TimeBank Sans\"', '时间银行管理台'))"
+        ".map(f => f.status)"
+    )
+    assert faces == ["loaded"]  # the shipped face (or the same font installed) draws the Chinese
+    assert tab.elsewhere == []
