@@ -78,3 +78,39 @@ def write_xlsx(rows: Iterator[Redemption], lang: str, path: Path) -> None:
     for line in lines(rows, lang):
         sheet.append(line)
     book.save(path)
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+"""An .xlsx file is a zip archive; a CSV never starts so."""
+
+
+def as_csv(data: bytes) -> bytes:
+    """An uploaded hours file as the CSV bytes the importer reads: a CSV as it is, the first
+    sheet of an XLSX written out as UTF-8 CSV (one row a line, so the line numbers in the
+    import's report are the sheet's row numbers). Raises ValueError for a broken workbook."""
+    if not data.startswith(XLSX_MAGIC):
+        return data
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise ValueError(f"this is not a workbook Excel or WPS can open ({type(exc).__name__})") from exc
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    sheet = book.worksheets[0]
+    for row in sheet.iter_rows(values_only=True):
+        out.writerow(["" if v is None else _plain(v) for v in row])
+    book.close()
+    return buf.getvalue().encode()
+
+
+def _plain(value: object) -> str:
+    """A cell as the platform's CSV writes it: whole numbers without '.0', dates as ISO."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

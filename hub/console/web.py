@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ..service import Hub
 from . import store
-from .reports import csv_stream, shown_time
-from .rules import CITY_TZ, SESSION_S
+from .reports import as_csv, csv_stream, shown_time
+from ..service import MAX_RATE, RATE, Hub
+from .rules import CITY_TZ, SESSION_S, may_change
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
 HERE = Path(__file__).resolve().parent
@@ -108,6 +108,10 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         if who is None:
             raise SignInNeeded(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return who
+
+    def changes_allowed(who: store.Who) -> None:
+        if not may_change(who.role):
+            raise PageProblem(403, N_("只读账号不能修改"))
 
     def form_checked(request: Request, who: store.Who, token: str) -> None:
         if not (same_origin(request) and secrets.compare_digest(token, who.csrf)):
@@ -260,6 +264,40 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
+
+    @router.get("/hours")
+    def hours_page(request: Request, who: Who) -> HTMLResponse:
+        return render(request, "hours.html", lang_of(request), who, page="hours", report=None, problem=None)
+
+    @router.post("/hours")
+    def hours_upload(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        file: Annotated[UploadFile, File()],
+        rate: Annotated[str, Form(max_length=12)] = str(RATE),
+    ) -> HTMLResponse:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        lang = lang_of(request)
+        if not (rate.strip().isdigit() and 1 <= int(rate) <= MAX_RATE):
+            raise PageProblem(400, N_("每小时益币数应是正整数"))
+        name = file.filename or "?"
+        try:
+            report = hub.import_hours(as_csv(file.file.read()), int(rate))
+        except ValueError as exc:  # unreadable as a whole (the importer says where), or a bad workbook
+            problem = say("这个文件无法导入：{why}", lang, why=str(exc))
+            return render(request, "hours.html", lang, who, 400, page="hours", report=None, problem=problem)
+        with hub.unit() as s:
+            store.audit(
+                s,
+                hub,
+                who.name,
+                "hours_imported",
+                f"file:{name}"[:100],
+                **report.as_json() | {"errors": len(report.errors)},
+            )
+        return render(request, "hours.html", lang, who, page="hours", report=report, problem=None, file=name)
 
     return router
 

@@ -412,3 +412,82 @@ def test_the_office_is_set_up_and_reported_from_the_command_line(db_url: str, tm
         assert rows[1][2:4] == ['\'=HYPERLINK("x")', "矿泉水"]
         assert int(rows[1][6]) == 20
     assert not list(tmp_path.glob("*.part"))
+
+
+# --- hours import -----------------------------------------------------------------------
+
+UPLOAD = (
+    "record_id,volunteer_id,name,hours,activity,certified_on\n"
+    "U1,V7,孙丽华,2,社区清扫,2026-11-02\n"
+    "U2,V8,周建国,30,社区清扫,2026-11-02\n"
+).encode()
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+def test_an_hours_file_uploaded_in_the_browser_imports_and_lists_each_refused_row(office: Office) -> None:
+    c = office.sign_in("huamu")
+    token = csrf_of(c.get("/console/hours").text)
+    r = c.post(
+        "/console/hours",
+        data={"token": token, "rate": "10"},
+        files={"file": ("hours.csv", UPLOAD, "text/csv")},
+    )
+    assert r.status_code == 200
+    assert "新入账 1 条，重复 0 条，未导入 1 条" in r.text
+    assert re.search(r'<td class="num">3</td><td>hours: &#39;30&#39; must be', r.text)  # line 3, and why
+    assert office.hub.balance("V7")["balance"] == 20
+    again = c.post("/console/hours", data={"token": token}, files={"file": ("hours.csv", UPLOAD, "text/csv")})
+    assert "新入账 0 条，重复 1 条，未导入 1 条" in again.text
+    imported = [a for a in office.hub.audit_log() if a["action"] == "hours_imported"]
+    assert [a["actor"] for a in imported] == ["staff:huamu", "staff:huamu"]
+
+
+def test_an_excel_workbook_imports_as_its_csv_would(office: Office, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["record_id", "volunteer_id", "name", "hours", "activity", "certified_on"])
+    sheet.append(["X1", "V9", "吴芳", 1.5, "助老", dt.datetime(2026, 11, 3)])
+    sheet.append([2, "V10", "郑强", 3, "助老", "2026-11-03"])  # a numeric record id, as Excel keeps it
+    path = tmp_path / "hours.xlsx"
+    book.save(path)
+    c = office.sign_in("city")
+    r = c.post(
+        "/console/hours",
+        data={"token": csrf_of(c.get("/console/hours").text)},
+        files={"file": ("hours.xlsx", path.read_bytes(), "application/vnd.ms-excel")},
+    )
+    assert "新入账 2 条" in r.text, r.text
+    assert office.hub.balance("V9")["balance"] == 15 and office.hub.balance("V10")["balance"] == 30
+
+
+def test_a_broken_file_is_one_sentence_and_nothing_is_applied(office: Office) -> None:
+    c = office.sign_in("city")
+    token = csrf_of(c.get("/console/hours").text)
+    r = c.post("/console/hours", data={"token": token}, files={"file": ("x.xlsx", b"PK\x03\x04broken", "x")})
+    assert r.status_code == 400 and "这个文件无法导入" in r.text and "Traceback" not in r.text
+    r = c.post(
+        "/console/hours", data={"token": token, "rate": "ten"}, files={"file": ("h.csv", UPLOAD, "text/csv")}
+    )
+    assert r.status_code == 400 and "正整数" in r.text
+    with pytest.raises(Exception, match="V7"):
+        office.hub.balance("V7")
+
+
+def test_a_viewer_changes_nothing(office: Office) -> None:
+    c = office.sign_in("look")
+    page = c.get("/console/hours").text
+    assert "只读账号不能导入" in page and 'type="file"' not in page
+    token = csrf_of(c.get("/console/fleet").text)  # the sign-out form's token
+    r = c.post("/console/hours", data={"token": token}, files={"file": ("h.csv", UPLOAD, "text/csv")})
+    assert r.status_code == 403 and "只读账号不能修改" in r.text
+    with pytest.raises(Exception, match="V7"):
+        office.hub.balance("V7")

@@ -160,3 +160,25 @@ def test_the_chinese_renders_in_the_shipped_font(chromium: Any, served: tuple[Of
     )
     assert faces == ["loaded"]  # the shipped face (or the same font installed) draws the Chinese
     assert tab.elsewhere == []
+
+
+def test_upload_an_hours_file_with_a_bad_row_and_see_its_line(
+    chromium: Any, served: tuple[Office, str], tmp_path: Path
+) -> None:
+    from .test_console import UPLOAD
+
+    office, base = served
+    hours = tmp_path / "平台导出.csv"
+    hours.write_bytes(UPLOAD)
+    tab = Page(chromium, base)
+    tab.sign_in("huamu")
+    tab.page.click("header nav >> text=时长导入")
+    tab.page.set_input_files("input[type=file]", str(hours))
+    tab.page.click("form[enctype] button[type=submit]")
+    tab.page.wait_for_selector("section.report")
+    assert "新入账 1 条，重复 0 条，未导入 1 条" in tab.page.locator("section.report .totals").inner_text()
+    cells = tab.page.locator("table.refused tbody tr td").all_inner_texts()
+    assert cells[0] == "3" and "at most 24" in cells[1]
+    assert office.hub.balance("V7")["balance"] == 20
+    tab.shot("hours", tmp_path)
+    assert tab.elsewhere == []
