@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from ..service import MAX_RATE, RATE, Hub
 from . import store
 from .reports import as_csv, csv_stream, shown_time
-from ..service import MAX_RATE, RATE, Hub
 from .rules import CITY_TZ, SESSION_S, may_change
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
