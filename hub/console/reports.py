@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .rules import CITY_TZ, cell
+
+EPOCH = dt.date(1970, 1, 1)
+CITY_OFFSET_S = 8 * 3600
+"""The city's clock is UTC+8 all year (``rules.CITY_TZ``)."""
 from .store import Redemption
 from .words import N_, say
 
@@ -35,23 +39,39 @@ def shown_time(at: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if at is None else dt.datetime.fromtimestamp(at, CITY_TZ).strftime(fmt)
 
 
+class CityClock:
+    """``YYYY-MM-DD HH:MM:SS`` on the city's clock, a million times over: each day's date is
+    formatted once, the time of day by arithmetic (``datetime.strftime`` per row would be a
+    third of an export's time)."""
+
+    def __init__(self) -> None:
+        self._days: dict[int, str] = {}
+
+    def __call__(self, at: int) -> str:
+        day, second = divmod(at + CITY_OFFSET_S, 86400)
+        date = self._days.get(day)
+        if date is None:
+            date = self._days[day] = (EPOCH + dt.timedelta(days=day)).isoformat()
+        hour, rest = divmod(second, 3600)
+        return f"{date} {hour:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
 def lines(rows: Iterator[Redemption], lang: str) -> Iterator[list[object]]:
+    """The header, then one line a redemption; text a spreadsheet could run is escaped."""
     yield [say(h, lang) for h in HEADER]
-    for r in rows:
+    clock = CityClock()
+    for at, vid, name, item, qty, price, amount, kiosk, kiosk_id, lane, event_id in rows:
         yield [
-            cell(v)
-            for v in (
-                shown_time(r.at, "%Y-%m-%d %H:%M:%S"),
-                r.volunteer_id,
-                r.volunteer_name,
-                r.item,
-                r.quantity,
-                "" if r.unit_price is None else r.unit_price,
-                r.spent,
-                r.kiosk,
-                "" if r.lane is None else r.lane,
-                r.event_id,
-            )
+            clock(at),
+            cell(vid),
+            cell(name or ""),
+            cell(item or ""),
+            qty or 1,
+            "" if price is None else price,
+            -amount,
+            cell(kiosk or kiosk_id or ""),
+            "" if lane is None else lane,
+            event_id or "",
         ]
 
 

@@ -237,6 +237,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def cell(value: object) -> object:
     """A value for a spreadsheet cell: text that a spreadsheet would run as a formula is
     prefixed with an apostrophe (CSV injection); numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if value.__class__ is str and value.startswith(FORMULA_START):
         return "'" + value
     return value

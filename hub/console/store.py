@@ -12,10 +12,10 @@ import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, delete, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy.orm import Session
 
 from protocol.pins import hash_pin, pin_matches
 
@@ -285,93 +285,124 @@ def kiosks_in(hub: Hub, scope: Scope) -> dict[str, str]:
         }
 
 
-def _redemptions(f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> Select[LedgerEntry]:
-    given_back = aliased(LedgerEntry)
-    q = select(LedgerEntry).where(
-        LedgerEntry.kind == "redemption",
-        LedgerEntry.at >= f.start,
-        LedgerEntry.at < f.end,
+LEDGER = LedgerEntry.__table__
+VOLUNTEERS = Volunteer.__table__
+KIOSKS = Kiosk.__table__
+
+
+def _redemption_filter(f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> list[ColumnElement[bool]]:
+    """The WHERE of a redemption report, on the ledger's columns (Core: no ORM per row)."""
+    given_back = LEDGER.alias("given_back")
+    where: list[ColumnElement[bool]] = [
+        LEDGER.c.kind == "redemption",
+        LEDGER.c.at >= f.start,
+        LEDGER.c.at < f.end,
         # a charge a technician gave back is no redemption (the partial index on reverses serves this)
-        ~exists().where(given_back.reverses == LedgerEntry.event_id),
-    )
+        ~exists().where(given_back.c.reverses == LEDGER.c.event_id),
+    ]
     chosen = f.kiosk_ids
     if scope_kiosks is not None:
         chosen = frozenset(scope_kiosks) if chosen is None else chosen & frozenset(scope_kiosks)
     if chosen is not None:
-        q = q.where(LedgerEntry.kiosk_id.in_(sorted(chosen)))
+        where.append(LEDGER.c.kiosk_id.in_(sorted(chosen)))
     if f.item:
-        q = q.where(LedgerEntry.item_name == f.item)
+        where.append(LEDGER.c.item_name == f.item)
     if f.volunteer_id:
-        q = q.where(LedgerEntry.volunteer_id == f.volunteer_id)
-    return q
+        where.append(LEDGER.c.volunteer_id == f.volunteer_id)
+    return where
+
+
+CITY_DAY_OFFSET = 8 * 3600
+"""Seconds from UTC to the city's clock: a report's day starts at midnight there."""
 
 
 def redemption_totals(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> dict[str, Any]:
-    """Totals per item, per kiosk and per day (UTC+8, the city's day), computed in the database."""
-    base = _redemptions(f, scope_kiosks).subquery()
-    spent = func.coalesce(func.sum(-base.c.amount), 0)
-    count = func.coalesce(func.sum(func.coalesce(base.c.quantity, 1)), 0)
-    day = (base.c.at + 8 * 3600) / 86400
+    """Totals per item, per kiosk and per day (the city's days), from one pass over the
+    month in the database (grouped by all three), summed up here."""
+    day = func.floor((LEDGER.c.at + CITY_DAY_OFFSET) / 86400).label("day")
+    q = (
+        select(
+            day,
+            LEDGER.c.kiosk_id,
+            LEDGER.c.item_name,
+            func.sum(func.coalesce(LEDGER.c.quantity, 1)),
+            func.sum(-LEDGER.c.amount),
+        )
+        .where(*_redemption_filter(f, scope_kiosks))
+        .group_by(day, LEDGER.c.kiosk_id, LEDGER.c.item_name)
+    )
+    by_item: dict[Any, list[int]] = {}
+    by_kiosk: dict[Any, list[int]] = {}
+    by_day: dict[Any, list[int]] = {}
     with hub.reading() as s:
-        by_item = s.execute(
-            select(base.c.item_name, count, spent).group_by(base.c.item_name).order_by(spent.desc())
-        ).all()
-        by_kiosk = s.execute(
-            select(base.c.kiosk_id, count, spent).group_by(base.c.kiosk_id).order_by(spent.desc())
-        ).all()
-        by_day = s.execute(select(func.floor(day).label("d"), count, spent).group_by("d").order_by("d")).all()
+        for d, kiosk_id, item, n, spent in s.execute(q):
+            for table, key in ((by_item, item or "?"), (by_kiosk, kiosk_id or "?"), (by_day, int(d))):
+                sums = table.setdefault(key, [0, 0])
+                sums[0] += int(n)
+                sums[1] += int(spent)
+
+    def ranked(table: dict[Any, list[int]]) -> list[tuple[Any, int, int]]:
+        return sorted(((k, n, v) for k, (n, v) in table.items()), key=lambda t: (-t[2], str(t[0])))
+
     return {
-        "by_item": [(name or "?", int(n), int(v)) for name, n, v in by_item],
-        "by_kiosk": [(kid, int(n), int(v)) for kid, n, v in by_kiosk],
-        "by_day": [(int(d), int(n), int(v)) for d, n, v in by_day],
-        "items": sum(int(n) for _, n, _ in by_item),
-        "spent": sum(int(v) for _, _, v in by_item),
+        "by_item": ranked(by_item),
+        "by_kiosk": ranked(by_kiosk),
+        "by_day": sorted((k, n, v) for k, (n, v) in by_day.items()),
+        "items": sum(n for n, _ in by_item.values()),
+        "spent": sum(v for _, v in by_item.values()),
     }
 
 
-@dataclass(frozen=True)
-class Redemption:
+class Redemption(NamedTuple):
+    """One redemption as reports show it (a plain row: a million of them stream by)."""
+
     at: int
     volunteer_id: str
-    volunteer_name: str
-    item: str
-    quantity: int
+    volunteer_name: str | None
+    item: str | None
+    quantity: int | None
     unit_price: int | None
-    spent: int
-    kiosk: str
+    amount: int  # as the ledger has it: negative
+    kiosk: str | None
+    kiosk_id: str | None
     lane: int | None
-    event_id: str
+    event_id: str | None
+
+    @property
+    def spent(self) -> int:
+        return -self.amount
 
 
 def redemption_rows(
-    hub: Hub,
-    f: RedemptionFilter,
-    scope_kiosks: dict[str, str] | None,
-    limit: int | None = None,
-    chunk: int = 5000,
+    hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None, limit: int | None = None, chunk: int = 5000
 ) -> Iterator[Redemption]:
-    """The redemptions, newest first, streamed from the database a chunk at a time."""
-    base = _redemptions(f, scope_kiosks).order_by(LedgerEntry.at.desc(), LedgerEntry.seq.desc())
-    if limit is not None:
-        base = base.limit(limit)
-    entry = base.subquery()
+    """The redemptions, newest first, streamed from the database ``chunk`` rows at a time
+    (a server-side cursor on PostgreSQL): the export never holds them all."""
     q = (
-        select(entry, Volunteer.name.label("volunteer_name"), Kiosk.name.label("kiosk_name"))
-        .outerjoin(Volunteer, Volunteer.id == entry.c.volunteer_id)
-        .outerjoin(Kiosk, Kiosk.id == entry.c.kiosk_id)
-        .order_by(entry.c.at.desc(), entry.c.seq.desc())
-    )
-    with hub.reading() as s:
-        for r in s.execute(q.execution_options(yield_per=chunk)):
-            yield Redemption(
-                at=r.at,
-                volunteer_id=r.volunteer_id,
-                volunteer_name=r.volunteer_name or "",
-                item=r.item_name or "",
-                quantity=r.quantity or 1,
-                unit_price=r.unit_price,
-                spent=-r.amount,
-                kiosk=r.kiosk_name or r.kiosk_id or "",
-                lane=r.lane,
-                event_id=r.event_id or "",
+        select(
+            LEDGER.c.at,
+            LEDGER.c.volunteer_id,
+            VOLUNTEERS.c.name,
+            LEDGER.c.item_name,
+            LEDGER.c.quantity,
+            LEDGER.c.unit_price,
+            LEDGER.c.amount,
+            KIOSKS.c.name,
+            LEDGER.c.kiosk_id,
+            LEDGER.c.lane,
+            LEDGER.c.event_id,
+        )
+        .select_from(
+            LEDGER.outerjoin(VOLUNTEERS, VOLUNTEERS.c.id == LEDGER.c.volunteer_id).outerjoin(
+                KIOSKS, KIOSKS.c.id == LEDGER.c.kiosk_id
             )
+        )
+        .where(*_redemption_filter(f, scope_kiosks))
+        .order_by(LEDGER.c.at.desc(), LEDGER.c.seq.desc())
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    with hub.reading() as s:
+        result = s.connection().execution_options(yield_per=chunk).execute(q)
+        for part in result.partitions():
+            yield from map(Redemption._make, part)
