@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .rules import CITY_TZ, cell
+from .store import Redemption
+from .words import N_, say
 
 EPOCH = dt.date(1970, 1, 1)
 CITY_OFFSET_S = 8 * 3600
 """The city's clock is UTC+8 all year (``rules.CITY_TZ``)."""
-from .store import Redemption
-from .words import N_, say
 
 HEADER = (
     N_("时间"),

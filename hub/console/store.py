@@ -374,7 +374,11 @@ class Redemption(NamedTuple):
 
 
 def redemption_rows(
-    hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None, limit: int | None = None, chunk: int = 5000
+    hub: Hub,
+    f: RedemptionFilter,
+    scope_kiosks: dict[str, str] | None,
+    limit: int | None = None,
+    chunk: int = 5000,
 ) -> Iterator[Redemption]:
     """The redemptions, newest first, streamed from the database ``chunk`` rows at a time
     (a server-side cursor on PostgreSQL): the export never holds them all."""
