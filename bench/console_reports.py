@@ -60,7 +60,8 @@ def seed_redemptions(url: str, n: int, kiosks: list[str], volunteers: int) -> No
     span = end - start
     engine = create_engine(url)
     columns = (
-        "id, volunteer_id, kind, amount, event_id, kiosk_id, at, item_id, item_name, unit_price, quantity, lane"
+        "id, volunteer_id, kind, amount, event_id, kiosk_id, at,"
+        " item_id, item_name, unit_price, quantity, lane"
     )
     with engine.begin() as con:
         raw = con.connection.dbapi_connection
@@ -157,7 +158,7 @@ def main() -> None:
         )
         print(f"  bare SQL (count, sum)   median {sql_med:8.1f} ms   p90 {p90(sql_ms):8.1f} ms")
         page_p90 = p90(page_ms)
-        print(f"  redemptions page        median {page_med:8.1f} ms   p90 {page_p90:8.1f} ms   (target ≤ 300)")
+        print(f"  redemptions page        median {page_med:8.1f} ms   p90 {page_p90:8.1f} ms   (≤ 300)")
         print(f"  page / bare SQL         {page_med / sql_med:.2f}×")
         rows = f"{lines - 1:,} rows, {size / 1e6:.1f} MB"
         print(f"  CSV export              {export_s:8.2f} s   {rows}   (target ≤ 10 s)")
