@@ -218,3 +218,27 @@ class StaffSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RedemptionDay(Base):
+    """The redemptions of one city day at one kiosk of one item, summed (the console's reports).
+
+    Folded from the ledger in sequence order up to ``report_watermark.seq``
+    (``hub.console.store.fold_redemptions``); a charge given back is taken out of its own
+    day. ``kiosk_id`` and ``item_name`` are '' where the ledger has none.
+    """
+
+    __tablename__ = "redemption_days"
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)  # days since 1970-01-01 on the city's clock
+    kiosk_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    items: Mapped[int] = mapped_column(BigInteger)
+    spent: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportWatermark(Base):
+    """How far into the ledger ``redemption_days`` has been folded (one row)."""
+
+    __tablename__ = "report_watermark"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)

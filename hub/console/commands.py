@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..service import Hub, UnknownClient
 from . import store
-from .reports import csv_stream, write_xlsx
+from .reports import csv_export, write_xlsx
 from .rules import CITY_TZ, Level, Role, Scope, scope_of
 
 
@@ -109,8 +109,9 @@ def report(hub: Hub, ns: argparse.Namespace) -> int:
         if ns.format == "xlsx":
             write_xlsx(rows(), ns.lang, tmp)
         else:
+            written = store.count_redemptions(hub, f, kiosks)
             with tmp.open("wb") as out:
-                for chunk in csv_stream(rows(), ns.lang):
+                for chunk in csv_export(hub, f, kiosks, ns.lang):
                     out.write(chunk)
         tmp.replace(ns.out)
     except OSError as exc:

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .rules import CITY_TZ, cell
-from .store import Redemption
+from ..service import Hub
+from . import store
+from .store import Redemption, RedemptionFilter
 from .words import N_, say
 
 EPOCH = dt.date(1970, 1, 1)
@@ -87,6 +89,21 @@ def csv_stream(rows: Iterator[Redemption], lang: str, every: int = 2000) -> Iter
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue().encode()
+
+
+def csv_export(
+    hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None, lang: str
+) -> Iterator[bytes]:
+    """The redemption export as CSV bytes: on PostgreSQL the database writes the lines
+    (``store.redemption_csv_copy``), elsewhere :func:`csv_stream` does; the same columns,
+    escaping and order either way (the tests read both)."""
+    if hub.engine.dialect.name != "postgresql":
+        yield from csv_stream(store.redemption_rows(hub, f, scope_kiosks), lang)
+        return
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow([say(h, lang) for h in HEADER])
+    yield ("\ufeff" + buf.getvalue()).encode()
+    yield from store.redemption_csv_copy(hub, f, scope_kiosks)
 
 
 def write_xlsx(rows: Iterator[Redemption], lang: str, path: Path) -> None:

@@ -14,14 +14,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import ColumnElement, case, delete, exists, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from protocol.pins import hash_pin, pin_matches
 
-from ..models import HubAudit, Kiosk, KioskStatus, LedgerEntry, Org, Staff, StaffSession, Volunteer
+from ..models import (
+    HubAudit,
+    Kiosk,
+    KioskStatus,
+    LedgerEntry,
+    Org,
+    RedemptionDay,
+    ReportWatermark,
+    Staff,
+    StaffSession,
+    Volunteer,
+)
 from ..service import Hub, UnknownClient
 from .rules import (
+    FORMULA_START,
     SESSION_S,
     Attempt,
     FleetRow,
@@ -316,21 +328,82 @@ CITY_DAY_OFFSET = 8 * 3600
 """Seconds from UTC to the city's clock: a report's day starts at midnight there."""
 
 
+FOLD = """
+INSERT INTO redemption_days (day, kiosk_id, item_name, items, spent)
+SELECT day, kiosk, item, sum(items), sum(spent) FROM (
+    SELECT (r.at + :offset) / 86400 AS day, coalesce(r.kiosk_id, '') AS kiosk,
+           coalesce(r.item_name, '') AS item, coalesce(r.quantity, 1) AS items, -r.amount AS spent
+    FROM ledger r WHERE r.kind = 'redemption' AND r.seq > :lo AND r.seq <= :hi
+    UNION ALL
+    SELECT (c.at + :offset) / 86400, coalesce(c.kiosk_id, ''), coalesce(c.item_name, ''),
+           -coalesce(c.quantity, 1), c.amount
+    FROM ledger v JOIN ledger c ON c.event_id = v.reverses
+    WHERE v.kind = 'reversal' AND v.seq > :lo AND v.seq <= :hi AND c.kind = 'redemption'
+) AS folded WHERE true
+GROUP BY day, kiosk, item
+ON CONFLICT (day, kiosk_id, item_name) DO UPDATE
+SET items = redemption_days.items + excluded.items, spent = redemption_days.spent + excluded.spent
+"""
+
+
+def fold_redemptions(hub: Hub) -> int:
+    """Add the ledger's entries since the last fold to ``redemption_days``; how many seqs.
+
+    Under the ledger's write lock, so the newest sequence is final (entries become visible
+    in sequence order, as kiosks' pulls need too) and two folds never count one entry
+    twice. A reversal's seq is after its charge's: the charge is always folded first.
+    """
+    with hub.unit() as s:
+        hub.lock_ledger(s)
+        mark = s.get(ReportWatermark, 1, with_for_update=True)
+        assert mark is not None, "the console's migration makes the watermark"
+        top = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
+        if top <= mark.seq:
+            return 0
+        s.execute(text(FOLD), {"lo": mark.seq, "hi": top, "offset": CITY_DAY_OFFSET})
+        folded, mark.seq = top - mark.seq, top
+        return folded
+
+
+def _city_days(f: RedemptionFilter) -> tuple[int, int]:
+    """The filter's range as days of ``redemption_days`` (its bounds are city midnights)."""
+    return (f.start + CITY_DAY_OFFSET) // 86400, (f.end + CITY_DAY_OFFSET) // 86400
+
+
 def redemption_totals(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> dict[str, Any]:
-    """Totals per item, per kiosk and per day (the city's days), from one pass over the
-    month in the database (grouped by all three), summed up here."""
-    day = func.floor((LEDGER.c.at + CITY_DAY_OFFSET) / 86400).label("day")
-    q = (
-        select(
-            day,
-            LEDGER.c.kiosk_id,
-            LEDGER.c.item_name,
-            func.sum(func.coalesce(LEDGER.c.quantity, 1)),
-            func.sum(-LEDGER.c.amount),
+    """Totals per item, per kiosk and per day (the city's days).
+
+    From ``redemption_days`` (folded first: only what arrived since the last report), a few
+    thousand rows for a month of a city; one volunteer's redemptions are summed from the
+    ledger itself (an index finds them).
+    """
+    if f.volunteer_id:
+        day = func.floor((LEDGER.c.at + CITY_DAY_OFFSET) / 86400).label("day")
+        q = (
+            select(
+                day,
+                LEDGER.c.kiosk_id,
+                LEDGER.c.item_name,
+                func.sum(func.coalesce(LEDGER.c.quantity, 1)),
+                func.sum(-LEDGER.c.amount),
+            )
+            .where(*_redemption_filter(f, scope_kiosks))
+            .group_by(day, LEDGER.c.kiosk_id, LEDGER.c.item_name)
         )
-        .where(*_redemption_filter(f, scope_kiosks))
-        .group_by(day, LEDGER.c.kiosk_id, LEDGER.c.item_name)
-    )
+    else:
+        fold_redemptions(hub)
+        days = RedemptionDay.__table__
+        first, end = _city_days(f)
+        q = select(days.c.day, days.c.kiosk_id, days.c.item_name, days.c["items"], days.c.spent).where(
+            days.c.day >= first, days.c.day < end, days.c["items"] != 0
+        )
+        chosen = f.kiosk_ids
+        if scope_kiosks is not None:
+            chosen = frozenset(scope_kiosks) if chosen is None else chosen & frozenset(scope_kiosks)
+        if chosen is not None:
+            q = q.where(days.c.kiosk_id.in_(sorted(chosen)))
+        if f.item:
+            q = q.where(days.c.item_name == f.item)
     by_item: dict[Any, list[int]] = {}
     by_kiosk: dict[Any, list[int]] = {}
     by_day: dict[Any, list[int]] = {}
@@ -347,7 +420,7 @@ def redemption_totals(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str
     return {
         "by_item": ranked(by_item),
         "by_kiosk": ranked(by_kiosk),
-        "by_day": sorted((k, n, v) for k, (n, v) in by_day.items()),
+        "by_day": sorted((k, n, v) for k, (n, v) in by_day.items() if n),
         "items": sum(n for n, _ in by_item.values()),
         "spent": sum(v for _, v in by_item.values()),
     }
@@ -410,3 +483,61 @@ def redemption_rows(
         result = s.connection().execution_options(yield_per=chunk).execute(q)
         for part in result.partitions():
             yield from map(Redemption._make, part)
+
+
+def count_redemptions(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> int:
+    with hub.reading() as s:
+        return int(
+            s.scalar(select(func.count()).select_from(LEDGER).where(*_redemption_filter(f, scope_kiosks)))
+            or 0
+        )
+
+
+def _escaped(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``rules.cell`` in SQL: text a spreadsheet would run gets a leading apostrophe."""
+    return case((func.left(column, 1).in_(FORMULA_START), literal("'") + column), else_=column)
+
+
+def redemption_csv_copy(
+    hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None
+) -> Iterator[bytes]:
+    """PostgreSQL: the export's lines written by the database itself (``COPY … TO STDOUT``,
+    streamed as it writes them), the same columns and escaping as ``reports.lines`` writes
+    in Python. Ten times faster for a month of a city than formatting each row here."""
+    city_time = func.to_char(
+        func.timezone("UTC", func.to_timestamp(LEDGER.c.at + CITY_DAY_OFFSET)), "YYYY-MM-DD HH24:MI:SS"
+    )
+    q = (
+        select(
+            city_time,
+            _escaped(LEDGER.c.volunteer_id),
+            _escaped(VOLUNTEERS.c.name),
+            _escaped(LEDGER.c.item_name),
+            func.coalesce(LEDGER.c.quantity, 1),
+            LEDGER.c.unit_price,
+            -LEDGER.c.amount,
+            _escaped(func.coalesce(KIOSKS.c.name, LEDGER.c.kiosk_id)),
+            LEDGER.c.lane,
+            LEDGER.c.event_id,
+        )
+        .select_from(
+            LEDGER.outerjoin(VOLUNTEERS, VOLUNTEERS.c.id == LEDGER.c.volunteer_id).outerjoin(
+                KIOSKS, KIOSKS.c.id == LEDGER.c.kiosk_id
+            )
+        )
+        .where(*_redemption_filter(f, scope_kiosks))
+        .order_by(LEDGER.c.at.desc(), LEDGER.c.seq.desc())
+    )
+    with hub.reading() as s:
+        con = s.connection()
+        compiled = q.compile(dialect=con.dialect, compile_kwargs={"render_postcompile": True})
+        raw = con.connection.dbapi_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cur,
+            cur.copy(  # type: ignore[attr-defined]
+                f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params
+            ) as copy,
+        ):
+            for data in copy:
+                yield bytes(data)

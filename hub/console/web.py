@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from ..service import MAX_RATE, RATE, Hub
 from . import store
-from .reports import as_csv, csv_stream, shown_time
+from .reports import as_csv, csv_export, shown_time
 from .rules import CITY_TZ, SESSION_S, may_change
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
@@ -257,10 +257,9 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     ) -> StreamingResponse:
         lang = lang_of(request)
         f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
-        rows = store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None)
         name = f"redemptions-{shown['from']}-{shown['to']}.csv"
         return StreamingResponse(
-            csv_stream(rows, lang),
+            csv_export(hub, f, kiosks if who.scope.orgs is not None else None, lang),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )

@@ -3,7 +3,9 @@
 ``orgs`` is the tree kiosks are placed in (``kiosks.org_id``); ``staff`` are the people
 who sign in to the console, each with a role and the org whose kiosks they see (none: the
 whole city); ``staff_sessions`` the signed-in browsers, by the hash of their cookie.
-``ix_ledger_kind_at`` serves the redemption reports' date ranges.
+``ix_ledger_kind_at`` serves the redemption reports' date ranges; ``redemption_days`` holds
+their totals per city day, kiosk and item, folded from the ledger up to
+``report_watermark.seq`` (from 0: the first report folds what the ledger holds).
 
 Revision ID: h0009
 Revises: h0006
@@ -55,9 +57,25 @@ def upgrade() -> None:
         batch.add_column(sa.Column("org_id", sa.Integer, nullable=True))
         batch.create_index("ix_kiosks_org_id", ["org_id"])
     op.create_index("ix_ledger_kind_at", "ledger", ["kind", "at"])
+    op.create_table(
+        "redemption_days",
+        sa.Column("day", sa.Integer, primary_key=True),
+        sa.Column("kiosk_id", sa.String(36), primary_key=True),
+        sa.Column("item_name", sa.String(100), primary_key=True),
+        sa.Column("items", sa.BigInteger, nullable=False),
+        sa.Column("spent", sa.BigInteger, nullable=False),
+    )
+    watermark = op.create_table(
+        "report_watermark",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+    )
+    op.bulk_insert(watermark, [{"id": 1, "seq": 0}])
 
 
 def downgrade() -> None:
+    op.drop_table("report_watermark")
+    op.drop_table("redemption_days")
     op.drop_index("ix_ledger_kind_at", table_name="ledger")
     with op.batch_alter_table("kiosks") as batch:
         batch.drop_index("ix_kiosks_org_id")
