@@ -12,9 +12,9 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from .rules import CITY_TZ, cell
 from ..service import Hub
 from . import store
+from .rules import CITY_TZ, cell
 from .store import Redemption, RedemptionFilter
 from .words import N_, say
 

@@ -531,13 +531,10 @@ def redemption_csv_copy(
     with hub.reading() as s:
         con = s.connection()
         compiled = q.compile(dialect=con.dialect, compile_kwargs={"render_postcompile": True})
-        raw = con.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = con.connection.dbapi_connection  # psycopg's own connection: its COPY
         with (
             raw.cursor() as cur,
-            cur.copy(  # type: ignore[attr-defined]
-                f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params
-            ) as copy,
+            cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
         ):
             for data in copy:
                 yield bytes(data)
