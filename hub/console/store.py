@@ -493,6 +493,9 @@ def count_redemptions(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str
         )
 
 
+COPY_CHUNK = 256 * 1024
+
+
 def _escaped(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """``rules.cell`` in SQL: text a spreadsheet would run gets a leading apostrophe."""
     return case((func.left(column, 1).in_(FORMULA_START), literal("'") + column), else_=column)
@@ -536,5 +539,10 @@ def redemption_csv_copy(
             raw.cursor() as cur,
             cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
         ):
-            for data in copy:
-                yield bytes(data)
+            buf = bytearray()
+            for data in copy:  # PostgreSQL sends a row a message: pass them on a few hundred KB at once
+                buf += data
+                if len(buf) >= COPY_CHUNK:
+                    yield bytes(buf)
+                    buf.clear()
+            yield bytes(buf)
