@@ -107,8 +107,9 @@ class Office:
         store.add_org(hub, "浦东新区", Level.DISTRICT, None)
         for street in ("花木街道", "陆家嘴街道"):
             store.add_org(hub, street, Level.STREET, "浦东新区")
-        self.huamu = hub.add_kiosk("花木一号")["kiosk_id"]
-        self.lujiazui = hub.add_kiosk("陆家嘴一号")["kiosk_id"]
+        added = {name: hub.add_kiosk(name) for name in ("花木一号", "陆家嘴一号")}
+        self.tokens = {a["kiosk_id"]: a["token"] for a in added.values()}
+        self.huamu, self.lujiazui = (added[name]["kiosk_id"] for name in ("花木一号", "陆家嘴一号"))
         store.place_kiosk(hub, self.huamu, "浦东新区/花木街道")
         store.place_kiosk(hub, self.lujiazui, "浦东新区/陆家嘴街道")
         store.add_staff(hub, "city", Role.ADMIN, None, PASSWORD)

@@ -114,6 +114,24 @@ def test_sign_in_see_the_fleet_and_a_pushed_redemption_in_the_report_and_its_exp
     )
     assert pushed.status_code == 200 and all("refused" not in a for a in pushed.json()["acks"])
 
+    # each kiosk reports its lanes after a push; one has a dispense in doubt and a jammed lane
+    lanes = [
+        {"lane": 1, "item": "抽纸", "stock": 8, "capacity": 10},
+        {"lane": 2, "item": "矿泉水", "stock": 1, "capacity": 10},
+        {"lane": 3, "item": "饼干", "stock": 6, "capacity": 10, "fault": "jam"},
+    ]
+    reports = {
+        token: {"lanes": lanes, "in_doubt": 1, "queued_events": 2, "last_good_sync": NOV_10},
+        office.tokens[office.huamu]: {"lanes": lanes[:2], "in_doubt": 0, "last_good_sync": NOV_10},
+    }
+    for bearer, report in reports.items():
+        status = {"id": str(uuid.uuid4()), "kind": "status", "at": NOV_10 + 3000, "body": report}
+        sent = httpx.post(
+            f"{base}/v1/sync/push",
+            json={"protocol": 3, "events": [status]},
+            headers={"authorization": f"Bearer {bearer}"},
+        )
+        assert sent.status_code == 200
     tab = Page(chromium, base)
     tab.go("/console/redemptions")
     assert "/console/signin" in tab.page.url  # a stranger is sent to sign in
@@ -123,7 +141,9 @@ def test_sign_in_see_the_fleet_and_a_pushed_redemption_in_the_report_and_its_exp
     tab.page.click("button[type=submit]")
     assert tab.page.locator(".problem").inner_text() == "用户名或密码不正确"
     tab.sign_in("city")
-    assert tab.page.locator("tr[data-kiosk]").count() == 3
+    order = tab.page.locator("tr[data-kiosk] td:first-child").all_inner_texts()
+    assert order == ["陆家嘴一号", "牡丹一号", "花木一号"]  # never connected; in doubt; fine
+    assert tab.page.locator("tr[data-kiosk] .lane.fault").count() == 1
     tab.shot("fleet", tmp_path)
 
     tab.go("/console/redemptions?from=2026-11-01&to=2026-11-30")
