@@ -50,6 +50,7 @@ from .rules import (
     placement_problem,
     scope_of,
 )
+from .words import N_
 
 MIN_PASSWORD = 10
 """A console password's least length: the console is reachable from the office's network."""
@@ -151,6 +152,34 @@ def place_kiosk(hub: Hub, kiosk_id: str, org: str) -> None:
         if row is None or row.role != "kiosk":
             raise UnknownClient(kiosk_id)
         row.org_id = where.id
+
+
+def register_kiosk(hub: Hub, who: Who, name: str, org_id: int) -> dict[str, str]:
+    """A new kiosk placed in ``org_id`` (which the person must see); its token, shown once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ConsoleError(N_("自助机名称应为 1 到 100 个字"))
+    if not who.scope.sees(org_id) or org_id not in {o.id for o in orgs(hub)}:
+        raise ConsoleError(N_("只能在您负责的地区登记自助机"))
+    try:
+        added = hub.add_kiosk(name)
+    except ValueError:
+        raise ConsoleError(N_("已有同名的自助机")) from None
+    with hub.unit() as s:
+        row = s.get(Kiosk, added["kiosk_id"])
+        assert row is not None
+        row.org_id = org_id
+        audit(s, hub, who.name, "kiosk_added", f"kiosk:{row.id}", name=name, org=org_id)
+    return added
+
+
+def retire_kiosk(hub: Hub, who: Who, kiosk_id: str) -> None:
+    """The kiosk's token stops working now (``Hub.revoke_client``), recorded as this person's."""
+    with hub.reading() as s:
+        row = s.get(Kiosk, kiosk_id)
+        if row is None or row.role != "kiosk" or not who.scope.sees(row.org_id):
+            raise UnknownClient(kiosk_id)
+    hub.revoke_client(kiosk_id, "kiosk", actor=f"staff:{who.name}")
 
 
 # --- staff and sessions -----------------------------------------------------------------

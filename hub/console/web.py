@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from ..service import MAX_RATE, RATE, Hub
 from . import store
 from .reports import as_csv, csv_export, shown_time
-from .rules import CITY_TZ, SESSION_S, may_change
+from .rules import CITY_TZ, SESSION_S, may_change, path
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
 HERE = Path(__file__).resolve().parent
@@ -263,6 +263,59 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
+
+    def kiosk_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+        nodes = store.orgs(hub)
+        by_id = {o.id: o for o in nodes}
+        places = sorted(
+            ((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1]
+        )
+        context = {"page": "kiosks", "rows": store.fleet(hub, who.scope), "places": places, "token": None}
+        context.update(problem=None, added=None)
+        context.update(extra)
+        return render(request, "kiosks.html", lang_of(request), who, status, **context)
+
+    @router.get("/kiosks")
+    def kiosks(request: Request, who: Who) -> HTMLResponse:
+        return kiosk_page(request, who)
+
+    @router.post("/kiosks")
+    def kiosk_add(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        name: Annotated[str, Form(max_length=200)],
+        place: Annotated[str, Form(max_length=12)],
+    ) -> HTMLResponse:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        lang = lang_of(request)
+        try:
+            added = store.register_kiosk(hub, who, name, int(place) if place.isdigit() else -1)
+        except store.ConsoleError as exc:
+            return kiosk_page(request, who, 400, problem=say(str(exc), lang))
+        # the token is on this page once: the hub keeps only its hash
+        return kiosk_page(request, who, added=name.strip(), token=added["token"])
+
+    @router.post("/kiosks/{kiosk_id}/retire")
+    def kiosk_retire(
+        request: Request,
+        who: Who,
+        kiosk_id: str,
+        token: Annotated[str, Form(max_length=64)],
+        confirm: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        named = next((r for r in store.fleet(hub, who.scope) if r.kiosk_id == kiosk_id), None)
+        if named is None:
+            raise PageProblem(404, N_("没有这台自助机，或您无权查看"))
+        if confirm.strip() != named.name:
+            return kiosk_page(
+                request, who, 400, problem=say("请输入自助机的名称以确认停用", lang_of(request))
+            )
+        store.retire_kiosk(hub, who, kiosk_id)
+        return RedirectResponse("/console/kiosks", status_code=303)
 
     @router.get("/hours")
     def hours_page(request: Request, who: Who) -> HTMLResponse:

@@ -492,3 +492,67 @@ def test_a_viewer_changes_nothing(office: Office) -> None:
     assert r.status_code == 403 and "只读账号不能修改" in r.text
     with pytest.raises(Exception, match="V7"):
         office.hub.balance("V7")
+
+
+# --- kiosks -----------------------------------------------------------------------------
+
+
+def test_a_kiosk_registered_in_the_console_gets_a_token_shown_once_that_syncs(office: Office) -> None:
+    c = office.sign_in("huamu")
+    page = c.get("/console/kiosks").text
+    places = re.findall(r'<option value="(\d+)">([^<]+)</option>', page)
+    assert [p for _, p in places] == ["浦东新区 / 花木街道"]  # only where this person is responsible
+    r = c.post("/console/kiosks", data={"token": csrf_of(page), "name": " 牡丹二号 ", "place": places[0][0]})
+    token = re.search(r'<pre class="secret">([^<]+)</pre>', r.text)
+    assert r.status_code == 200 and token is not None
+    assert r.headers["cache-control"] == "no-store"
+    kiosk = office.hub.client_for_token(token[1])
+    assert kiosk is not None
+    assert "牡丹二号" in c.get("/console/fleet").text
+    assert token[1] not in c.get("/console/kiosks").text  # once
+    [added] = [a for a in office.hub.audit_log() if a["action"] == "kiosk_added"]
+    assert added["actor"] == "staff:huamu" and added["name"] == "牡丹二号"
+
+
+def test_a_street_cannot_register_a_kiosk_in_another_street(office: Office) -> None:
+    c = office.sign_in("huamu")
+    token = csrf_of(c.get("/console/kiosks").text)
+    other = next(o.id for o in store.orgs(office.hub) if o.name == "陆家嘴街道")
+    r = c.post("/console/kiosks", data={"token": token, "name": "闯入", "place": str(other)})
+    assert r.status_code == 400 and "只能在您负责的地区登记自助机" in r.text
+    city = office.sign_in("city")
+    r = city.post(
+        "/console/kiosks",
+        data={"token": csrf_of(city.get("/console/kiosks").text), "name": "闯入", "place": "999"},
+    )
+    assert r.status_code == 400  # no such place, even for the city
+    assert "闯入" not in json.dumps(office.hub.kiosks(), ensure_ascii=False)
+
+
+def test_retiring_a_kiosk_takes_its_name_and_stops_its_token(office: Office) -> None:
+    c = office.sign_in("huamu")
+    token = csrf_of(c.get("/console/kiosks").text)
+    r = c.post(f"/console/kiosks/{office.huamu}/retire", data={"token": token, "confirm": "wrong"})
+    assert r.status_code == 400 and office.hub.client_for_token(office.tokens[office.huamu]) == office.huamu
+    r = c.post(f"/console/kiosks/{office.huamu}/retire", data={"token": token, "confirm": "花木一号"})
+    assert r.status_code == 200 and "已停用" in r.text
+    assert office.hub.client_for_token(office.tokens[office.huamu]) is None
+    [revoked] = [a for a in office.hub.audit_log() if a["action"] == "token_revoked"]
+    assert revoked["actor"] == "staff:huamu"
+    # the other street's kiosk cannot be retired from here, even by its id
+    r = c.post(f"/console/kiosks/{office.lujiazui}/retire", data={"token": token, "confirm": "陆家嘴一号"})
+    assert (
+        r.status_code == 404
+        and office.hub.client_for_token(office.tokens[office.lujiazui]) == office.lujiazui
+    )
+
+
+def test_a_viewer_registers_and_retires_nothing(office: Office) -> None:
+    c = office.sign_in("look")
+    page = c.get("/console/kiosks").text
+    assert 'action="/console/kiosks"' not in page and "retire" not in page
+    token = csrf_of(page)
+    r = c.post("/console/kiosks", data={"token": token, "name": "x", "place": "1"})
+    assert r.status_code == 403
+    r = c.post(f"/console/kiosks/{office.huamu}/retire", data={"token": token, "confirm": "花木一号"})
+    assert r.status_code == 403 and office.hub.client_for_token(office.tokens[office.huamu]) == office.huamu
