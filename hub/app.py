@@ -1,4 +1,4 @@
-"""The hub's HTTP API (FastAPI; OpenAPI at /docs and /openapi.json).
+"""The hub's HTTP API (FastAPI; OpenAPI at /openapi.json, Swagger UI at /docs).
 
 It serves the trust list to anyone, a fresh ``app`` code and a balance to the volunteer
 app's server (its own token, ``kiosk-hub app add``: the volunteer signs in there), and
@@ -6,16 +6,25 @@ the kiosks' sync (push events, pull changes), each kiosk with its own token. In 
 FastAPI, the guard (``hub/guard.py``) checks the token before a byte of the body is read,
 caps the body and limits each kiosk's pushes; the routes' dependencies only read the
 client it found.
+
+``/docs`` works on a network with no way out (a street office's LAN): Swagger UI's
+script, style sheet and icon are served from the package (``hub/static/swagger-ui``,
+vendored from npm's ``swagger-ui-dist``, its licence beside them), never from a CDN;
+ReDoc, which would need one, is off.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from protocol.codes import CodeKind
@@ -33,6 +42,10 @@ PROTECTED = (("/v1/sync/", "kiosk"), ("/v1/codes", "app"), ("/v1/volunteers/", "
 RATE_LIMITED = (("POST", "/v1/sync/push"),)
 BEARER = HTTPBearer(auto_error=False)
 """The token, as OpenAPI documents it (the guard checks it)."""
+STATIC = FilePath(__file__).resolve().parent / "static"
+SWAGGER_UI = "/static/swagger-ui"
+"""Where Swagger UI's files are served from (``hub/static/swagger-ui``)."""
+TITLE = "时间银行 hub"
 
 
 class CodeRequest(BaseModel):
@@ -67,21 +80,23 @@ def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
 def api_from_env() -> FastAPI:
     """The API for a worker process of ``kiosk-hub serve --workers N``: settings from the environment.
 
-    The command that started the workers has found (or made) the key-encryption key already.
+    The command that started the workers has found (or made) the key-encryption key already,
+    and migrated the database. A worker creates no database either: one that does not exist
+    or has no hub tables is :class:`hub.db.NoHubDatabase`.
     """
-    from .db import open_engine
+    from .db import connect
 
     settings = Settings.from_environ()
     kek = find_kek(settings.key_file)
     if kek is None:
         raise KekError(f"the key-encryption key is missing (looked in {looked_in(settings.key_file)})")
-    hub = Hub(open_engine(settings.database_url), kek=kek, limits=EventLimits.from_env())
+    hub = Hub(connect(settings.database_url), kek=kek, limits=EventLimits.from_env())
     return create_api(hub, settings.limits)
 
 
 def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
     hub.ensure_key()
-    api = FastAPI(title="时间银行 hub", version="0.1.0")
+    api = FastAPI(title=TITLE, version="0.1.0", docs_url=None, redoc_url=None)
     api.add_middleware(
         Guard, hub=hub, limits=limits or Limits(), protected=PROTECTED, rate_limited=RATE_LIMITED
     )
@@ -142,11 +157,13 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
     def pull(
         cursor: int = Query(0, ge=0, le=2**63 - 1),
         limit: int = 5000,
+        pins_cursor: int | None = Query(None, ge=0, le=2**63 - 1),
         kiosk: str = Depends(kiosk_id),
     ) -> Response:
-        """Volunteers changed after ``cursor`` (rows ``[id, name, balance]``), trust list, technicians."""
+        """Volunteers changed after ``cursor`` (rows ``[id, name, balance]``), trust list, technicians,
+        and the card PINs set or cleared from ``pins_cursor`` (else ``cursor``) to the page's cursor."""
         try:
-            page = sync.pull(hub, cursor, max(1, min(limit, 50_000)), kiosk_id=kiosk)
+            page = sync.pull(hub, cursor, max(1, min(limit, 50_000)), kiosk_id=kiosk, pins_cursor=pins_cursor)
         except sync.CursorAhead as exc:
             raise HTTPException(409, str(exc)) from exc
         return Response(page.model_dump_json(), media_type="application/json")
@@ -159,4 +176,21 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    serve_docs(api)
     return api
+
+
+def serve_docs(api: FastAPI) -> None:
+    """Swagger UI at ``/docs`` from the package's own copy: nothing is fetched from the internet."""
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @api.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")  # behind a proxy under a prefix
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{api.openapi_url}",
+            title=f"{TITLE} — API",
+            swagger_js_url=f"{root}{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{SWAGGER_UI}/favicon-32x32.png",
+        )

@@ -1,12 +1,16 @@
-"""Printable volunteer cards: a sheet of signed ``card`` codes as PNG or PDF.
+"""Printable cards: a sheet of signed codes as PNG or PDF.
 
 For volunteers without a smartphone the hub prints cards: an A4 sheet of 2 × 4 cards at
-300 dpi, each with the QR code (drawn with ``qrcode``), the volunteer's name and number,
-and a line saying how to use it. Chinese names render with the kiosk's shipped font.
+300 dpi, each with the QR code (drawn with ``qrcode``), the holder's name and number,
+and a line saying what it is and how to use it. A technician's card carries a ``tech``
+code, which kiosks accept for 12 hours: its line says 技术员 / Technician and until when
+it works (the hub's local time). Chinese names render with the kiosk's shipped font, each
+line made smaller if it would not fit its card.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +25,29 @@ COLUMNS, ROWS = 2, 4
 MARGIN = 120
 
 
+VOLUNTEER_CAPTION = "时间银行志愿者卡 · 在兑换机扫码使用"
+SUFFIXES = (".pdf", ".png")
+
+
 @dataclass(frozen=True)
 class Card:
-    volunteer_id: str
+    holder_id: str
+    """The volunteer's number (a technician's on a technician's card)."""
     name: str
     code: str
+    caption: str = VOLUNTEER_CAPTION
+
+
+def technician_caption(expires_at: int) -> str:
+    """A technician's card's line: what it is, and until when kiosks accept it (local time)."""
+    until = dt.datetime.fromtimestamp(expires_at).astimezone()
+    return f"技术员 / Technician · 有效至 {until:%Y-%m-%d %H:%M} · 扫码后输入 PIN"
+
+
+def check_out(path: Path) -> None:
+    """ValueError unless ``path`` is a sheet :func:`write` can make (before any card is signed)."""
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValueError("cards are written as .png or .pdf")
 
 
 def _qr(text: str, size: int) -> Image.Image:
@@ -44,10 +66,17 @@ def _qr(text: str, size: int) -> Image.Image:
     return image
 
 
+def _fitted(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> ImageFont.FreeTypeFont:
+    """The shipped font at ``size``, or smaller until ``text`` fits ``width`` pixels."""
+    font = ImageFont.truetype(str(FONT), size)
+    while size > 16 and draw.textlength(text, font=font) > width:
+        size -= 4
+        font = ImageFont.truetype(str(FONT), size)
+    return font
+
+
 def sheets(cards: Sequence[Card]) -> list[Image.Image]:
     """One A4 page for every eight cards."""
-    font = ImageFont.truetype(str(FONT), 64)
-    small = ImageFont.truetype(str(FONT), 40)
     cell_w = (A4[0] - 2 * MARGIN) // COLUMNS
     cell_h = (A4[1] - 2 * MARGIN) // ROWS
     pages = []
@@ -62,17 +91,19 @@ def sheets(cards: Sequence[Card]) -> list[Image.Image]:
             )
             qr = _qr(card.code, cell_h - 260)
             page.paste(qr, (x + (cell_w - qr.width) // 2, y + 50))
+            room = cell_w - 100
+            title = f"{card.name}  {card.holder_id}"
             draw.text(
                 (x + cell_w // 2, y + cell_h - 190),
-                f"{card.name}  {card.volunteer_id}",
-                font=font,
+                title,
+                font=_fitted(draw, title, 64, room),
                 fill="black",
                 anchor="mm",
             )
             draw.text(
                 (x + cell_w // 2, y + cell_h - 100),
-                "时间银行志愿者卡 · 在兑换机扫码使用",
-                font=small,
+                card.caption,
+                font=_fitted(draw, card.caption, 40, room),
                 fill="#555555",
                 anchor="mm",
             )
@@ -82,15 +113,14 @@ def sheets(cards: Sequence[Card]) -> list[Image.Image]:
 
 def write(cards: Sequence[Card], path: Path) -> int:
     """Write the sheets to ``path`` (.png: one file per page, numbered after the first; .pdf)."""
+    check_out(path)
     pages = sheets(cards)
     if not pages:
         raise ValueError("no cards to print")
     if path.suffix.lower() == ".pdf":
         pages[0].save(path, "PDF", resolution=DPI, save_all=True, append_images=pages[1:])
-    elif path.suffix.lower() == ".png":
+    else:
         for n, page in enumerate(pages):
             target = path if n == 0 else path.with_name(f"{path.stem}-{n + 1}{path.suffix}")
             page.save(target, "PNG", dpi=(DPI, DPI))
-    else:
-        raise ValueError("cards are written as .png or .pdf")
     return len(pages)

@@ -7,23 +7,34 @@
     kiosk-hub [--db URL] kiosk revoke KIOSK_ID | kiosk token KIOSK_ID [--grace-hours 24]
     kiosk-hub [--db URL] app add NAME | app revoke APP_ID | app token APP_ID [--grace-hours 24]
     kiosk-hub [--db URL] tech add TECH_ID NAME (PIN on stdin) | tech remove TECH_ID
+    kiosk-hub [--db URL] card-pin set VOLUNTEER_ID (6 digits on stdin) | card-pin clear VOLUNTEER_ID
     kiosk-hub [--db URL] import-hours FILE.csv [--rate 10]
     kiosk-hub [--db URL] balance VOLUNTEER_ID
-    kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card]
+    kiosk-hub [--db URL] code issue VOLUNTEER_ID [--kind app|card] | code issue TECH_ID --kind tech
     kiosk-hub [--db URL] cards VOLUNTEER_ID... --out sheet.pdf   (prints each card's id)
-    kiosk-hub [--db URL] revoke-card CARD_ID
-    kiosk-hub [--db URL] key rotate
-    kiosk-hub [--db URL] quarantine [--limit N]   (events the hub refused, newest first)
+    kiosk-hub [--db URL] cards --tech TECH_ID... --out sheet.pdf (technicians' cards, 12 h)
+    kiosk-hub [--db URL] cards --of ID                 (the cards issued to a volunteer, with their ids)
+    kiosk-hub [--db URL] revoke-card CARD_ID [--unlisted] | revoke-card --all-of VOLUNTEER_ID
+    kiosk-hub [--db URL] key rotate | key list | key drop KID
+    kiosk-hub [--db URL] jwks                          (the trust list kiosks receive)
+    kiosk-hub [--db URL] quarantine [--limit N]        (events the hub refused, newest first)
 
 ``--db`` defaults to ``$HUB_DATABASE_URL`` or a SQLite file in the user data directory;
-every setting has such a variable (``hub/settings.py``). The commands that sign (``init``,
-``serve``, ``code``, ``cards``, ``key``) need the key-encryption key (``hub/kek.py``): the
-first of them on a new database makes its key file; without it, a database whose keys are
-sealed is refused in one line (exit 2). Each command prints JSON (``code issue`` prints
-the code) and exits 0, 1 when a named volunteer or kiosk is unknown, 2 on bad arguments.
+every setting has such a variable (``hub/settings.py``). Only ``init`` creates a hub
+database: every other command on a database that does not exist or has no hub tables says
+so in one line and exits 2, creating nothing (``hub/db.py``); one at an older revision is
+upgraded. The commands that sign (``init``, ``serve``, ``code``, ``cards``, ``key rotate``)
+need the key-encryption key (``hub/kek.py``): the first of them on a new database makes its
+key file; without it, a database whose keys are sealed is refused in one line (exit 2).
+Every id given (volunteer, technician, card) is NFKC-normalised and trimmed, and one with a
+space or a control character inside is refused (``protocol/ids.py``, exit 2). Each command
+prints JSON (``code issue`` prints the code) and exits 0, 1 when a named volunteer,
+technician, kiosk, key or card is unknown, 2 on bad arguments (a PIN of the wrong shape
+among them) or a database it cannot open. A PIN is read from standard input (without echo
+on a terminal) and never printed.
 ``import-hours`` exits 1 when it refused some rows (the others went in; stderr has a
 one-line summary) and 2 when it applied nothing (an unreadable file, or the database
-refused it).
+refused it). No command prints a private key.
 ``$HUB_MAX_EVENT_AMOUNT`` caps the 益币 one pushed event may move (default 10,000).
 """
 
@@ -33,6 +44,7 @@ import argparse
 import getpass
 import importlib.util
 import json
+import logging
 import math
 import os
 import sys
@@ -40,17 +52,41 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import Table
 
-from protocol.codes import CodeKind, card_id
+from protocol.codes import MAX_LIFETIME_S, CodeKind
+from protocol.ids import MAX_ID_LENGTH, BadId, clean_id
+from protocol.logs import logging_config, setup_logging
 
 from .console import commands as console_commands
 from .console import store as console_store
-from .db import migrate, open_engine
+from .db import HubDatabaseError, open_hub, shown
+from .hours import column_length
 from .ingest import EventLimits
 from .kek import KekError
-from .service import TOKEN_GRACE_S, Hub, UnknownClient, UnknownVolunteer
+from .models import RevokedCard
+from .service import (
+    APP_CODE_S,
+    TOKEN_GRACE_S,
+    Hub,
+    NotACard,
+    UnknownCard,
+    UnknownClient,
+    UnknownKey,
+    UnknownTechnician,
+    UnknownVolunteer,
+    iso,
+)
 from .settings import Settings, SettingsError, positive
+
+log = logging.getLogger("hub.cli")
+
+APP_NAME = "timebank-hub"
+"""The hub's name in the platform's user directories (data, configuration, logs)."""
+LOG_NAME = "hub"
+
+TECH_HOURS = MAX_LIFETIME_S[CodeKind.TECH] // 3600
+"""A technician's code lives the longest a kiosk accepts for one."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,22 +135,69 @@ def build_parser() -> argparse.ArgumentParser:
     tadd.add_argument("tech_id")
     tadd.add_argument("name")
     tech.add_parser("remove", help="a technician may no longer open kiosks").add_argument("tech_id")
+    card = sub.add_parser("card-pin", help="the PIN a volunteer's printed card asks for at kiosks")
+    pins = card.add_subparsers(dest="card_pin_command", required=True)
+    pins.add_parser("set", help="set or change it (6 digits, read from stdin)").add_argument("volunteer_id")
+    pins.add_parser("clear", help="the card asks for no PIN any more").add_argument("volunteer_id")
     imp = sub.add_parser("import-hours", help="credit certified hours from the platform's CSV")
     imp.add_argument("file", type=Path)
     imp.add_argument("--rate", type=int, default=10, help="益币 per hour (default 10)")
     bal = sub.add_parser("balance", help="a volunteer's balance")
     bal.add_argument("volunteer_id")
-    code = sub.add_parser("code", help="volunteer codes").add_subparsers(dest="code_command", required=True)
-    issue = code.add_parser("issue", help="sign a code for a volunteer")
-    issue.add_argument("volunteer_id")
-    issue.add_argument("--kind", choices=["app", "card"], default="app")
-    cards = sub.add_parser("cards", help="print a sheet of volunteer cards (PNG or PDF)")
-    cards.add_argument("volunteer_ids", nargs="+", metavar="VOLUNTEER_ID")
-    cards.add_argument("--out", type=Path, required=True, help="sheet.pdf or sheet.png")
+    code = sub.add_parser("code", help="volunteer and technician codes").add_subparsers(
+        dest="code_command", required=True
+    )
+    issue = code.add_parser("issue", help="sign a code for a volunteer (or, --kind tech, a technician)")
+    issue.add_argument(
+        "volunteer_id", metavar="ID", help="a volunteer's id (a technician's with --kind tech)"
+    )
+    issue.add_argument(
+        "--kind",
+        choices=[str(k) for k in CodeKind],
+        default="app",
+        help=f"app: a phone's, {APP_CODE_S} s; card: a printed card's, the longest life kiosks accept; "
+        f"tech: an active technician's, {TECH_HOURS} h",
+    )
+    cards = sub.add_parser(
+        "cards", help="print a sheet of cards (PNG or PDF), or list a volunteer's cards with --of"
+    )
+    cards.add_argument("volunteer_ids", nargs="*", metavar="ID", help="volunteers (technicians with --tech)")
+    cards.add_argument(
+        "--tech", action="store_true", help=f"the ids are technicians': cards valid {TECH_HOURS} h"
+    )
+    cards.add_argument("--out", type=Path, help="sheet.pdf or sheet.png")
+    cards.add_argument(
+        "--of", metavar="ID", help="list the cards issued to this volunteer (or technician): ids, revoked"
+    )
     key = sub.add_parser("key", help="signing keys").add_subparsers(dest="key_command", required=True)
-    key.add_parser("rotate", help="a new signing key; the previous one stays live until the next rotation")
+    key.add_parser(
+        "rotate",
+        help="a new active key; the old one signs no more and stays in the trust list until every "
+        "card it signed has expired",
+    )
+    key.add_parser("list", help="each key: kid, state, created, retired, keep-until, in the JWKS now")
+    drop = key.add_parser(
+        "drop", help="take a retired key out of the trust list now (it leaked): its cards stop working"
+    )
+    drop.add_argument("kid")
+    sub.add_parser("jwks", help="print the trust list (public keys) kiosks receive")
     revoke = sub.add_parser("revoke-card", help="a lost card stops working at every kiosk's next sync")
-    revoke.add_argument("card_id", help="the card's id, as `cards` printed it")
+    revoke.add_argument(
+        "card_id",
+        nargs="?",
+        metavar="CARD_ID",
+        help="the card's id, as `cards` printed it (see `cards --of`)",
+    )
+    revoke.add_argument(
+        "--unlisted",
+        action="store_true",
+        help="revoke an id this hub has no record of: a card printed before the hub recorded its cards",
+    )
+    revoke.add_argument(
+        "--all-of",
+        metavar="VOLUNTEER_ID",
+        help="revoke every recorded card of this volunteer not expired yet",
+    )
     console_commands.add_parsers(sub)
     console_commands.place_option(add)
     place = kiosk.add_parser("place", help="say where a kiosk stands (its org)")
@@ -146,8 +229,39 @@ def show_progress(done: int, total: int) -> None:
     print(f"\rimport-hours: {done}/{total} rows", end=end, file=sys.stderr, flush=True)
 
 
-SIGNS = {"init", "serve", "code", "cards", "key"}
-"""Commands that need the key-encryption key (they sign, or serve what signs)."""
+def signs(ns: argparse.Namespace) -> bool:
+    """Whether the command needs the key-encryption key (it signs, or serves what signs)."""
+    if ns.command == "key":
+        return bool(ns.key_command == "rotate")
+    if ns.command == "cards":
+        return ns.of is None
+    return ns.command in ("init", "serve", "code")
+
+
+_REVOKED = RevokedCard.__table__
+assert isinstance(_REVOKED, Table)
+CARD_ID_LENGTH = column_length(_REVOKED, "jti")
+"""A card id's most characters: the column that keeps revoked ones."""
+
+
+def clean_ids(ns: argparse.Namespace) -> None:
+    """Every id the command was given, NFKC-normalised and trimmed (``protocol.ids``); raises BadId."""
+    person = "technician id" if getattr(ns, "kind", None) == "tech" or getattr(ns, "tech", False) else None
+    fields = {
+        "volunteer_id": person or "volunteer id",
+        "volunteer_ids": person or "volunteer id",
+        "tech_id": "technician id",
+        "of": "id",
+        "all_of": "volunteer id",
+        "card_id": "card id",
+    }
+    for name, field in fields.items():
+        value = getattr(ns, name, None)
+        limit = CARD_ID_LENGTH if name == "card_id" else MAX_ID_LENGTH
+        if isinstance(value, list):
+            setattr(ns, name, [clean_id(v, field, limit) for v in value])
+        elif isinstance(value, str):
+            setattr(ns, name, clean_id(value, field, limit))
 
 
 def settings_from(ns: argparse.Namespace) -> Settings:
@@ -167,8 +281,33 @@ def settings_from(ns: argparse.Namespace) -> Settings:
     return settings
 
 
+ARGUMENTS = ("name", "kiosk_id", "app_id", "tech_id", "volunteer_id", "volunteer_ids", "card_id", "file")
+"""The arguments a command's log line names (none is a secret: a PIN comes on stdin)."""
+
+
+def what(ns: argparse.Namespace, settings: Settings | None = None) -> str:
+    """A command as its log line names it: words, arguments, the database (no password)."""
+    words = [ns.command]
+    words += [getattr(ns, f"{ns.command}_command", None) or ""]
+    for name in ARGUMENTS:
+        value = getattr(ns, name, None)
+        if value is not None:
+            words += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    where = ""
+    if settings is not None:
+        where = " on " + shown(settings.database_url)
+    return " ".join(w for w in words if w) + where
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
+    setup_logging(APP_NAME, LOG_NAME, level=ns.log_level.upper() if ns.command == "serve" else "INFO")
+    code = run(ns)
+    log.info("kiosk-hub %s: exit %d", what(ns), code)
+    return code
+
+
+def run(ns: argparse.Namespace) -> int:
     missing = missing_libraries(ns.command)
     if missing:  # before anything is created
         print(
@@ -178,16 +317,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
+        clean_ids(ns)
+        usage_of(ns)
         settings = settings_from(ns)
         limits = EventLimits.from_env()
-    except (SettingsError, ValueError) as exc:
+        log.info("kiosk-hub %s", what(ns, settings))
+        engine = open_hub(settings.database_url, create=ns.command == "init")
+    except (BadId, SettingsError, ValueError, HubDatabaseError) as exc:
         print(f"kiosk-hub: {exc}", file=sys.stderr)
         return 2
-    engine = open_engine(settings.database_url)
     try:
-        migrate(engine)
         hub = Hub(engine, limits=limits)
-        if ns.command in SIGNS:
+        if signs(ns):
             try:
                 new_key_file = hub.unlock(settings.key_file)
             except KekError as exc:
@@ -203,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 json.dumps(
                     {
-                        "database": make_url(settings.database_url).render_as_string(hide_password=True),
+                        "database": shown(settings.database_url),
                         "key": hub.kek.where if hub.kek else None,
                         "keys": [k["kid"] for k in hub.jwks()["keys"]],
                     }
@@ -211,26 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if ns.command == "serve":
-            import uvicorn
-
-            from .app import create_api
-
-            if ns.workers > 1:  # each worker process opens the database itself, settings from the environment
-                engine.dispose()
-                os.environ.update(settings.environ())
-                uvicorn.run(
-                    "hub.app:api_from_env",
-                    factory=True,
-                    host=ns.host,
-                    port=ns.port,
-                    workers=ns.workers,
-                    log_level=ns.log_level,
-                )
-            else:
-                uvicorn.run(
-                    create_api(hub, settings.limits), host=ns.host, port=ns.port, log_level=ns.log_level
-                )
-            return 0
+            return serve(hub, settings, ns)
         if ns.command in ("kiosk", "app") and getattr(ns, f"{ns.command}_command") in ("revoke", "token"):
             return credentials(hub, ns)
         if ns.command == "app":
@@ -244,17 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(hub.kiosks(), ensure_ascii=False))
             return 0
         if ns.command == "tech":
-            try:
-                if ns.tech_command == "add":
-                    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
-                    hub.set_technician(ns.tech_id, ns.name, pin)
-                else:
-                    hub.remove_technician(ns.tech_id)
-            except (ValueError, LookupError) as exc:
-                print(f"kiosk-hub: {str(exc).strip(chr(39))}", file=sys.stderr)
-                return 2
-            print(json.dumps({"technician": ns.tech_id, "active": ns.tech_command == "add"}))
-            return 0
+            return technicians(hub, ns)
+        if ns.command == "card-pin":
+            return card_pin(hub, ns)
         if ns.command in ("org", "staff", "report"):
             return console_commands.run(hub, ns)
         if ns.command == "kiosk" and ns.kiosk_command == "place":
@@ -280,55 +394,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             return 0
         if ns.command == "import-hours":
-            try:
-                data = ns.file.read_bytes()
-            except OSError as exc:
-                print(f"kiosk-hub: cannot read {ns.file}: {exc.strerror}", file=sys.stderr)
-                return 2
-            try:
-                report = hub.import_hours(data, ns.rate, show_progress if sys.stderr.isatty() else None)
-            except ValueError as exc:  # a bad rate, an unreadable file, the database refused it
-                print(f"kiosk-hub: {ns.file}: {exc}", file=sys.stderr)
-                return 2
-            print(json.dumps(report.as_json(), ensure_ascii=False))
-            if report.errors:  # the good rows went in; the refused ones are listed above
-                print(f"kiosk-hub: {ns.file}: {report.summary()}", file=sys.stderr)
-                return 1
-            return 0
+            return import_hours(hub, ns)
         if ns.command == "cards":
-            from .cards import Card, write
-
-            try:
-                made = [
-                    Card(vid, hub.volunteer_name(vid), hub.issue_code(vid, CodeKind.CARD))
-                    for vid in ns.volunteer_ids
-                ]
-                pages = write(made, ns.out)
-            except UnknownVolunteer as exc:
-                print(f"kiosk-hub: no volunteer {exc}", file=sys.stderr)
-                return 1
-            except ValueError as exc:
-                print(f"kiosk-hub: {exc}", file=sys.stderr)
-                return 2
-            ids = [{"volunteer_id": c.volunteer_id, "card_id": card_id(c.code)} for c in made]
-            print(
-                json.dumps(
-                    {"cards": len(made), "pages": pages, "file": str(ns.out), "card_ids": ids},
-                    ensure_ascii=False,
-                )
-            )
-            return 0
+            return cards(hub, ns)
         if ns.command == "key":
-            kid = hub.rotate_key()
-            print(json.dumps({"kid": kid, "live": [k["kid"] for k in hub.jwks()["keys"]]}))
+            return keys(hub, ns)
+        if ns.command == "jwks":
+            print(json.dumps(hub.jwks()))
             return 0
         if ns.command == "quarantine":
             print(json.dumps(hub.quarantined(max(1, ns.limit)), ensure_ascii=False))
             return 0
         if ns.command == "revoke-card":
-            hub.revoke_card(ns.card_id)
-            print(json.dumps({"revoked": ns.card_id}))
-            return 0
+            return revoke_card(hub, ns)
         try:
             if ns.command == "balance":
                 print(json.dumps(hub.balance(ns.volunteer_id)))
@@ -337,9 +415,222 @@ def main(argv: Sequence[str] | None = None) -> int:
         except UnknownVolunteer:
             print(f"kiosk-hub: no volunteer {ns.volunteer_id}", file=sys.stderr)
             return 1
+        except UnknownTechnician:
+            print(f"kiosk-hub: {no_technician(ns.volunteer_id)}", file=sys.stderr)
+            return 1
         return 0
     finally:
         engine.dispose()
+
+
+def usage_of(ns: argparse.Namespace) -> None:
+    """What argparse cannot say of ``cards`` and ``revoke-card``'s options; ValueError in one line."""
+    if ns.command == "cards":
+        if ns.of is not None and (ns.volunteer_ids or ns.out or ns.tech):
+            raise ValueError("cards --of ID lists cards: it takes no other ids, --tech or --out")
+        if ns.of is None and not (ns.volunteer_ids and ns.out):
+            raise ValueError(
+                "cards: give the ids and --out sheet.pdf (or --of ID to list a volunteer's cards)"
+            )
+    if ns.command == "revoke-card" and (ns.card_id is None) == (ns.all_of is None):
+        raise ValueError("revoke-card: give a CARD_ID or --all-of VOLUNTEER_ID (one of them)")
+    if ns.command == "revoke-card" and ns.unlisted and ns.card_id is None:
+        raise ValueError("revoke-card: --unlisted goes with a CARD_ID")
+
+
+def no_technician(tech_id: str) -> str:
+    return f"no active technician {tech_id}; add one with kiosk-hub tech add {tech_id} NAME"
+
+
+def serve(hub: Hub, settings: Settings, ns: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_api
+
+    if ns.workers > 1:  # each worker process opens the database itself, settings from the environment
+        hub.engine.dispose()
+        os.environ.update(settings.environ())
+        uvicorn.run(
+            "hub.app:api_from_env",
+            factory=True,
+            host=ns.host,
+            port=ns.port,
+            workers=ns.workers,
+            log_level=ns.log_level,
+            log_config=serving_log(ns.log_level),
+        )
+    else:
+        uvicorn.run(
+            create_api(hub, settings.limits),
+            host=ns.host,
+            port=ns.port,
+            log_level=ns.log_level,
+            log_config=serving_log(ns.log_level),
+        )
+    return 0
+
+
+def technicians(hub: Hub, ns: argparse.Namespace) -> int:
+    try:
+        if ns.tech_command == "add":
+            hub.set_technician(ns.tech_id, ns.name, read_pin())
+        else:
+            hub.remove_technician(ns.tech_id)
+    except (ValueError, LookupError) as exc:
+        print(f"kiosk-hub: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    print(json.dumps({"technician": ns.tech_id, "active": ns.tech_command == "add"}))
+    return 0
+
+
+def import_hours(hub: Hub, ns: argparse.Namespace) -> int:
+    try:
+        data = ns.file.read_bytes()
+    except OSError as exc:
+        print(f"kiosk-hub: cannot read {ns.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        report = hub.import_hours(data, ns.rate, show_progress if sys.stderr.isatty() else None)
+    except ValueError as exc:  # a bad rate, an unreadable file, the database refused it
+        log.info("import-hours %s: nothing imported: %s", ns.file, exc)
+        print(f"kiosk-hub: {ns.file}: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.as_json(), ensure_ascii=False))
+    log.info("import-hours %s: %s", ns.file, report.summary())
+    if report.errors:  # the good rows went in; the refused ones are listed above
+        print(f"kiosk-hub: {ns.file}: {report.summary()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cards(hub: Hub, ns: argparse.Namespace) -> int:
+    """A sheet of volunteers' (or technicians') cards, each card's id printed; or ``--of``: a list."""
+    if ns.of is not None:
+        try:
+            print(json.dumps(hub.cards_of(ns.of), ensure_ascii=False))
+        except UnknownVolunteer:
+            print(f"kiosk-hub: no volunteer or technician {ns.of}", file=sys.stderr)
+            return 1
+        return 0
+    from .cards import Card, check_out, technician_caption, write
+
+    kind = CodeKind.TECH if ns.tech else CodeKind.CARD
+    try:
+        check_out(ns.out)
+        for holder in ns.volunteer_ids:  # every holder known before a card is issued and recorded
+            hub.holder_name(holder, kind)
+        issued = [hub.issue(holder, kind) for holder in ns.volunteer_ids]
+        made = [
+            Card(i.holder, i.name, i.code, technician_caption(i.expires_at))
+            if ns.tech
+            else Card(i.holder, i.name, i.code)
+            for i in issued
+        ]
+        pages = write(made, ns.out)
+    except UnknownVolunteer as exc:
+        print(f"kiosk-hub: no volunteer {exc}", file=sys.stderr)
+        return 1
+    except UnknownTechnician as exc:
+        print(f"kiosk-hub: {no_technician(str(exc))}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"kiosk-hub: {exc}", file=sys.stderr)
+        return 2
+    holder = "tech_id" if ns.tech else "volunteer_id"
+    ids = [{holder: i.holder, "card_id": i.card_id, "expires": iso(i.expires_at)} for i in issued]
+    print(
+        json.dumps(
+            {"cards": len(made), "pages": pages, "file": str(ns.out), "card_ids": ids}, ensure_ascii=False
+        )
+    )
+    return 0
+
+
+def keys(hub: Hub, ns: argparse.Namespace) -> int:
+    """``key rotate`` (the new kid and every key's state), ``key list``, ``key drop KID``."""
+    if ns.key_command == "rotate":
+        kid = hub.rotate_key()
+        print(json.dumps({"kid": kid, "keys": hub.signing_keys()}))
+        return 0
+    if ns.key_command == "drop":
+        try:
+            hub.drop_key(ns.kid)
+        except UnknownKey:
+            print(
+                f"kiosk-hub: no signing key {ns.kid}; `kiosk-hub key list` prints each key's kid",
+                file=sys.stderr,
+            )
+            return 1
+        except ValueError as exc:
+            print(f"kiosk-hub: {exc}", file=sys.stderr)
+            return 1
+    print(json.dumps(hub.signing_keys()))
+    return 0
+
+
+def revoke_card(hub: Hub, ns: argparse.Namespace) -> int:
+    """``revoke-card CARD_ID [--unlisted]`` or ``revoke-card --all-of VOLUNTEER_ID``."""
+    if ns.all_of is not None:
+        try:
+            revoked = hub.revoke_cards_of(ns.all_of)
+        except UnknownVolunteer:
+            print(f"kiosk-hub: no volunteer {ns.all_of}", file=sys.stderr)
+            return 1
+        print(json.dumps({"volunteer_id": ns.all_of, "revoked": revoked}))
+        if not revoked:
+            print(
+                f"kiosk-hub: {ns.all_of} has no recorded card that has not expired: a card printed before "
+                "the hub recorded its cards is revoked by its id with --unlisted",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    try:
+        print(json.dumps(hub.revoke_card(ns.card_id, unlisted=ns.unlisted), ensure_ascii=False))
+    except UnknownCard:
+        print(
+            f"kiosk-hub: no card {ns.card_id} was issued by this hub; `cards --of VOLUNTEER_ID` prints each "
+            "card's id (a card printed before the hub recorded its cards: --unlisted)",
+            file=sys.stderr,
+        )
+        return 1
+    except NotACard as exc:
+        print(
+            f"kiosk-hub: {exc.jti} is technician {exc.holder}'s code, which kiosks do not check for "
+            f"revocation: it expires at {iso(exc.expires_at)}; `kiosk-hub tech remove {exc.holder}` stops "
+            "it at each kiosk's next sync",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def read_pin() -> str:
+    """A PIN from standard input: typed without echo on a terminal, else its first line."""
+    return getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+
+
+def card_pin(hub: Hub, ns: argparse.Namespace) -> int:
+    """``card-pin set``/``card-pin clear``: one line on stderr when refused, never the PIN."""
+    try:
+        if ns.card_pin_command == "set":
+            hub.set_card_pin(ns.volunteer_id, read_pin())
+        else:
+            hub.clear_card_pin(ns.volunteer_id)
+    except UnknownVolunteer:
+        print(f"kiosk-hub: no volunteer {ns.volunteer_id}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # the PIN's shape; the message does not repeat the PIN
+        print(f"kiosk-hub: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"volunteer_id": ns.volunteer_id, "card_pin": ns.card_pin_command == "set"}))
+    return 0
+
+
+def serving_log(level: str) -> dict[str, object]:
+    """The logging setup uvicorn applies in each of its processes (``protocol.logs``): its
+    own loggers, the access lines among them, go where the hub's go."""
+    return logging_config(APP_NAME, LOG_NAME, level=level.upper())
 
 
 def credentials(hub: Hub, ns: argparse.Namespace) -> int:

@@ -1,10 +1,13 @@
 """Reading the volunteer platform's CSV export of certified hours (no database here).
 
 Columns ``record_id,volunteer_id,name,hours,activity,certified_on`` or the Chinese
-``记录编号,志愿者编号,姓名,服务时长,活动名称,认定日期``; UTF-8 with or without a BOM.
+``记录编号,志愿者编号,姓名,服务时长,活动名称,认定日期``; UTF-8 with or without a BOM, or
+GB18030 (GBK, which Excel writes on a Chinese Windows PC), with LF or CRLF line ends
+(:func:`decode`).
 
-Every cell is NFKC-normalised first (full-width ``２．５`` is 2.5, ``Ｖ００１`` is V001),
-then checked against the column it goes into, so that a row the database would refuse is
+Every cell is NFKC-normalised and trimmed first (full-width ``２．５`` is 2.5, ``Ｖ００１`` is
+V001; ``protocol.ids``, which reads every id ``kiosk-hub`` is given the same way), then
+checked against the column it goes into, so that a row the database would refuse is
 refused here, with its line, and never reaches the database: ids are printable, without
 spaces or control characters, and fit their columns; a name and an activity have no
 control characters and fit theirs. Hours are written plainly (2, 2.5, 02.5; 2.50 is 2.5:
@@ -13,7 +16,7 @@ trailing zeros are no extra decimal), more than 0, at most 24, with at most one 
 integer. A date is YYYY-MM-DD (or with / or .), at most a day after today.
 
 A bad row is a :class:`RowError` (``line N: field: reason``) and does not stop the good
-ones. A problem with the whole file (not UTF-8, no header, missing columns, a quote
+ones. A problem with the whole file (neither UTF-8 nor GB18030, no header, missing columns, a quote
 never closed) raises :class:`HoursFileError`: nothing of such a file is imported.
 
 A record id seen before, earlier in the file or in the ledger, is a duplicate when its
@@ -34,6 +37,8 @@ from decimal import Decimal
 
 from sqlalchemy import String, Table
 
+from protocol.ids import id_problem, normalise
+
 from .models import LedgerEntry, Volunteer
 
 HEADERS = {
@@ -51,7 +56,8 @@ DATE = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})")
 STORED_NOTE = re.compile(r"(\S+) h · (.*?)(?: · ([0-9]{4}-[0-9]{2}-[0-9]{2}))?", re.DOTALL)
 
 
-def _length(table: Table, column: str) -> int:
+def column_length(table: Table, column: str) -> int:
+    """The most characters ``table.column`` holds."""
     kind = table.c[column].type
     assert isinstance(kind, String) and kind.length is not None
     return kind.length
@@ -66,11 +72,11 @@ _LEDGER = LedgerEntry.__table__
 _VOLUNTEERS = Volunteer.__table__
 assert isinstance(_LEDGER, Table) and isinstance(_VOLUNTEERS, Table)
 LIMITS = {
-    "record_id": _length(_LEDGER, "record_id"),
-    "volunteer_id": min(_length(_LEDGER, "volunteer_id"), _length(_VOLUNTEERS, "id")),
-    "name": _length(_VOLUNTEERS, "name"),
+    "record_id": column_length(_LEDGER, "record_id"),
+    "volunteer_id": min(column_length(_LEDGER, "volunteer_id"), column_length(_VOLUNTEERS, "id")),
+    "name": column_length(_VOLUNTEERS, "name"),
     # the longest hours are "23.5": every valid activity fits the note whole
-    "activity": _length(_LEDGER, "note") - len(note(Decimal("23.5"), "", dt.date(2000, 1, 1))),
+    "activity": column_length(_LEDGER, "note") - len(note(Decimal("23.5"), "", dt.date(2000, 1, 1))),
 }
 """The most characters each text field may have: the columns it goes into."""
 
@@ -150,19 +156,6 @@ def stored_content(volunteer_id: str, stored_note: str | None) -> Content:
     return Content(unicodedata.normalize("NFKC", volunteer_id), hours, date)
 
 
-def _id_problem(text: str, field: str) -> str | None:
-    if not text:
-        return f"{field}: is empty"
-    if len(text) > LIMITS[field]:
-        return f"{field}: {len(text)} characters, at most {LIMITS[field]}"
-    for ch in text:
-        if ch.isspace() or not ch.isprintable():
-            return (
-                f"{field}: {text[:20]!r} contains U+{ord(ch):04X}: an id has no spaces or control characters"
-            )
-    return None
-
-
 def _text_problem(text: str, field: str) -> str | None:
     if len(text) > LIMITS[field]:
         return f"{field}: {len(text)} characters, at most {LIMITS[field]}"
@@ -202,9 +195,9 @@ def _row(line: int, cells: list[str], width: int, columns: dict[str, int], today
     """One row, or why it does not fit."""
     if len(cells) < width or any(c.strip() for c in cells[width:]):
         return f"expected {width} columns, found {len(cells)}"
-    get = {f: unicodedata.normalize("NFKC", cells[i]).strip() for f, i in columns.items()}
+    get = {f: normalise(cells[i]) for f, i in columns.items()}
     for field in ("record_id", "volunteer_id"):
-        if problem := _id_problem(get[field], field):
+        if problem := id_problem(get[field], field, LIMITS[field]):
             return problem
     for field in ("name", "activity"):
         if problem := _text_problem(get[field], field):
@@ -221,18 +214,40 @@ def _row(line: int, cells: list[str], width: int, columns: dict[str, int], today
     )
 
 
+ENCODINGS = ("utf-8-sig", "gb18030")
+"""What an hours file may be written in, tried in this order: UTF-8 (a BOM or not), then
+GB18030, a superset of GBK (code page 936), the "ANSI" Excel saves a CSV in on a Chinese
+Windows PC. A file of Chinese text in GB18030 is almost never valid UTF-8, so the order
+decides nothing a person would notice."""
+
+
+def decode(data: bytes) -> str:
+    """The file's text in the first of :data:`ENCODINGS` that reads every byte (strictly).
+
+    A file neither reads is refused at the line where the one that read further stopped:
+    a UTF-8 file with one stray byte is told where that byte is, and so is a GBK one.
+    """
+    failures: list[UnicodeDecodeError] = []
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            failures.append(exc)
+    furthest = max(failures, key=lambda exc: exc.start)
+    line = data.count(b"\n", 0, furthest.start) + 1
+    byte = data[furthest.start : furthest.start + 1].hex()
+    raise HoursFileError(line, f"the file is neither UTF-8 nor GB18030 (GBK) text (byte 0x{byte})")
+
+
 def parse(data: bytes, today: dt.date) -> tuple[list[HoursRow], list[RowError]]:
     """The file's good rows and its refused ones; raises :class:`HoursFileError`."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise HoursFileError(data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text") from exc
+    text = decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[HoursRow] = []
     errors: list[RowError] = []
     line = 1
     try:
-        header = [unicodedata.normalize("NFKC", h).strip() for h in next(reader, [])]
+        header = [normalise(h) for h in next(reader, [])]
         if not any(header):
             raise HoursFileError(1, "the file is empty")
         columns = {f: i for f, names in HEADERS.items() for i, h in enumerate(header) if h in names}

@@ -11,7 +11,11 @@ kiosk pushed and the hub refused waits in ``quarantine`` for an operator. A clie
 is kept as a hash; a client may be revoked, and a rotated token's predecessor stays valid
 until ``previous_token_until``. ``token_generation`` counts those changes, so every hub
 process can tell cheaply that the tokens it remembers may be stale. A signing key's
-private half is stored sealed with the key-encryption key (``hub/kek.py``).
+private half is stored sealed with the key-encryption key (``hub/kek.py``); one key is
+active, the others retired, each kept in the trust list until ``keep_until``. Each card
+the hub signs is recorded in ``issued_cards``. A volunteer's printed card may have a PIN
+(``card_pins``, a slow hash), stamped with the ledger's last sequence when it was set or
+cleared so it travels down in the pull pages around it.
 """
 
 from __future__ import annotations
@@ -115,14 +119,47 @@ class SigningKey(Base):
     public_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     generation: Mapped[int] = mapped_column(Integer, unique=True)
-    """Rotation order: the newest key signs; the one before it stays live."""
+    """Rotation order: the newest key is the active one, the only one that signs."""
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Signs no more (the next key was made); still in the trust list until ``keep_until``."""
+    retired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    keep_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """When the last code it can have signed has expired: then it leaves the JWKS."""
+
+    __table_args__ = (
+        # exactly one key signs: two rotations at once cannot both leave theirs active
+        Index(
+            "ux_signing_keys_active",
+            "retired",
+            unique=True,
+            sqlite_where=text("NOT retired"),
+            postgresql_where=text("NOT retired"),
+        ),
+    )
 
 
 class RevokedCard(Base):
     __tablename__ = "revoked_cards"
     jti: Mapped[str] = mapped_column(String(100), primary_key=True)
     at: Mapped[int] = mapped_column(BigInteger)
+
+
+class IssuedCard(Base):
+    """A card (or a technician's code) the hub signed: its id is the code's ``jti``.
+
+    ``revoke-card`` refuses an id not here, unless told it is a card from before this
+    table; ``cards --of`` lists a holder's. The 60-second ``app`` codes are not kept.
+    """
+
+    __tablename__ = "issued_cards"
+    jti: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    """The volunteer's id (a technician's for ``tech``): the code's ``sub``."""
+    kind: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    kid: Mapped[str] = mapped_column(String(100))
+    """The key that signed it."""
 
 
 class KioskEvent(Base):
@@ -177,6 +214,23 @@ class Technician(Base):
     name: Mapped[str] = mapped_column(String(100))
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CardPin(Base):
+    """A volunteer's printed-card PIN, as a slow hash (``protocol.pins``); kiosks ask for it.
+
+    A cleared PIN keeps its row with no hash, so that kiosks hear of the clearing. ``stamp``
+    is the ledger's last sequence when the PIN was set or cleared (read under the ledger's
+    lock): a pull page whose range of sequences holds the stamp carries the row
+    (``hub.sync.pull``), so a change reaches every kiosk at its next sync whether or not
+    the volunteer's balance moved.
+    """
+
+    __tablename__ = "card_pins"
+    volunteer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    stamp: Mapped[int] = mapped_column(BigInteger, index=True)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 
 

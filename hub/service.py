@@ -1,10 +1,14 @@
-"""The hub's use cases: import hours, balances, kiosks and their tokens, codes and keys.
+"""The hub's use cases: import hours, balances, kiosks and their tokens, technicians, printed
+cards' PINs, codes and keys.
 
 Each method is one unit of work on the hub's database. Money is integer 益币 in an
 append-only ledger; a balance is the sum of a volunteer's entries. A client's token is
 kept as a hash and may be revoked or rotated (each change audited, ``hub_audit``);
 signing keys are stored sealed with the key-encryption key (``hub/kek.py``), which a hub
-needs before it can sign (:meth:`Hub.unlock`).
+needs before it can sign (:meth:`Hub.unlock`). One key is active and signs; a rotation
+retires it, and a retired key stays in the trust list until every code it can have signed
+has expired (:data:`KEEP_S`). Every card and technician code the hub signs is recorded, so
+that only a card it issued can be revoked by its id.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from protocol.codes import CodeKind, issue_code, public_jwk
+from protocol.codes import LEEWAY_S, MAX_LIFETIME_S, CodeKind, issue_code, public_jwk
 from protocol.pins import hash_pin
 from protocol.sqlite import reader
 
@@ -36,7 +40,9 @@ from . import hours as hours_csv
 from .ingest import EventLimits
 from .kek import Kek, KekError, find_kek, is_sealed, looked_in, make_key_file
 from .models import (
+    CardPin,
     HubAudit,
+    IssuedCard,
     Kiosk,
     KioskStatus,
     LedgerEntry,
@@ -55,11 +61,20 @@ CHUNK = 1000  # rows an import writes per statement (and per progress report)
 LOOKUP = 10_000  # ids an import looks up per query (SQLite takes 32766 parameters, PostgreSQL 65535)
 MAX_RATE = (2**31 - 1) // 24  # 24 h at this rate still fits the ledger's 32-bit amount
 ROLES = ("kiosk", "app")
+APP_CODE_S = 60
+"""A phone code's life: the volunteer app asks for a fresh one each minute (kiosks accept up
+to ``MAX_LIFETIME_S[app]``)."""
+KEEP_S = max(MAX_LIFETIME_S.values()) + LEEWAY_S
+"""How long a retired key stays in the trust list after it stopped signing: until the last
+code it can have signed has expired (the longest lifetime a kiosk accepts, a card's five
+years, and the leeway kiosks give a code's expiry). Kiosks have no limit on the keys they hold."""
 TOKEN_GRACE_S = 24 * 3600
 """How long a rotated token keeps working by default, so the kiosk can switch to its new one."""
 ACTOR = "kiosk-hub"
 """Who changes credentials at the hub: its command line (the audit records when)."""
 LEDGER_LOCK = 0x7A1B_0001  # pg_advisory_xact_lock key of the ledger's writers
+CARD_PIN_DIGITS = 6
+"""A printed card's PIN is exactly six digits, as a Chinese bank card's is (see ``set_card_pin``)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,38 @@ class ImportRefused(ValueError):
 
 class UnknownClient(LookupError):
     """No kiosk (or app) of that id and role."""
+
+
+class UnknownTechnician(LookupError):
+    """No technician of that id, or one removed (``kiosk-hub tech remove``)."""
+
+
+class UnknownKey(LookupError):
+    """No signing key of that kid."""
+
+
+class UnknownCard(LookupError):
+    """No card of that id was issued by this hub (or recorded: cards from before h0007 are not)."""
+
+
+class NotACard(ValueError):
+    """A technician's code: kiosks check revocations for cards only, and it expires within hours."""
+
+    def __init__(self, jti: str, holder: str, expires_at: int) -> None:
+        super().__init__(jti)
+        self.jti, self.holder, self.expires_at = jti, holder, expires_at
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A code the hub signed, with what a printed card shows of it."""
+
+    code: str
+    card_id: str
+    """The code's ``jti``: what ``revoke-card`` takes."""
+    holder: str
+    name: str
+    expires_at: int
 
 
 def token_hash(token: str) -> str:
@@ -245,11 +292,7 @@ class Hub:
             return {"volunteer_id": volunteer_id, "balance": int(total or 0), "flagged": person.flagged}
 
     def volunteer_name(self, volunteer_id: str) -> str:
-        with self.reading() as s:
-            person = s.get(Volunteer, volunteer_id)
-            if person is None:
-                raise UnknownVolunteer(volunteer_id)
-            return person.name
+        return self.holder_name(volunteer_id, CodeKind.CARD)
 
     # --- kiosks ------------------------------------------------------------------------
 
@@ -458,38 +501,107 @@ class Hub:
             row.active = False
             row.updated_at = int(self.clock())
 
+    # --- printed cards' PINs -----------------------------------------------------------
+
+    def set_card_pin(self, volunteer_id: str, pin: str) -> None:
+        """Give a volunteer's printed card a PIN (a new one replaces the old); kiosks ask for it
+        after the card is scanned from their next sync on. Raises ``ValueError`` for a PIN that
+        is not six digits, :class:`UnknownVolunteer` for a volunteer the hub does not know."""
+        if not (pin.isascii() and pin.isdigit() and len(pin) == CARD_PIN_DIGITS):
+            # every kiosk holds every card PIN's hash, so a stolen kiosk (or its token) lets the
+            # hashes be guessed offline: at scrypt's ~50 ms a guess, six digits take some 14
+            # hours of one core per volunteer, four digits eight minutes. The guesser must also
+            # hold that volunteer's card, and the PINs can be changed after a theft; six is
+            # what volunteers already know from their bank cards (docs/security.md)
+            raise ValueError(f"a card PIN is {CARD_PIN_DIGITS} digits")
+        self._stamp_card_pin(volunteer_id, hash_pin(pin))  # hashed before the lock is taken
+
+    def clear_card_pin(self, volunteer_id: str) -> bool:
+        """The card works without a PIN again (from each kiosk's next sync); False if it had none."""
+        return self._stamp_card_pin(volunteer_id, None)
+
+    def _stamp_card_pin(self, volunteer_id: str, pin_hash: str | None) -> bool:
+        """Store the hash (None: cleared) stamped with the ledger's last sequence, under its lock.
+
+        The lock makes the stamp exact: every entry committed before has a sequence up to
+        it, every entry after a higher one, so a pull page that holds an entry above the
+        stamp was read after this commit and carries the row (``hub.sync.pull``).
+        """
+        now = int(self.clock())
+        with self.unit() as s:
+            if s.get(Volunteer, volunteer_id) is None:
+                raise UnknownVolunteer(volunteer_id)
+            row = s.get(CardPin, volunteer_id)
+            if pin_hash is None and (row is None or row.pin_hash is None):
+                return False
+            self.lock_ledger(s)
+            stamp = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
+            s.merge(CardPin(volunteer_id=volunteer_id, pin_hash=pin_hash, stamp=stamp, updated_at=now))
+            action = "card_pin_set" if pin_hash is not None else "card_pin_cleared"
+            target = f"volunteer:{volunteer_id}"
+            s.add(HubAudit(at=now, actor=ACTOR, action=action, target=target, detail="{}"))
+        return True
+
     # --- signing keys and codes --------------------------------------------------------
 
     def rotate_key(self) -> str:
-        """Add a new signing key; the previous one stays live, older ones retire (two live)."""
+        """Make a new active key; the one that was active retires (see :data:`KEEP_S`)."""
         kek = self._kek()
         key = Ed25519PrivateKey.generate()
-        kid = f"hub-{dt.datetime.fromtimestamp(self.clock(), dt.UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+        now = int(self.clock())
+        kid = f"hub-{dt.datetime.fromtimestamp(now, dt.UTC):%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
         with self.unit() as s:
-            live = list(
-                s.scalars(
-                    select(SigningKey)
-                    .where(SigningKey.retired.is_(False))
-                    .order_by(SigningKey.generation.desc())
-                )
-            )
-            for old in live[1:]:
-                old.retired = True
+            for old in s.scalars(select(SigningKey).where(SigningKey.retired.is_(False)).with_for_update()):
+                old.retired, old.retired_at, old.keep_until = True, now, now + KEEP_S
+            s.flush()  # retired before the new key is added: one active key (a unique index)
             generation = (s.scalar(select(func.max(SigningKey.generation))) or 0) + 1
             s.add(
                 SigningKey(
                     kid=kid,
                     private_key=kek.seal(kid, pem),
                     public_jwk=json.dumps(public_jwk(key, kid)),
-                    created_at=int(self.clock()),
+                    created_at=now,
                     generation=generation,
                     retired=False,
                 )
             )
         return kid
+
+    def signing_keys(self) -> list[dict[str, Any]]:
+        """Every signing key, oldest first: its state (``active``, ``retired``), when it was made
+        and retired, until when it stays in the trust list, and whether it is there now."""
+        now = self.clock()
+        with self.reading() as s:
+            rows = list(s.scalars(select(SigningKey).order_by(SigningKey.generation)))
+        return [
+            {
+                "kid": k.kid,
+                "state": "retired" if k.retired else "active",
+                "created": iso(k.created_at),
+                "retired": iso(k.retired_at),
+                "keep_until": iso(k.keep_until),
+                "in_jwks": _published(k, now),
+            }
+            for k in rows
+        ]
+
+    def drop_key(self, kid: str) -> None:
+        """Take a retired key out of the trust list now (a key that may have leaked).
+
+        Every code it signed is refused as ``unknown_key`` at each kiosk's next sync; the
+        cards among them must be printed again. The active key is not dropped: rotate first.
+        """
+        now = int(self.clock())
+        with self.unit() as s:
+            row = s.get(SigningKey, kid, with_for_update=True)
+            if row is None:
+                raise UnknownKey(kid)
+            if not row.retired:
+                raise ValueError(f"{kid} is the active key: make a new one first with kiosk-hub key rotate")
+            row.keep_until = min(now, row.keep_until if row.keep_until is not None else now)
 
     def unlock(self, key_file: Path, environ: Mapping[str, str] = os.environ) -> Path | None:
         """Find the key-encryption key (``hub/kek.py``) and make the signing keys ready.
@@ -519,16 +631,19 @@ class Hub:
         return made
 
     def ensure_key(self) -> None:
-        """Keys stored plain (before they were sealed) are sealed now, the live ones are checked
-        to open, and there is a live signing key before any kiosk syncs its trust list."""
+        """Keys stored plain (before they were sealed) are sealed now, the active one is checked
+        to open, and there is an active signing key before any kiosk syncs its trust list."""
         kek = self._kek()
         with self.unit() as s:
+            active = None
             for row in s.scalars(select(SigningKey).order_by(SigningKey.generation)):
                 if not is_sealed(row.private_key):
                     row.private_key = kek.seal(row.kid, row.private_key)
                 elif not row.retired:
                     kek.open(row.kid, row.private_key)
-        if not self.jwks()["keys"]:
+                if not row.retired:
+                    active = row.kid
+        if active is None:
             self.rotate_key()
 
     def _kek(self) -> Kek:
@@ -539,9 +654,7 @@ class Hub:
     def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
         kek = self._kek()
         with self.reading() as s:
-            row = s.scalars(
-                select(SigningKey).where(SigningKey.retired.is_(False)).order_by(SigningKey.generation.desc())
-            ).first()
+            row = s.scalars(select(SigningKey).where(SigningKey.retired.is_(False))).first()
             if row is not None:
                 pem = kek.open(row.kid, row.private_key)
                 key = serialization.load_pem_private_key(pem.encode(), password=None)
@@ -551,37 +664,138 @@ class Hub:
         return self._signing_key()
 
     def jwks(self) -> dict[str, Any]:
+        """The trust list kiosks receive: the active key and each retired one until its ``keep_until``."""
         with self.reading() as s:
-            rows = s.scalars(select(SigningKey).where(SigningKey.retired.is_(False)))
-            return {"keys": [json.loads(r.public_jwk) for r in rows]}
+            return {"keys": published_keys(s, self.clock())}
 
-    def issue_code(self, volunteer_id: str, kind: CodeKind = CodeKind.APP) -> str:
-        with self.reading() as s:
-            person = s.get(Volunteer, volunteer_id)
-            if person is None:
-                raise UnknownVolunteer(volunteer_id)
-            name = person.name
+    def issue(self, holder: str, kind: CodeKind = CodeKind.APP) -> Issued:
+        """Sign a code: ``app`` and ``card`` for a volunteer, ``tech`` for an active technician.
+
+        Cards and technician codes are recorded (``issued_cards``); the 60-second ``app``
+        codes are not. Raises :class:`UnknownVolunteer` or :class:`UnknownTechnician`.
+        """
+        name = self.holder_name(holder, kind)
+        now = int(self.clock())  # before the key is read: it was active then (KEEP_S)
         kid, key = self._signing_key()
-        lifetime = 60 if kind is CodeKind.APP else None
-        return issue_code(
+        expires = now + (APP_CODE_S if kind is CodeKind.APP else MAX_LIFETIME_S[kind])
+        jti = uuid.uuid4().hex
+        code = issue_code(
             key,
             kid,
             iss=self.issuer,
-            sub=volunteer_id,
+            sub=holder,
             kind=kind,
-            now=int(self.clock()),
-            lifetime_s=lifetime,
+            now=now,
+            lifetime_s=expires - now,
+            jti=jti,
             name=name,
         )
+        if kind is not CodeKind.APP:
+            card = IssuedCard(jti=jti, holder=holder, kind=kind, issued_at=now, expires_at=expires, kid=kid)
+            with self.unit() as s:
+                s.add(card)
+        return Issued(code=code, card_id=jti, holder=holder, name=name, expires_at=expires)
 
-    def revoke_card(self, jti: str) -> None:
+    def issue_code(self, holder: str, kind: CodeKind = CodeKind.APP) -> str:
+        """:meth:`issue`, the code alone."""
+        return self.issue(holder, kind).code
+
+    def holder_name(self, holder: str, kind: CodeKind) -> str:
+        """The name a code of ``kind`` for ``holder`` carries: a volunteer's, or an active technician's."""
+        with self.reading() as s:
+            if kind is CodeKind.TECH:
+                tech = s.get(Technician, holder)
+                if tech is None or not tech.active:
+                    raise UnknownTechnician(holder)
+                return tech.name
+            person = s.get(Volunteer, holder)
+            if person is None:
+                raise UnknownVolunteer(holder)
+            return person.name
+
+    def cards_of(self, holder: str) -> list[dict[str, Any]]:
+        """The cards (and technician codes) issued to ``holder``, oldest first, with their ids and
+        whether each is revoked or expired. Raises :class:`UnknownVolunteer` for an id that is
+        neither a volunteer's nor a technician's."""
+        now = self.clock()
+        with self.reading() as s:
+            if s.get(Volunteer, holder) is None and s.get(Technician, holder) is None:
+                raise UnknownVolunteer(holder)
+            rows = s.execute(
+                select(IssuedCard, RevokedCard.at)
+                .outerjoin(RevokedCard, RevokedCard.jti == IssuedCard.jti)
+                .where(IssuedCard.holder == holder)
+                .order_by(IssuedCard.issued_at, IssuedCard.jti)
+            ).all()
+        return [
+            {
+                "card_id": c.jti,
+                "kind": c.kind,
+                "issued": iso(c.issued_at),
+                "expires": iso(c.expires_at),
+                "expired": c.expires_at < now,
+                "revoked": iso(revoked_at),
+            }
+            for c, revoked_at in rows
+        ]
+
+    def revoke_card(self, jti: str, *, unlisted: bool = False) -> dict[str, Any]:
+        """Revoke a card this hub issued: kiosks refuse it after their next sync.
+
+        An id not in ``issued_cards`` is :class:`UnknownCard`, unless ``unlisted`` (a card
+        printed before cards were recorded); a technician's code is :class:`NotACard`
+        (kiosks check revocations of cards only).
+        """
         with self.unit() as s:
+            card = s.get(IssuedCard, jti)
+            if card is None and not unlisted:
+                raise UnknownCard(jti)
+            if card is not None and card.kind != CodeKind.CARD:
+                raise NotACard(card.jti, card.holder, card.expires_at)
             if s.get(RevokedCard, jti) is None:
                 s.add(RevokedCard(jti=jti, at=int(self.clock())))
+            holder = None if card is None else card.holder
+            return {"revoked": jti, "holder": holder, "listed": card is not None}
+
+    def revoke_cards_of(self, volunteer_id: str) -> list[str]:
+        """Revoke every recorded card of a volunteer that has not expired (a lost wallet): their ids."""
+        now = int(self.clock())
+        with self.unit() as s:
+            if s.get(Volunteer, volunteer_id) is None:
+                raise UnknownVolunteer(volunteer_id)
+            revoked = select(RevokedCard.jti)
+            ids = list(
+                s.scalars(
+                    select(IssuedCard.jti).where(
+                        IssuedCard.holder == volunteer_id,
+                        IssuedCard.kind == str(CodeKind.CARD),
+                        IssuedCard.expires_at >= now,
+                        IssuedCard.jti.not_in(revoked),
+                    )
+                )
+            )
+            s.add_all(RevokedCard(jti=jti, at=now) for jti in ids)
+        return ids
 
     def revoked(self) -> list[str]:
         with self.reading() as s:
             return list(s.scalars(select(RevokedCard.jti)))
+
+
+def iso(t: int | None) -> str | None:
+    """A Unix time as an ISO 8601 date and time in UTC (None stays None)."""
+    return None if t is None else dt.datetime.fromtimestamp(t, dt.UTC).isoformat()
+
+
+def _published(key: SigningKey, now: float) -> bool:
+    return not key.retired or key.keep_until is None or key.keep_until > now
+
+
+def published_keys(s: Session, now: float) -> list[dict[str, Any]]:
+    """The public keys kiosks trust now: the active one, and the retired ones until ``keep_until``."""
+    kept = or_(SigningKey.retired.is_(False), SigningKey.keep_until.is_(None), SigningKey.keep_until > now)
+    rows = s.scalars(select(SigningKey).where(kept).order_by(SigningKey.generation))
+    return [json.loads(k.public_jwk) for k in rows]
 
 
 def _kiosk_row(k: Kiosk, st: KioskStatus | None, now: float, quarantined: int) -> dict[str, Any]:

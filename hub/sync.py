@@ -20,6 +20,8 @@ Pull: the ledger's sequence is the cursor. A page holds the volunteers whose ent
 lie in (cursor, new cursor], each a row ``[id, name, balance]`` (``columns`` names them)
 with the balance as of the new cursor, so a kiosk that stores the page and its cursor in
 one transaction always holds balances that are exact as of a point of the hub's history.
+Printed cards' PINs travel the same way, by the ledger sequence they were stamped with
+when set or cleared: a page carries those stamped in [the kiosk's PIN cursor, new cursor].
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ from protocol.sync import Technician as TechnicianRecord
 from . import ingest
 from .facts import ids, insert_ignoring, ledger_facts, one_of, quarantine, record_facts
 from .ingest import JudgedEvent
-from .models import KioskEvent, KioskStatus, LedgerEntry, SigningKey, Technician, Volunteer
-from .service import Hub
+from .models import CardPin, KioskEvent, KioskStatus, LedgerEntry, Technician, Volunteer
+from .service import Hub, published_keys
 
 log = logging.getLogger(__name__)
 
@@ -585,12 +587,16 @@ class CursorAhead(ValueError):
         self.cursor, self.head = cursor, head
 
 
-def pull(hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None) -> PullPage:
+def pull(
+    hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None, pins_cursor: int | None = None
+) -> PullPage:
     """Volunteers changed after ``cursor``, at most ``limit`` ledger entries' worth.
 
     One read transaction: on SQLite a snapshot, so the page, its cursor and its balances
     agree; on PostgreSQL the ledger lock makes every entry up to the cursor committed.
-    ``kiosk_id`` is the pulling kiosk's own id, told back to it.
+    ``kiosk_id`` is the pulling kiosk's own id, told back to it. The card PINs set or
+    cleared at a stamp in [``pins_cursor`` (else ``cursor``), new cursor] come with the
+    page (:func:`_card_pins`).
     """
     with hub.reading() as s:
         seqs = list(
@@ -625,14 +631,12 @@ def pull(hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None) 
                 for vid, name in s.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_(ids)))
             }
             volunteers = [(vid, names.get(vid, ""), int(balances.get(vid, 0))) for vid in ids]
-        keys = [
-            json.loads(k)
-            for k in s.scalars(select(SigningKey.public_jwk).where(SigningKey.retired.is_(False)))
-        ]
+        keys = published_keys(s, hub.clock())
         technicians = [
             TechnicianRecord(id=t.id, name=t.name, pin_hash=t.pin_hash)
             for t in s.scalars(select(Technician).where(Technician.active.is_(True)).order_by(Technician.id))
         ]
+        card_pins = _card_pins(s, cursor if pins_cursor is None else min(pins_cursor, cursor), new_cursor)
     return PullPage(
         protocol=PROTOCOL_VERSION,
         cursor=new_cursor,
@@ -643,4 +647,22 @@ def pull(hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None) 
         revoked=hub.revoked(),
         technicians=technicians,
         kiosk_id=kiosk_id,
+        card_pins=card_pins,
     )
+
+
+def _card_pins(s: Session, since: int, upto: int) -> list[tuple[str, str | None]]:
+    """``[volunteer_id, pin_hash]`` of the card PINs stamped in [since, upto] (a cleared one: None).
+
+    Both ends are included. A PIN is stamped, under the ledger's lock, with the last
+    sequence committed before it (``Hub.set_card_pin``), so every entry above the stamp
+    was committed after the PIN: a page that reaches past the stamp was read after it and
+    carries it, and a page that ends at the stamp itself (read before or after it) is
+    followed by pulls from that cursor, which carry it again until the ledger moves on.
+    """
+    rows = s.execute(
+        select(CardPin.volunteer_id, CardPin.pin_hash)
+        .where(CardPin.stamp >= since, CardPin.stamp <= upto)
+        .order_by(CardPin.volunteer_id)
+    )
+    return [(str(vid), pin_hash) for vid, pin_hash in rows]

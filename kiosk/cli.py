@@ -1,6 +1,7 @@
 """The ``kiosk`` command: run the kiosk, run the demo, and technicians' diagnostics.
 
     kiosk run --config FILE
+    kiosk doctor --config FILE
     kiosk demo [--data-dir DIR] [--fresh] [--walkthrough DIR] [--language zh|en]
     kiosk code verify --jwks FILE --issuer ISS [--revoked FILE] [--now UNIX] CODE...
     kiosk hw --board lane (--config FILE | --port URL [--unsafe-no-store]) ping | status | vend LANE
@@ -11,7 +12,9 @@ dispensed, 1 not dispensed, 3 unknown. All exit 2 on a usage or port error, or a
 ``status`` and ``vend`` need the kiosk's store (``--config``) and wait until it has no
 dispense in flight (``kiosk.hw`` says why). ``code verify`` is a contract: one
 JSON object per code and line, exit 0 when every code was checked, 2 on bad arguments.
-It keeps a fresh replay memory per run and never opens a kiosk's database.
+It keeps a fresh replay memory per run and never opens a kiosk's database. ``doctor``
+prints one line per check (``kiosk.doctor``) and exits 0 when all pass, 1 when one fails,
+2 on an invalid configuration.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+
+from protocol.logs import setup_logging
 
 from .config import APP_NAME, ConfigError, default_data_dir, demo_config, load
 
@@ -125,6 +130,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     from .app import create_app, demo_parts, run
 
     _quiet_qt_noise()
+    from .demo import DEMO_CARD_PIN, DEMO_PIN
     from .demo_walkthrough import walkthrough
 
     shots = ns.walkthrough
@@ -169,7 +175,10 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     app = create_app(
         config, codes=codes, seed_store=seed, cabinet=cabinet, on_close=board.close if board else None
     )
-    print(f"Demo data: {data_dir}  (technician PIN 2468)", file=sys.stderr)
+    print(
+        f"Demo data: {data_dir}  (technician PIN {DEMO_PIN}; 孙建国's card asks for PIN {DEMO_CARD_PIN})",
+        file=sys.stderr,
+    )
     if shots is not None:
         try:
             for path in walkthrough(app, Path(shots)):
@@ -196,6 +205,13 @@ def cmd_sync(ns: argparse.Namespace) -> int:
         parts.close()
     print(json.dumps(report.as_json(), ensure_ascii=False))
     return 0 if report.ok else 1
+
+
+def cmd_doctor(ns: argparse.Namespace) -> int:
+    """Every check a kiosk in the field needs, one line each (``kiosk.doctor``)."""
+    from . import doctor
+
+    return doctor.run(Path(ns.config))
 
 
 def cmd_config_check(ns: argparse.Namespace) -> int:
@@ -226,12 +242,20 @@ def cmd_run(ns: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .demo import DEMO_CARD_PIN, DEMO_PIN  # no Qt: the demo's data, for its help
+
     parser = argparse.ArgumentParser(prog="kiosk", description="时间银行 redemption kiosk")
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="start the kiosk with a configuration file")
     p_run.add_argument("--config", required=True, help="TOML file (see config/kiosk.example.toml)")
     p_run.set_defaults(func=cmd_run)
-    p_demo = sub.add_parser("demo", help="start the kiosk and the hardware simulator with demo data")
+    p_demo = sub.add_parser(
+        "demo",
+        help="start the kiosk and the hardware simulator with demo data",
+        description="Demo codes to click: two phone codes, a printed card whose PIN is "
+        f"{DEMO_CARD_PIN} (the kiosk asks for it after the card's scan), an expired and a forged "
+        f"code, and a technician code (PIN {DEMO_PIN}).",
+    )
     p_demo.add_argument("--data-dir", help="where the demo database and key live")
     p_demo.add_argument("--fresh", action="store_true", help="start from a new demo database")
     p_demo.add_argument(
@@ -278,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_sync.add_argument("--once", action="store_true", required=True, help="one sync, then exit")
     p_sync.add_argument("--config", required=True)
     p_sync.set_defaults(func=cmd_sync)
+    p_doctor = sub.add_parser(
+        "doctor",
+        help="is this kiosk ready? configuration, store, board, scanner, font, hub, clock: one line each",
+    )
+    p_doctor.add_argument("--config", required=True, help="the kiosk's configuration file")
+    p_doctor.set_defaults(func=cmd_doctor)
     p_config = sub.add_parser("config", help="the configuration file")
     config_sub = p_config.add_subparsers(dest="config_command", required=True)
     p_check = config_sub.add_parser("check", help="check a configuration file: ok, or each problem by line")
@@ -298,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
+    setup_logging(APP_NAME, "kiosk")
     try:
         return int(ns.func(ns))
     except ConfigError as exc:

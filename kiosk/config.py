@@ -120,6 +120,7 @@ class _Timeouts(_Section):
     result: Seconds = _T.result
     tech_pin: Seconds = _T.tech_pin
     tech: Seconds = _T.tech
+    card_pin: Seconds = _T.card_pin
 
 
 class _Machine(_Section):

@@ -4,7 +4,8 @@ The items and prices come from real programmes (a pack of tissues 15 益币, a b
 water 20 益币); balances are hours × 10 益币. The signing key is made on first start and
 kept beside the demo database; its public half is the kiosk's trust list. ``DemoCodes``
 signs fresh codes on demand, like the volunteer app does every minute, and also makes
-the ones that must be refused (expired, forged).
+the ones that must be refused (expired, forged). The printed card (孙建国's) has a PIN,
+:data:`DEMO_CARD_PIN`, which the kiosk asks for after the card's scan; phone codes ask none.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from .services.store import Store
 
 DEMO_KID = "demo-2026"
 DEMO_PIN = "2468"
+DEMO_CARD_PIN = "135790"
+"""The PIN of the demo's printed card (孙建国's), as ``kiosk-hub card-pin set`` gives one."""
 
 DEMO_ITEMS = [
     # name_zh, name_en, price, lane, capacity, stock
@@ -51,18 +54,18 @@ DEMO_TECH = ("T001", "王师傅")
 
 @dataclass(frozen=True)
 class DemoCode:
-    label: str  # a sentence of the catalogue: say(label, lang, pin=DEMO_PIN)
+    label: str  # a sentence of the catalogue: say(label, lang, pin=DEMO_PIN, card_pin=DEMO_CARD_PIN)
     make: str  # which DemoCodes method makes it
     subject: str
 
     def text(self, lang: str) -> str:
-        return say(self.label, lang, pin=DEMO_PIN) if self.label else ""
+        return say(self.label, lang, pin=DEMO_PIN, card_pin=DEMO_CARD_PIN) if self.label else ""
 
 
 DEMO_PANEL = [
     DemoCode(N_("赵小明 · 手机码"), "app", "V0001"),
     DemoCode(N_("钱秀英 · 手机码（余额少）"), "app", "V0002"),
-    DemoCode(N_("孙建国 · 志愿者卡"), "card", "V0003"),
+    DemoCode(N_("孙建国 · 志愿者卡（密码 {card_pin}）"), "card", "V0003"),
     DemoCode(N_("过期的手机码"), "expired", "V0001"),
     DemoCode(N_("伪造的二维码"), "forged", "V0001"),
     DemoCode(N_("技术员码（PIN {pin}）"), "tech", DEMO_TECH[0]),
@@ -131,9 +134,13 @@ def seed_catalog(store: Store) -> bool:
 
 
 def seed(store: Store, key: Ed25519PrivateKey) -> None:
-    """Fill an empty demo store; a store that has items already is left alone."""
+    """Fill an empty demo store; a store that has items already is left alone, but for the
+    trust list and the demo card's PIN (a demo store from before card PINs gets it too)."""
     jwks = {"keys": [public_jwk(key, DEMO_KID)]}
     store.replace_trust(jwks, [])
+    card = next(c.subject for c in DEMO_PANEL if c.make == "card")
+    if store.card_pin(card) is None:
+        store.set_card_pin(card, hash_pin(DEMO_CARD_PIN))
     if not seed_catalog(store):
         return
     store.upsert_volunteers((vid, name) for vid, name, _ in DEMO_VOLUNTEERS)

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QWidget
 
 from .app import KioskApp, wait_until
 from .core.session import Step
-from .demo import DEMO_PANEL, DEMO_PIN
+from .demo import DEMO_CARD_PIN, DEMO_PANEL, DEMO_PIN
+from .ui.screens import PinPadScreen
 
 LANDSCAPE = (1280, 800)
 PORTRAIT = (1080, 1920)
@@ -30,6 +31,13 @@ def save(widget: QWidget, path: Path) -> Path:
 def _step(app: KioskApp, step: Step, timeout_s: float = 15.0) -> None:
     if not wait_until(lambda: app.session.step is step and app.background.idle, timeout_s):
         raise RuntimeError(f"the demo did not reach {step} (at {app.session.step})")
+
+
+def _type(pad: PinPadScreen, digits: str, ok: bool = True) -> None:
+    for digit in digits:
+        pad.keys[digit].click()
+    if ok:
+        pad.keys["ok"].click()
 
 
 def walkthrough(app: KioskApp, out: Path, size: tuple[int, int] = LANDSCAPE) -> Iterator[Path]:
@@ -64,11 +72,20 @@ def walkthrough(app: KioskApp, out: Path, size: tuple[int, int] = LANDSCAPE) -> 
     sim.scan(DEMO_PANEL[3])  # an expired code
     wait_until(lambda: app.session.notice is not None and app.background.idle, 10)
     yield save(w, out / "07-refusal-expired.png")
+    sim.scan(DEMO_PANEL[2])  # the printed card, which has a PIN
+    _step(app, Step.CARD_PIN)
+    _type(w.card_pin, "000000")  # a wrong PIN: the kind sentence, the pad stays
+    wait_until(lambda: app.session.notice is not None and app.background.idle, 10)
+    _type(w.card_pin, DEMO_CARD_PIN[:3], ok=False)
+    yield save(w, out / "07b-card-pin.png")
+    w.card_pin.keys["clear"].click()
+    _type(w.card_pin, DEMO_CARD_PIN)  # the right one starts the ladder of lockouts again
+    _step(app, Step.IDENTIFIED)
+    w.catalog.cancelled.emit()
+    _step(app, Step.IDLE)
     sim.scan(DEMO_PANEL[5])  # the technician's code
     _step(app, Step.TECH_PIN)
-    for digit in DEMO_PIN:
-        w.tech_pin.keys[digit].click()
-    w.tech_pin.keys["ok"].click()
+    _type(w.tech_pin, DEMO_PIN)
     _step(app, Step.TECH)
     wait_until(lambda: w.tech.lanes.rowCount() > 0, 10)
     yield save(w, out / "08-tech-lanes.png")

@@ -16,10 +16,13 @@ said when (a 429's ``Retry-After``), not before then.
 from __future__ import annotations
 
 import email.utils
+import http.client
 import json
 import logging
 import math
 import random
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -35,16 +38,18 @@ from pydantic import ValidationError
 from protocol.sync import PROTOCOL_VERSION, Ack, Event, PullPage, PushReply, PushRequest
 
 from .core.records import RefusedEvent
+from .core.sync_problems import SyncFailure, SyncProblem
 from .services.store import Store
 
 log = logging.getLogger(__name__)
 
 
 class HubError(OSError):
-    """The hub could not be reached, or refused the request."""
+    """The hub could not be reached, or refused the request: :attr:`problem` says why in words."""
 
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, problem: SyncProblem, retry_after_s: float | None = None) -> None:
+        super().__init__(problem.sentence())
+        self.problem = problem
         self.retry_after_s = retry_after_s
         """When the hub asked to be tried again (``Retry-After``), in seconds; None if it did not."""
 
@@ -55,7 +60,16 @@ class HubClient:
         self.token = token
         self.timeout_s = timeout_s
 
+    @property
+    def address(self) -> str:
+        """The hub's host and port, as a problem names it (never the token)."""
+        return urllib.parse.urlsplit(self.url).netloc
+
     def _call(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        return self._exchange(method, path, body)[0]
+
+    def _exchange(self, method: str, path: str, body: bytes | None = None) -> tuple[bytes, float | None]:
+        """The hub's answer and its clock (the ``Date`` header, Unix seconds; None without one)."""
         request = urllib.request.Request(
             self.url + path,
             data=body,
@@ -64,12 +78,12 @@ class HubClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return bytes(response.read())
+                return bytes(response.read()), http_date(response.headers.get("Date"))
         except urllib.error.HTTPError as exc:
             retry = retry_after(exc.headers.get("Retry-After")) if exc.headers else None
-            raise HubError(f"hub answered {exc.code} to {path}{_detail(exc)}", retry) from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError) as exc:
-            raise HubError(f"hub unreachable: {exc}") from exc
+            raise HubError(answered(exc.code, path, _detail(exc), retry), retry) from exc
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            raise HubError(describe(exc, self.address, self.timeout_s)) from exc
 
     def push(self, events: Sequence[Mapping[str, Any] | Event]) -> list[Ack]:
         """Send events (validated here first: a malformed one never leaves the kiosk)."""
@@ -81,14 +95,35 @@ class HubClient:
         try:
             return PushReply.model_validate_json(self._call("POST", "/v1/sync/push", wire)).acks
         except ValidationError as exc:
-            raise HubError(f"hub sent a malformed reply: {exc}") from exc
+            raise HubError(SyncProblem(SyncFailure.MALFORMED, f"push reply: {_first_errors(exc)}")) from exc
 
-    def pull(self, cursor: int, limit: int) -> PullPage:
-        query = urllib.parse.urlencode({"cursor": cursor, "limit": limit})
+    def probe(self) -> tuple[PullPage, float | None]:
+        """An authenticated request that changes nothing (a pull of one volunteer from the
+        start): the page, whose ``kiosk_id`` says whose token it was, and the hub's clock."""
+        body, clock = self._exchange("GET", "/v1/sync/pull?cursor=0&limit=1")
+        try:
+            return PullPage.model_validate_json(body), clock
+        except ValidationError as exc:
+            raise HubError(SyncProblem(SyncFailure.MALFORMED, f"pull page: {_first_errors(exc)}")) from exc
+
+    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
+        """A page from ``cursor``, with the card PINs changed since ``pins_cursor`` (protocol 4)."""
+        asked = {"cursor": cursor, "limit": limit}
+        if pins_cursor is not None:
+            asked["pins_cursor"] = pins_cursor
+        query = urllib.parse.urlencode(asked)
         try:
             return PullPage.model_validate_json(self._call("GET", f"/v1/sync/pull?{query}"))
         except ValidationError as exc:
-            raise HubError(f"hub sent a malformed page: {exc}") from exc
+            raise HubError(SyncProblem(SyncFailure.MALFORMED, f"pull page: {_first_errors(exc)}")) from exc
+
+
+def http_date(value: str | None) -> float | None:
+    """An HTTP date (``Date``: ``Sun, 22 Nov 2026 08:00:00 GMT``) in Unix seconds, or None."""
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp() if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -107,12 +142,71 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
 
 
 def _detail(exc: urllib.error.HTTPError) -> str:
-    """The hub's reason for a refusal (FastAPI's ``detail``), shortened, for the log."""
+    """The hub's reason for a refusal (FastAPI's ``detail``), shortened."""
     try:
         detail = json.loads(exc.read()).get("detail")
     except (OSError, ValueError, AttributeError):
         return ""
-    return f": {json.dumps(detail, ensure_ascii=False)[:300]}" if detail else ""
+    return json.dumps(detail, ensure_ascii=False)[:300] if detail else ""
+
+
+def _first_errors(exc: ValidationError, most: int = 3) -> str:
+    """A validation error on one line: where and what, for the first few."""
+    errors = exc.errors()
+    said = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:most])
+    return said + (f" (and {len(errors) - most} more)" if len(errors) > most else "")
+
+
+def answered(status: int, path: str, detail: str = "", retry_after_s: float | None = None) -> SyncProblem:
+    """What an HTTP error status from the hub means for the kiosk."""
+    said = f"HTTP {status} to {path}" + (f": {detail}" if detail else "")
+    if status in (401, 403):
+        return SyncProblem(SyncFailure.TOKEN, said)
+    if status == 429:
+        wait = f", try again in {retry_after_s:.0f} s" if retry_after_s is not None else ""
+        return SyncProblem(SyncFailure.BUSY, f"HTTP 429{wait}")
+    if status >= 500:
+        return SyncProblem(SyncFailure.HUB_FAULT, said)
+    return SyncProblem(SyncFailure.REFUSED, said)
+
+
+def _strerror(exc: OSError) -> str:
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+def describe(exc: BaseException, address: str = "", timeout_s: float | None = None) -> SyncProblem:
+    """Why a sync failed, from what it raised: the one place an exception becomes words.
+
+    ``address`` (the hub's host and port) and ``timeout_s`` go into the detail. A
+    ``urllib`` error is looked through to the socket's or TLS's own exception.
+    """
+    at = f" ({address})" if address else ""
+    if isinstance(exc, HubError):
+        return exc.problem
+    if isinstance(exc, urllib.error.HTTPError):
+        return answered(exc.code, urllib.parse.urlsplit(exc.url or "").path)
+    if isinstance(exc, urllib.error.URLError):
+        if isinstance(exc.reason, BaseException):
+            return describe(exc.reason, address, timeout_s)
+        return SyncProblem(SyncFailure.UNREACHABLE, f"{exc.reason}{at}")
+    if isinstance(exc, socket.gaierror):
+        host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+        return SyncProblem(SyncFailure.NAME, f"{host}: {_strerror(exc)}" if host else _strerror(exc))
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SyncProblem(SyncFailure.TLS, f"{exc.verify_message or exc.reason}{at}")
+    if isinstance(exc, ssl.SSLError):
+        return SyncProblem(SyncFailure.TLS, f"{exc.reason or _strerror(exc)}{at}")
+    if isinstance(exc, TimeoutError):
+        within = f"no answer within {timeout_s:g} s" if timeout_s else "timed out"
+        return SyncProblem(SyncFailure.TIMEOUT, f"{within}{at}")
+    if isinstance(exc, http.client.HTTPException):
+        return SyncProblem(SyncFailure.UNREACHABLE, f"the connection broke off ({type(exc).__name__}){at}")
+    if isinstance(exc, OSError):
+        return SyncProblem(SyncFailure.UNREACHABLE, f"{_strerror(exc)}{at}")
+    if isinstance(exc, ValidationError):
+        return SyncProblem(SyncFailure.MALFORMED, _first_errors(exc))
+    return SyncProblem(SyncFailure.UNREACHABLE, f"{type(exc).__name__}: {exc}{at}")
 
 
 def stored_page(page: PullPage) -> dict[str, Any]:
@@ -124,6 +218,7 @@ def stored_page(page: PullPage) -> dict[str, Any]:
         "jwks": {"keys": page.jwks.keys},
         "revoked": page.revoked,
         "technicians": [t.model_dump() for t in page.technicians],
+        "card_pins": page.card_pins,
     }
 
 
@@ -169,14 +264,20 @@ class SyncReport:
     ok: bool
     pushed: int
     pulled: int
-    error: str | None = None
+    problem: SyncProblem | None = None
     retry_after_s: float | None = None
     """When the hub asked to be tried again (a 429's ``Retry-After``)."""
 
+    @property
+    def error(self) -> str | None:
+        """Why it failed, in both languages (None when it did not)."""
+        return None if self.problem is None else self.problem.sentence()
+
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ok": self.ok, "pushed": self.pushed, "pulled": self.pulled}
-        if self.error:
-            out["error"] = self.error
+        if self.problem is not None:
+            out["error"] = self.problem.sentence()
+            out["problem"] = self.problem.kind.value
         if self.retry_after_s is not None:
             out["retry_after_s"] = self.retry_after_s
         return out
@@ -207,11 +308,12 @@ class Syncer:
             try:
                 acks = self.client.push(events)
             except ValueError as exc:  # the outbox holds an event the contract refuses
-                raise HubError(str(exc)) from exc
+                raise HubError(SyncProblem(SyncFailure.OWN_EVENT, str(exc).splitlines()[0])) from exc
             self.store.ack_events({a.id: a.seq for a in acks}, refusals(events, acks))
             pushed += len(acks)
             if len(acks) < len(events):
-                raise HubError("the hub acknowledged part of a batch")
+                detail = f"{len(acks)} acknowledgements for {len(events)} events"
+                raise HubError(SyncProblem(SyncFailure.MALFORMED, detail))
         status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.store.clock())}
         try:
             (ack,) = self.client.push([{**status, "body": self.store.status_report()}])
@@ -226,30 +328,41 @@ class Syncer:
         """Every page since our cursor; the next page is fetched while this one is stored.
 
         Pages are still stored one after another, each with its cursor, so a failure
-        part way leaves the store at the last page it committed.
+        part way leaves the store at the last page it committed. Card PINs are asked for
+        from their own cursor (behind the sync cursor only in a kiosk that never stored
+        any), then from each page's cursor, which storing the page makes theirs.
         """
         pulled = 0
         with ThreadPoolExecutor(1, thread_name_prefix="sync-fetch") as fetcher:
-            page = self.client.pull(self.store.sync_cursor(), self.page)
+            pins_cursor = self.store.card_pins_cursor()
+            page = self.client.pull(self.store.sync_cursor(), self.page, pins_cursor=pins_cursor)
             if page.kiosk_id and page.kiosk_id != self.store.setting(self.KIOSK_ID):
                 self.store.set_setting(self.KIOSK_ID, page.kiosk_id)
             while True:
-                ahead = fetcher.submit(self.client.pull, page.cursor, self.page) if page.more else None
+                ahead = None
+                if page.more:
+                    ahead = fetcher.submit(self.client.pull, page.cursor, self.page, pins_cursor=page.cursor)
                 pulled += self.store.apply_pull(stored_page(page))
                 if ahead is None:
                     return pulled
                 page = ahead.result()
 
     def run_once(self) -> SyncReport:
-        """Push first, then pull; report what moved (nothing is lost on failure)."""
+        """Push first, then pull; report what moved (nothing is lost on failure).
+
+        Each sync is one line in the log, and its outcome is kept for the technician
+        screen (:meth:`~kiosk.services.records.Records.sync_finished`).
+        """
         pushed = pulled = 0
         try:
             pushed = self.push()
             pulled = self.pull()
         except HubError as exc:
-            log.warning("sync failed: %s", exc)
-            return SyncReport(False, pushed, pulled, str(exc), exc.retry_after_s)
-        self.store.set_setting(self.LAST_GOOD, str(int(self.store.clock())))
+            log.warning("sync failed (pushed %d, pulled %d): %s", pushed, pulled, exc.problem)
+            self.store.sync_finished(exc.problem)
+            return SyncReport(False, pushed, pulled, exc.problem, exc.retry_after_s)
+        log.info("sync: pushed %d, pulled %d", pushed, pulled)
+        self.store.sync_finished(None)
         if pulled:
             self.store.checkpoint()  # the pages' writes, out of the next redemption's way
         return SyncReport(True, pushed, pulled)

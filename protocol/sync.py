@@ -11,7 +11,8 @@ or a string; ids are strings, never numbers turned into strings); an event's own
 are closed (an unknown one is an error), a body's are open (what a newer kiosk adds to
 its status report is kept, within a size bound). Every string is bounded, and ids hold no
 control characters, so nothing a database cannot store gets past the contract.
-:data:`PROTOCOL_VERSION` is 3: a reversal names the charge it gives back (``reverses``);
+:data:`PROTOCOL_VERSION` is 4: a pull page carries the printed cards' PINs set or cleared
+(``card_pins``); version 3 made a reversal name the charge it gives back (``reverses``),
 version 2 added a redemption's item, price, quantity, lane and kiosk. Older pushes are
 still accepted (a reversal without ``reverses`` is refused by the hub, event by event);
 a push or page that names no version is version 1, and a hub refuses a push of a version
@@ -38,9 +39,11 @@ from pydantic import (
     model_validator,
 )
 
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 """2: redemption events may carry item id and name, unit price, quantity, lane and kiosk.
-3: a reversal names the charge it gives back (``reverses``); an ack may say ``refused``."""
+3: a reversal names the charge it gives back (``reverses``); an ack may say ``refused``.
+4: a pull page carries the printed cards' PINs set or cleared (``card_pins``); a pull may
+name the cursor from which the kiosk still needs them (``pins_cursor``)."""
 
 MAX_EVENTS = 5000
 """Events in one push request, at most (a kiosk sends its outbox in batches of 500)."""
@@ -270,6 +273,13 @@ class Technician(_Tolerant):
     pin_hash: Annotated[StrictStr, Field(max_length=200)]
 
 
+CardPinRow = tuple[
+    Annotated[StrictStr, Field(min_length=1, max_length=64)],
+    Annotated[StrictStr, Field(max_length=200)] | None,
+]
+"""``[volunteer_id, pin_hash]``: a printed card's PIN hash (``protocol.pins``), or null once cleared."""
+
+
 class Jwks(_Tolerant):
     """The trust list: the hub's live public keys (``protocol.codes.public_jwk``)."""
 
@@ -282,7 +292,12 @@ class PullPage(_Tolerant):
     ``volunteers`` are rows ``[id, name, balance]`` (``columns`` names them), each
     balance as of ``cursor``, the page's new cursor; ``more`` says another page follows.
     The trust list, revoked cards and technicians come whole with every page.
-    ``kiosk_id`` (protocol 2) is the kiosk the pulling token belongs to.
+    ``kiosk_id`` (protocol 2) is the kiosk the pulling token belongs to. ``card_pins``
+    (protocol 4) are the printed cards' PINs set or cleared (a null hash) at a ledger
+    sequence from the pull's ``pins_cursor`` (else its cursor) to the page's ``cursor``,
+    both included: a kiosk that stores each page's rows, and the page's cursor as its
+    ``pins_cursor``, holds every card PIN as of its cursor. ``None`` from a hub before
+    protocol 4, which knows of no card PINs: the kiosk changes none.
     """
 
     protocol: Annotated[StrictInt, Field(ge=1)] = 1
@@ -294,3 +309,4 @@ class PullPage(_Tolerant):
     revoked: list[StrictStr]
     technicians: list[Technician]
     kiosk_id: StrictStr | None = None
+    card_pins: list[CardPinRow] | None = None

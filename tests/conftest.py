@@ -6,6 +6,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import KioskWorld, make_world
+from protocol.logs import QUIET, Redact
+from tests.helpers import KioskWorld, OfflinePage, make_world, offline_browser_page
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,9 +56,40 @@ def hub_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def log_files_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Log files go to the test's own folder (commands run in a test set up logging, as they
+    do in the field), and a command run in the test's process leaves the logging it set up
+    (``protocol.logs``) behind it: the handlers it added are closed, the levels put back."""
+    folder = tmp_path / "logs"
+    monkeypatch.setenv("TIMEBANK_LOG_DIR", str(folder))
+    for variable in ("JOURNAL_STREAM", "INVOCATION_ID"):  # a test run from a systemd unit
+        monkeypatch.delenv(variable, raising=False)
+    root = logging.getLogger()
+    level = root.level
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access", *QUIET)
+    named = {name: logging.getLogger(name).level for name in names}
+    yield folder
+    for handler in root.handlers[:]:
+        if any(isinstance(f, Redact) for f in handler.filters):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    for name, was in named.items():
+        logging.getLogger(name).setLevel(was)
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[KioskWorld]:
     """A seeded demo store on a real SQLite file, a fast simulated cabinet, no Qt."""
     w = make_world(tmp_path)
     yield w
     w.parts.close()
+
+
+@pytest.fixture
+def offline_page() -> Iterator[OfflinePage]:
+    """A headless Chromium page (Debian's, driven by Playwright) that reaches only 127.0.0.1;
+    a test fails, rather than skips, when Chromium is not installed."""
+    with offline_browser_page() as page:
+        yield page

@@ -8,13 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.machine import DispenseResult, MachineStatus, Outcome
 from drivers.simulated import SimulatedMachine
 from kiosk.bootstrap import Parts, bootstrap
 from kiosk.config import Config, demo_config
 from kiosk.demo import DEMO_PANEL, DemoCode, DemoCodes, load_or_create_key, seed
+from protocol.sync import PROTOCOL_VERSION, Ack, PullPage, PushRequest
+
+if TYPE_CHECKING:
+    from hub.service import Hub
 
 VOUCHER_NOW = 1_790_000_000
 
@@ -129,15 +133,56 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for ``host`` and its key, as PEM files in ``folder`` (a TLS
+    server no kiosk trusts)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "tls-cert.pem", folder / "tls-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """An ASGI app served by uvicorn on loopback, on a thread: yields its base URL once it listens."""
+def serving(app: Any, tls: tuple[Path, Path] | None = None, **options: Any) -> Iterator[str]:
+    """An ASGI app served by uvicorn on loopback, on a thread: yields its base URL once it listens.
+
+    ``tls``: (certificate, key) files, to serve HTTPS; ``options`` go to ``uvicorn.Config``.
+    """
     import time
 
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    options.setdefault("log_level", "warning")
+    if tls is not None:
+        options.update(ssl_certfile=str(tls[0]), ssl_keyfile=str(tls[1]))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=server.run, name="hub-server")
     thread.start()
     try:
@@ -145,7 +190,7 @@ def serving(app: Any) -> Iterator[str]:
         while not server.started and time.monotonic() < deadline and thread.is_alive():
             time.sleep(0.02)
         assert server.started, "the server did not start"
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -178,3 +223,73 @@ def hub_subprocess(db_url: str, workers: int = 1, options: tuple[str, ...] = ())
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium (``apt-get install chromium``): the browser tests drive it with Playwright.
+Nothing is downloaded at test time (never ``playwright install``)."""
+
+
+@dataclass
+class OfflinePage:
+    """A browser page that reaches only this machine (127.0.0.1): every other request is
+    aborted and listed in ``refused``, as on a street office's network with no way out."""
+
+    page: Any
+    refused: list[str]
+
+
+@contextmanager
+def offline_browser_page() -> Iterator[OfflinePage]:
+    """A fresh Chromium (headless, from :data:`CHROMIUM`) with one :class:`OfflinePage`."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"the browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium "
+            "(the tests never download a browser)",
+            pytrace=False,
+        )
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import Route, sync_playwright
+
+    refused: list[str] = []
+
+    def only_this_machine(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            context = browser.new_context()
+            context.route("**/*", only_this_machine)
+            yield OfflinePage(context.new_page(), refused)
+            context.close()
+        finally:
+            browser.close()
+
+
+class InProcessHub:
+    """A kiosk's hub client that calls the hub's sync functions directly (the HTTP layer has
+    its own tests): a push is validated as the API validates it, a pull page goes through
+    its JSON as over HTTP."""
+
+    def __init__(self, hub: Hub, kiosk_id: str) -> None:
+        self.hub, self.kiosk_id = hub, kiosk_id
+
+    def push(self, events: list[dict[str, Any]]) -> list[Ack]:
+        from hub import sync
+
+        request = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": events})
+        return sync.push(self.hub, self.kiosk_id, request.events)
+
+    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
+        from hub import sync
+
+        page = sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id, pins_cursor=pins_cursor)
+        return PullPage.model_validate_json(page.model_dump_json())

@@ -81,6 +81,7 @@ def test_say_reads_the_catalogue_in_the_language_it_is_given() -> None:
 def test_every_key_the_core_raises_has_a_sentence() -> None:
     keys = {r.value for r in Refusal} | {r.value for r in CodeReason}
     keys |= {"busy", "trust_stale", "tech_pin_wrong", "tech_pin_locked", "tech_unknown"}
+    keys |= {"card_pin_wrong", "card_pin_locked", "card_pin_locked_hours"}
     assert keys - NOTICES.keys() == set()
     for key in NOTICES:
         assert HAN.search(notice_text(key, "zh", {"n": 2}))
@@ -131,6 +132,14 @@ def test_audit_fields_read_as_sentences_in_each_language() -> None:
     )
     assert wording.audit_target("lane:3", "en", names) == "Lane 3"
     assert wording.audit_target("vend:0123456789abcdef", "zh", names) == "兑换记录 01234567"
+
+
+def test_a_card_lockout_reads_as_a_sentence_in_each_language() -> None:
+    names = {1: "抽纸"}.get
+    assert wording.audit_action("card_pin_locked", "zh") == "志愿者卡密码锁定"
+    assert wording.audit_target("volunteer:V0003", "en", names) == "Volunteer V0003"
+    assert wording.audit_fields('{"lock_minutes": 15}', "zh", names) == "锁定 15 分钟"
+    assert wording.audit_fields('{"lock_minutes": 15}', "en", names) == "locked for 15 minutes"
 
 
 def test_a_hub_refusal_reads_as_a_sentence_in_each_language() -> None:

@@ -58,6 +58,12 @@ def catalogue(lang: Lang) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
 
 
+def sentences() -> list[str]:
+    """Every sentence of the catalogue, in Chinese (the compiled English catalogue's ids)."""
+    compiled: dict[object, str] = getattr(catalogue("en"), "_catalog", {})
+    return sorted(k.rpartition("\x04")[2] for k in compiled if isinstance(k, str) and k)
+
+
 def say(msgid: str, lang: Lang, /, **params: Any) -> str:
     """``msgid`` (a Chinese sentence) in ``lang``, with ``params`` filled in."""
     text = catalogue(lang).gettext(msgid)
@@ -97,6 +103,9 @@ NOTICES: dict[str, str] = {
     "tech_pin_wrong": N_("PIN 不正确，还可以再试 {n} 次"),
     "tech_pin_locked": N_("PIN 已锁定，请 {n} 分钟后再试"),
     "tech_unknown": N_("这个技术员码未登记，请联系管理员"),
+    "card_pin_wrong": N_("密码不对，请再试一次（还可以试 {n} 次）"),
+    "card_pin_locked": N_("密码输错太多次，请 {n} 分钟后再试，或联系工作人员"),
+    "card_pin_locked_hours": N_("密码输错太多次，请 {n} 小时后再试，或联系工作人员"),
 }
 """The sentence of each notice key the core and the services raise."""
 

@@ -2,8 +2,9 @@
 
 A name on a public screen is masked to its first character (赵小明 → 赵**): enough for
 the person in front of the screen to know it is them, not enough for a passer-by.
-Technician PINs are checked against the hub's scrypt hashes (``protocol.pins``, re-exported
-here); five wrong tries lock the PIN for five minutes.
+Technicians' and printed cards' PINs are checked against the hub's scrypt hashes
+(``protocol.pins``, re-exported here); five wrong tries lock the PIN, for five minutes and
+longer each time in a row (``core.card_pin`` has the rules of a try).
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from protocol.pins import hash_pin, pin_matches
 
 from .catalog import Yibi
 
-__all__ = ["PIN_LOCK_S", "PIN_TRIES", "PinState", "Volunteer", "hash_pin", "mask_name", "pin_matches"]
+__all__ = [
+    "PIN_LOCK_S",
+    "PIN_TRIES",
+    "CardHolder",
+    "PinState",
+    "Volunteer",
+    "hash_pin",
+    "mask_name",
+    "pin_matches",
+]
 
 
 def mask_name(name: str) -> str:
@@ -41,7 +51,19 @@ class Volunteer:
         return mask_name(self.name)
 
 
-# --- technician PINs --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CardHolder:
+    """The volunteer a printed card names, while the card's PIN is asked for: no balance yet."""
+
+    volunteer_id: str
+    name: str
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.name)
+
+
+# --- technician and card PINs -----------------------------------------------------------
 
 PIN_TRIES = 5
 PIN_LOCK_S = 300

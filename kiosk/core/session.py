@@ -8,7 +8,8 @@ step; ``confirm`` starts dispensing the cart line by line; when every line has a
 outcome the visit shows the ``result`` and returns to ``idle``. ``cancel`` works at
 every step (while dispensing it skips the lines not yet started). Each step but
 ``dispensing`` returns to idle after its inactivity timeout. A technician code leads to
-``tech_pin`` and then ``tech``.
+``tech_pin`` and then ``tech``. A printed card whose volunteer gave it a PIN leads to
+``card_pin`` first; the right PIN identifies the volunteer (``kiosk.core.card_pin``).
 
 The machine never does I/O. The service layer feeds it what the store and the lane
 machine said; the UI listens for changes and shows the current step.
@@ -23,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from .catalog import Item, Offer, Yibi
-from .people import Volunteer
+from .people import CardHolder, Volunteer
 from .rules import Limits, Refusal, cart_total, check_pick
 
 
@@ -36,6 +37,7 @@ class Step(StrEnum):
     RESULT = "result"
     TECH_PIN = "tech_pin"
     TECH = "tech"
+    CARD_PIN = "card_pin"
 
 
 class LineStatus(StrEnum):
@@ -67,6 +69,7 @@ class Timeouts:
     result: float = 8.0
     tech_pin: float = 30.0
     tech: float = 300.0
+    card_pin: float = 30.0
 
     def for_step(self, step: Step) -> float | None:
         return None if step in (Step.IDLE, Step.DISPENSING) else float(getattr(self, step.value))
@@ -96,6 +99,8 @@ class Session:
         self.lines: list[tuple[Item, LineStatus]] = []
         self.notice: Notice | None = None
         self.tech_id: str | None = None
+        self.card_holder: CardHolder | None = None
+        """The volunteer a scanned card names, while the card's PIN is asked for."""
         self.balance_after: Yibi | None = None
         self._last_activity = clock()
 
@@ -135,6 +140,7 @@ class Session:
             Step.CHOOSING,
             Step.CONFIRMING,
             Step.RESULT,
+            Step.CARD_PIN,
         )
 
     # --- idle: catalog and refusals ------------------------------------------------------
@@ -163,6 +169,20 @@ class Session:
         self.volunteer = volunteer
         self.offers = tuple(offers)
         self.step = Step.IDENTIFIED
+        self._changed()
+
+    def ask_card_pin(self, holder: CardHolder) -> None:
+        """A card with a PIN was scanned: a new visit starts by asking for it."""
+        self._require(*[s for s in Step if s not in (Step.DISPENSING, Step.TECH_PIN, Step.TECH)])
+        self._reset()
+        self.card_holder = holder
+        self.step = Step.CARD_PIN
+        self._changed()
+
+    def end_visit(self, notice: Notice) -> None:
+        """Back to idle, saying why (a card locked out by its last wrong PIN)."""
+        self._reset()
+        self.notice = notice
         self._changed()
 
     def pick(self, item_id: int) -> Refusal | None:
@@ -241,7 +261,7 @@ class Session:
     # --- technician ----------------------------------------------------------------------
 
     def begin_tech(self, tech_id: str) -> None:
-        self._require(Step.IDLE, Step.RESULT, Step.IDENTIFIED)
+        self._require(Step.IDLE, Step.RESULT, Step.IDENTIFIED, Step.CARD_PIN)
         self._reset()
         self.tech_id = tech_id
         self.step = Step.TECH_PIN
@@ -287,6 +307,7 @@ class Session:
         self.lines = []
         self.notice = None
         self.tech_id = None
+        self.card_holder = None
         self.balance_after = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,6 +11,15 @@ from typing import Any
 from ..core.ledger import Entry
 from ..core.redemption import hub_event
 from .ports import UnitOfWork, UnitsOfWork
+
+log = logging.getLogger("kiosk.services")
+
+MACHINE = "machine"
+"""The audit log's actor for what the kiosk did by itself (a lane disabled after a jam)."""
+
+
+def _json(fields: Mapping[str, Any] | None) -> str:
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str) if fields else "-"
 
 
 class UseCases:
@@ -40,8 +51,12 @@ class UseCases:
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any] | None,
     ) -> None:
-        """An audit row, and its event for the hub, in the caller's unit of work."""
+        """An audit row, and its event for the hub, in the caller's unit of work; and its log
+        line (every technician's action, and the machine's own: a lane it disabled is a fault)."""
         at, _ = self._now()
         uow.audit.add(at, actor, action, target, before, after)
+        change = f": {_json(before)} → {_json(after)}" if before or after else ""
+        level = logging.WARNING if actor == MACHINE else logging.INFO
+        log.log(level, "%s by %s on %s%s", action, actor, target, change)
         record = {"actor": actor, "action": action, "target": target, "before": before, "after": after}
         uow.outbox.add("audit", at, body=record)

@@ -1,6 +1,7 @@
 """The kiosk's use cases: identify a scan, vend one item, technician changes.
 
 ``scan`` turns a code into a volunteer (with balance and today's picks), a technician,
+a card holder whose PIN must be typed first (``check_card_pin`` then gives the volunteer),
 or a refusal notice. ``vend`` runs one line of a confirmed cart: it checks the machine
 is ready, holds the price in the store, turns the lane and settles the hold from what
 the machine said: charged only on a confirmed drop, released on a failure, kept (in
@@ -15,15 +16,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from drivers.machine import DispenseResult, Flag, MachineStatus, Outcome, VendingMachine
-from protocol.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList
+from protocol.codes import CodeKind, CodeVerifier, ReplayMemory, TrustList, card_id
 
 from .. import failpoints
+from ..core.card_pin import (
+    CardGate,
+    CardHolder,
+    PinVerdict,
+    answer_pin,
+    card_gate,
+    card_locked_notice,
+    card_pin_notice,
+)
 from ..core.catalog import Item, Lane, Offer, pick_lane
 from ..core.offline import OfflinePolicy
-from ..core.people import PinState, Volunteer, pin_matches
+from ..core.people import Volunteer
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.rules import Limits, Refusal
 from ..core.session import LineStatus, Notice
+from ..core.sync_problems import SyncProblem
 from .store import Refused, Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +46,19 @@ class ScanResult:
     offers: tuple[Offer, ...] = ()
     tech_id: str | None = None
     notice: Notice | None = None
+    card_holder: CardHolder | None = None
+    """A card whose PIN must be typed before the volunteer is shown (``check_card_pin``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CardPinCheck:
+    """What a PIN typed after a card's scan led to: the volunteer, or a notice; ``ends_visit``
+    when there is no use typing again (the card is locked out now)."""
+
+    volunteer: Volunteer | None = None
+    offers: tuple[Offer, ...] = ()
+    notice: Notice | None = None
+    ends_visit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +86,30 @@ class TechOverview:
     """False for a kiosk with no hub configured (a demo): its events stay here."""
     offline: bool = False
     """No good sync for longer than the offline threshold: the offline caps apply."""
+    sync_problem: SyncProblem | None = None
+    """Why the last sync failed (None: it did not)."""
 
 
 @dataclass(frozen=True, slots=True)
 class PinCheck:
     ok: bool
     notice: Notice | None = None
+
+
+def _short(jti: str | None) -> str:
+    """A code as the log names it: its card id's first 8 characters, never the code."""
+    return jti[:8] if jti else "unreadable"
+
+
+def log_vend(result: DispenseResult, volunteer_id: str, item: Item, visit_id: str) -> None:
+    """One line for every vend: SN, lane, outcome (a warning unless the item dropped)."""
+    flags = f" ({', '.join(f.value for f in result.flags)})" if result.flags else ""
+    level = logging.INFO if result.outcome is Outcome.DISPENSED else logging.WARNING
+    log.log(
+        level,
+        "vend: SN %s, lane %d, %s%s; item %d, %d 益币, volunteer %s, visit %s",
+        result.sn, result.lane, result.outcome.value, flags, item.id, item.price, volunteer_id, visit_id,
+    )  # fmt: skip
 
 
 _OUTCOME_STATUS = {
@@ -142,16 +184,51 @@ class KioskService:
         verdict = self.verifier.verify(code.strip())
         if verdict.claims is None:
             assert verdict.reason is not None
+            log.info("scan refused: %s (code %s)", verdict.reason.value, _short(card_id(code.strip())))
             return ScanResult(notice=Notice(verdict.reason.value))
         claims = verdict.claims
+        seen = f"{claims.kind.value} code {_short(claims.jti)} of {claims.sub}"
         if claims.kind is CodeKind.TECH:
             if self.store.technician_pin(claims.sub) is None:
+                log.info("scan refused: %s, a technician this kiosk does not know", seen)
                 return ScanResult(notice=Notice("tech_unknown"))
+            log.info("scan: %s", seen)
             return ScanResult(tech_id=claims.sub)
         volunteer = self.store.volunteer(claims.sub, self._offline())
         if volunteer is None:
+            log.info("scan refused: %s, a volunteer this kiosk does not know", seen)
             return ScanResult(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value))
+        if claims.kind is CodeKind.CARD:  # a phone's code needs no look-up
+            now = self.store.clock()
+            pin = self.store.card_pin(claims.sub)
+            gate = card_gate(claims.kind, pin, now)
+            if gate is CardGate.LOCKED:
+                assert pin is not None
+                log.info("scan refused: %s, its card PIN is locked", seen)
+                return ScanResult(notice=card_locked_notice(pin[1], now))
+            if gate is CardGate.ASK:
+                log.info("scan: %s, asking for its card PIN", seen)
+                return ScanResult(card_holder=CardHolder(volunteer.id, volunteer.name))
+        log.info("scan: %s, %d 益币 available", seen, volunteer.available)
         return ScanResult(volunteer=volunteer, offers=self.offers())
+
+    def check_card_pin(self, volunteer_id: str, pin: str) -> CardPinCheck:
+        """The PIN typed after a card's scan: the volunteer and the catalog when it is right
+        (or when the hub cleared the PIN meanwhile), else what to say. Each try's state is
+        saved; the try that locks the card writes an audit line (never the PIN)."""
+        found = self.store.card_pin(volunteer_id)
+        if found is not None:
+            now = self.store.clock()
+            answer = answer_pin(pin, found[0], found[1], now)
+            if answer.checked:
+                self.store.save_card_pin_state(volunteer_id, answer.state, answer.locked_for_s)
+            if answer.verdict is not PinVerdict.ACCEPTED:
+                locked = answer.verdict is PinVerdict.LOCKED
+                return CardPinCheck(notice=card_pin_notice(answer, now), ends_visit=locked)
+        volunteer = self.store.volunteer(volunteer_id, self._offline())
+        if volunteer is None:
+            return CardPinCheck(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value), ends_visit=True)
+        return CardPinCheck(volunteer=volunteer, offers=self.offers())
 
     def vend(
         self,
@@ -181,6 +258,7 @@ class KioskService:
             result = DispenseResult(Outcome.UNKNOWN, lane.number, (Flag.NO_REPLY,), sn=hold.sn)
         failpoints.reached("before_settle")
         balance = self.store.settle(hold, result)
+        log_vend(result, volunteer_id, item, visit_id)
         self._catalog_changed()
         notice = None if result.outcome is Outcome.DISPENSED else Notice("machine_fault")
         return VendReport(_OUTCOME_STATUS[result.outcome], balance.available, notice, result)
@@ -217,6 +295,7 @@ class KioskService:
             return MachineStatus(alive=False, last_error=Flag.NO_REPLY.value)
 
     def _refused(self, volunteer_id: str, reason: Refusal) -> VendReport:
+        log.info("vend refused: %s (volunteer %s)", reason.value, volunteer_id)
         params: dict[str, Any] = {}
         if reason is Refusal.DAILY_ITEM_CAP:
             params["n"] = self.limits.per_item_per_day
@@ -228,19 +307,21 @@ class KioskService:
     def check_pin(self, tech_id: str, pin: str) -> PinCheck:
         found = self.store.technician_pin(tech_id)
         if found is None:
+            log.info("PIN entry for technician %s refused: not known here", tech_id)
             return PinCheck(False, Notice("tech_unknown"))
-        pin_hash, state = found
         now = self.store.clock()
-        if state.locked(now):
-            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
-        if pin_matches(pin, pin_hash):
-            self.store.save_pin_state(tech_id, PinState(), "tech_login")
+        answer = answer_pin(pin, found[0], found[1], now)
+        if answer.verdict is PinVerdict.ACCEPTED:
+            self.store.save_pin_state(tech_id, answer.state, "tech_login")
             return PinCheck(True)
-        state = state.after_failure(now)
-        self.store.save_pin_state(tech_id, state, "tech_pin_wrong")
-        if state.locked(now):
-            return PinCheck(False, Notice("tech_pin_locked", {"n": state.minutes_left(now)}))
-        return PinCheck(False, Notice("tech_pin_wrong", {"n": state.tries_left}))
+        if answer.checked:
+            self.store.save_pin_state(tech_id, answer.state, "tech_pin_wrong")
+        if answer.verdict is PinVerdict.LOCKED:
+            minutes = answer.state.minutes_left(now)
+            log.info("PIN entry for technician %s refused: locked %d more minutes", tech_id, minutes)
+            return PinCheck(False, Notice("tech_pin_locked", {"n": minutes}))
+        log.info("PIN entry for technician %s refused: wrong PIN", tech_id)
+        return PinCheck(False, Notice("tech_pin_wrong", {"n": answer.state.tries_left}))
 
     def tech_overview(self) -> TechOverview:
         return TechOverview(
@@ -256,6 +337,7 @@ class KioskService:
             queued_events=self.store.queued_events(),
             has_hub=self.offline_policy is not None,  # set exactly when a hub is configured
             offline=self._offline() is not None,
+            sync_problem=self.store.sync_problem(),
         )
 
     def update_lane(self, actor: str, lane: int, changes: dict[str, Any]) -> Lane:

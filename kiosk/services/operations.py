@@ -1,4 +1,4 @@
-"""Technicians' use cases (lanes, items, test vends, PINs) and the trust list's keeping.
+"""Technicians' use cases (lanes, items, test vends, PINs), card PINs and the trust list's keeping.
 
 Each change is one unit of work: the core checks it (``kiosk.core.vend``), the store
 saves it, and an audit row with before and after goes with it (and up to the hub).
@@ -143,6 +143,31 @@ class Operations(UseCases):
         with self.units.writing() as uow:
             uow.technicians.save_pin_state(tech_id, state)
             self._audit(uow, tech_id, event, f"tech:{tech_id}", None, None)
+            uow.commit()
+
+    # --- volunteers' card PINs ------------------------------------------------------------
+
+    def card_pin(self, volunteer_id: str) -> tuple[str, PinState] | None:
+        """The hash of the PIN the volunteer's printed card asks for, and its lockout; None: no PIN."""
+        with self.units.reading() as uow:
+            return uow.card_pins.pin(volunteer_id)
+
+    def set_card_pin(self, volunteer_id: str, pin_hash: str) -> None:
+        """A card PIN set here rather than by the hub (demo mode, tests)."""
+        with self.units.writing() as uow:
+            uow.card_pins.apply([(volunteer_id, pin_hash)])
+            uow.commit()
+
+    def save_card_pin_state(
+        self, volunteer_id: str, state: PinState, locked_for_s: int | None = None
+    ) -> None:
+        """A card PIN's lockout state after a try; ``locked_for_s`` when this try locked it,
+        which the audit log records (who and for how long, never the PIN)."""
+        with self.units.writing() as uow:
+            uow.card_pins.save_pin_state(volunteer_id, state)
+            if locked_for_s is not None:
+                after = {"lock_minutes": max(1, locked_for_s // 60)}
+                self._audit(uow, "machine", "card_pin_locked", f"volunteer:{volunteer_id}", None, after)
             uow.commit()
 
     # --- settings ------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..core.records import AuditEntry, InDoubt, Redemption, RefusedEvent
-from ..store.settings import LAST_GOOD_SYNC, SYNC_CURSOR, TRUST_SYNCED_AT
+from ..core.sync_problems import SyncProblem
+from ..store.settings import (
+    CARD_PINS_CURSOR,
+    LAST_GOOD_SYNC,
+    LAST_SYNC_PROBLEM,
+    SYNC_CURSOR,
+    TRUST_SYNCED_AT,
+)
 from .base import UseCases
 
 VOLUNTEER_COLUMNS = ["id", "name", "balance"]
@@ -60,6 +67,22 @@ class Records(UseCases):
                 uow.audit.add(at, "hub", "event_refused", f"event:{r.event_id}", None, r.audit_after())
             uow.commit()
 
+    def sync_finished(self, problem: SyncProblem | None) -> None:
+        """A sync ended: good (``None``: its time is the last good sync), or failed, and why."""
+        with self.units.writing() as uow:
+            if problem is None:
+                uow.settings.set(LAST_GOOD_SYNC, str(int(self.clock())))
+                if uow.settings.get(LAST_SYNC_PROBLEM):
+                    uow.settings.set(LAST_SYNC_PROBLEM, "")
+            else:
+                uow.settings.set(LAST_SYNC_PROBLEM, problem.to_json())
+            uow.commit()
+
+    def sync_problem(self) -> SyncProblem | None:
+        """Why the last sync failed, or ``None`` if it did not (or none has run)."""
+        with self.units.reading() as uow:
+            return SyncProblem.from_json(uow.settings.get(LAST_SYNC_PROBLEM))
+
     def queued_events(self) -> int:
         with self.units.reading() as uow:
             return uow.outbox.queued()
@@ -68,10 +91,18 @@ class Records(UseCases):
         with self.units.reading() as uow:
             return uow.settings.cursor()
 
+    def card_pins_cursor(self) -> int:
+        """From which cursor on the hub must send card PINs: the last page that brought some
+        (0 for a kiosk that never stored any: a new one, or one from before protocol 4)."""
+        with self.units.reading() as uow:
+            return int(uow.settings.get(CARD_PINS_CURSOR) or 0)
+
     def apply_pull(self, page: Mapping[str, Any]) -> int:
         """Store one page of the hub's changes and its cursor, in one transaction.
 
-        The page's volunteers are rows ``[id, name, balance]`` (the hub's ``columns``).
+        The page's volunteers are rows ``[id, name, balance]`` (the hub's ``columns``);
+        its card PINs rows ``[volunteer_id, hash or None]``, stored with the page's cursor
+        as the card PINs' (a page without them, from a hub before protocol 4, changes none).
         """
         if page.get("columns", VOLUNTEER_COLUMNS) != VOLUNTEER_COLUMNS:
             raise ValueError(f"unknown volunteer columns {page.get('columns')!r}")
@@ -89,6 +120,10 @@ class Records(UseCases):
             if "revoked" in page:
                 uow.trust.replace_revoked(page["revoked"])
             cursor = int(page["cursor"])
+            if page.get("card_pins") is not None:
+                pins = [(str(vid), None if h is None else str(h)) for vid, h in page["card_pins"]]
+                uow.card_pins.apply(pins)
+                uow.settings.set(CARD_PINS_CURSOR, str(cursor))
             if cursor > uow.settings.cursor() or uow.settings.get(SYNC_CURSOR) is None:
                 uow.settings.set(SYNC_CURSOR, str(cursor))
             uow.commit()

@@ -164,6 +164,22 @@ class TechnicianRow(Base):
     """PIN lockouts since the last right PIN (each lasts longer)."""
 
 
+class CardPinRow(Base):
+    """A volunteer's printed-card PIN, as the hub's slow hash, with its lockout state.
+
+    The lockout is a technician's (``core.people.PinState``), kept per volunteer: wrong
+    PINs count here, on this kiosk. A row is replaced when the hub changes the PIN (the
+    lockout in progress is kept) and deleted when the hub clears it.
+    """
+
+    __tablename__ = "card_pins"
+    volunteer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class SettingRow(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)

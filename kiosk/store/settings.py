@@ -1,4 +1,5 @@
-"""Small named values the kiosk keeps: the sync cursor, the last good sync, the board's SN."""
+"""Small named values the kiosk keeps: the sync cursors, the last good sync and why the last one
+failed, the board's SN."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ SYNC_CURSOR = "sync_cursor"
 TRUST_SYNCED_AT = "trust_synced_at"
 LAST_GOOD_SYNC = "last_good_sync"
 LANE_BOARD_SN = "lane_board_sn"
+CARD_PINS_CURSOR = "card_pins_cursor"
+"""The cursor of the last pull page whose card PINs were stored (none yet: ask from 0)."""
+LAST_SYNC_PROBLEM = "last_sync_problem"
+"""Why the last sync failed (``SyncProblem.to_json``); empty after a good one."""
 
 
 class SettingsRepository:

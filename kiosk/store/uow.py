@@ -19,6 +19,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from .card_pins import CardPinRepository
 from .catalogue import CatalogueRepository
 from .db import reader
 from .ledger import LedgerRepository
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.vends = VendRepository(db)
         self.outbox = OutboxRepository(db)
         self.settings = SettingsRepository(db)
+        self.card_pins = CardPinRepository(db)
         return self
 
     @property

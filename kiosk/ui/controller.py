@@ -21,7 +21,7 @@ from drivers.machine import DispenseResult
 from ..core.catalog import Item
 from ..core.messages import N_
 from ..core.session import LineStatus, Notice, Session, Step
-from ..services.kiosk import KioskService, PinCheck, ScanResult, TechOverview, VendReport
+from ..services.kiosk import CardPinCheck, KioskService, PinCheck, ScanResult, TechOverview, VendReport
 from .main_window import KioskWindow
 from .ops import Background
 from .scanner import HidScanner
@@ -84,6 +84,8 @@ class KioskController(QObject):
         w.result.done.connect(self.on_cancelled)
         w.tech_pin.pin_entered.connect(self.on_pin_entered)
         w.tech_pin.cancelled.connect(self.on_cancelled)
+        w.card_pin.pin_entered.connect(self.on_card_pin_entered)
+        w.card_pin.cancelled.connect(self.on_cancelled)
         w.tech.exited.connect(self.on_cancelled)
         w.tech.desktop_requested.connect(self.on_desktop_requested)
         w.tech.lane_saved.connect(self.on_lane_saved)
@@ -149,12 +151,34 @@ class KioskController(QObject):
                 Step.IDLE,
                 Step.RESULT,
                 Step.IDENTIFIED,
+                Step.CARD_PIN,
             ):
                 self.session.begin_tech(result.tech_id)
+            elif result.card_holder is not None:
+                self.session.ask_card_pin(result.card_holder)
             elif result.volunteer is not None:
                 self.visit_id = str(uuid.uuid4())
                 self.session.identify(result.volunteer, result.offers)
         self.scan_handled.emit()
+
+    def on_card_pin_entered(self, pin: str) -> None:
+        holder = self.session.card_holder
+        if self.session.step is Step.CARD_PIN and holder is not None:
+            self.session.touch()
+            call = partial(self.service.check_card_pin, holder.volunteer_id, pin)
+            self.background.run(call, partial(self.on_card_pin_checked, holder.volunteer_id), self._on_error)
+
+    def on_card_pin_checked(self, volunteer_id: str, check: CardPinCheck) -> None:
+        holder = self.session.card_holder
+        if self.session.step is not Step.CARD_PIN or holder is None or holder.volunteer_id != volunteer_id:
+            return  # the pad was left (a timeout, another scan) while the PIN was checked
+        if check.volunteer is not None:
+            self.visit_id = str(uuid.uuid4())
+            self.session.identify(check.volunteer, check.offers)
+        elif check.notice is not None and check.ends_visit:
+            self.session.end_visit(check.notice)
+        elif check.notice is not None:
+            self.session.refuse(check.notice)
 
     # --- choosing ----------------------------------------------------------------------
 
@@ -237,7 +261,13 @@ class KioskController(QObject):
         tech = self.window.tech
         scanner = self.serial_scanner_state() if self.serial_scanner_state else None
         tech.show_status(overview.status, overview.driver_errors, scanner)
-        tech.show_sync(overview.last_sync, overview.queued_events, overview.has_hub, overview.offline)
+        tech.show_sync(
+            overview.last_sync,
+            overview.queued_events,
+            overview.has_hub,
+            overview.offline,
+            overview.sync_problem,
+        )
         tech.show_lanes(overview.lanes, overview.items, overview.faults)
         tech.show_items(overview.items)
         tech.show_recent(overview.recent)

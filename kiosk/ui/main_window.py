@@ -12,7 +12,15 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QStackedWidget, QVBoxLayout, 
 
 from ..core.messages import LANGS, N_, SOURCE, notice_text, say
 from ..core.session import Session, Step
-from .screens import CatalogScreen, ConfirmScreen, DispensingScreen, IdleScreen, ResultScreen, Screen
+from .screens import (
+    CardPinScreen,
+    CatalogScreen,
+    ConfirmScreen,
+    DispensingScreen,
+    IdleScreen,
+    ResultScreen,
+    Screen,
+)
 from .tech import TechPinScreen, TechScreen
 from .theme import PAPER, PRIMARY, apply, fill
 from .widgets import big_button, label
@@ -77,6 +85,7 @@ class KioskWindow(QWidget):
         self.result = ResultScreen()
         self.tech_pin = TechPinScreen()
         self.tech = TechScreen()
+        self.card_pin = CardPinScreen()
         self.screens: dict[Step, Screen] = {
             Step.IDLE: self.idle,
             Step.IDENTIFIED: self.catalog,
@@ -86,6 +95,7 @@ class KioskWindow(QWidget):
             Step.RESULT: self.result,
             Step.TECH_PIN: self.tech_pin,
             Step.TECH: self.tech,
+            Step.CARD_PIN: self.card_pin,
         }
         for screen in dict.fromkeys(self.screens.values()):
             self.stack.addWidget(screen)

@@ -2,15 +2,19 @@
 
 A screen's ``show(session, lang)`` paints what the core's :class:`Session` holds; user
 actions leave as signals (``picked``, ``confirmed`` …) for the controller. Screens keep
-no state of the visit of their own.
+no state of the visit of their own, but for the digits typed on a PIN pad until OK
+(never logged, forgotten when the pad is left).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QHideEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -67,6 +71,110 @@ class Screen(QWidget):
         """Where on this screen a notice may float (screen coordinates), covering whole what
         it covers; None: along the screen's top edge."""
         return None
+
+
+class PinPadScreen(Screen):
+    """A PIN pad: digits, clear, OK, cancel. The digits leave only by ``pin_entered`` (on OK).
+
+    OK takes nothing shorter than ``MIN_DIGITS`` (it is greyed until then): a second tap
+    on OK, or a PIN cut short, is not a try that counts towards a lockout.
+    """
+
+    pin_entered = Signal(str)
+    cancelled = Signal()
+
+    MIN_DIGITS = 1
+    MAX_DIGITS = 12
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = label(name="Section", center=True)
+        self.hint = label(name="Subtitle", center=True)
+        self.dots = label(name="Big", center=True)
+        # the prompt beside the pad on a landscape screen, above it on a portrait one: either
+        # way both sit below the top, where a notice floats over the screen (a wrong PIN)
+        self.columns = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.columns.setSpacing(32)
+        prompt = QVBoxLayout()
+        prompt.addStretch(1)
+        prompt.addWidget(self.title)
+        prompt.addWidget(self.hint)
+        prompt.addWidget(self.dots)
+        prompt.addStretch(1)
+        self.columns.addLayout(prompt, 1)
+        pad = QGridLayout()
+        pad.setSpacing(12)
+        self.keys: dict[str, Any] = {}
+        for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"]):
+            button = big_button(key, primary=key == "ok")
+            apply(button, "Primary" if key == "ok" else "Key")
+            button.clicked.connect(lambda _=False, k=key: self._press(k))
+            pad.addWidget(button, i // 3, i % 3)
+            self.keys[key] = button
+        self.cancel = big_button("")
+        self.cancel.clicked.connect(self.cancelled)
+        pad.addWidget(self.cancel, 3, 3)
+        holder = QVBoxLayout()
+        holder.addStretch(1)
+        holder.addLayout(pad)
+        holder.addStretch(1)
+        self.columns.addLayout(holder)
+        self.box.addLayout(self.columns, 1)
+        self._pin = ""
+        self._show_dots()
+
+    def _press(self, key: str) -> None:
+        if key == "clear":
+            self._pin = ""
+        elif key == "ok":
+            if len(self._pin) < self.MIN_DIGITS:
+                return
+            pin, self._pin = self._pin, ""
+            self.pin_entered.emit(pin)
+        elif len(self._pin) < self.MAX_DIGITS:
+            self._pin += key
+        self._show_dots()
+
+    def _show_dots(self) -> None:
+        self.dots.setText("●" * len(self._pin) or " ")
+        self.keys["ok"].setEnabled(len(self._pin) >= self.MIN_DIGITS)
+
+    def show_prompt(self, session: Session, lang: str) -> None:
+        """The title and the hint above the pad."""
+        raise NotImplementedError
+
+    def show_session(self, session: Session, lang: str) -> None:
+        self.show_prompt(session, lang)
+        self.keys["clear"].setText(say("清除", lang))
+        self.keys["ok"].setText(say("确定", lang))
+        self.cancel.setText(say("取消", lang))
+        self._show_dots()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        landscape = self.width() >= self.height()
+        self.columns.setDirection(
+            QBoxLayout.Direction.LeftToRight if landscape else QBoxLayout.Direction.TopToBottom
+        )
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # digits typed and left behind (a timeout, cancel) are not there for the next person
+        self._pin = ""
+        self._show_dots()
+        super().hideEvent(event)
+
+
+class CardPinScreen(PinPadScreen):
+    """A printed card's PIN, after its scan, when its volunteer gave it one at the hub."""
+
+    MIN_DIGITS = MAX_DIGITS = 6  # the hub takes six digits exactly
+
+    def show_prompt(self, session: Session, lang: str) -> None:
+        holder = session.card_holder
+        name = holder.masked_name if holder is not None else ""
+        self.title.setText(say("您好，{name}", lang, name=name))
+        self.hint.setText(say("这张志愿者卡设了密码，请输入 6 位数字密码", lang))
+        self.hint.setVisible(True)
 
 
 class IdleScreen(Screen):

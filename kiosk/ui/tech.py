@@ -35,7 +35,8 @@ from ..core.catalog import Item, Lane
 from ..core.messages import N_, SOURCE, Lang, say, say_in
 from ..core.records import AuditEntry, InDoubt, Redemption
 from ..core.session import Session
-from .screens import Screen
+from ..core.sync_problems import SyncProblem
+from .screens import PinPadScreen, Screen
 from .theme import SHEETS, apply
 from .widgets import big_button, finger_scroll, label
 from .wording import (
@@ -52,55 +53,16 @@ from .wording import (
 )
 
 
-class TechPinScreen(Screen):
-    pin_entered = Signal(str)
-    cancelled = Signal()
+class TechPinScreen(PinPadScreen):
+    """The technician's PIN, after their code's scan."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = label(name="Section", center=True)
-        self.dots = label(name="Big", center=True)
-        self.box.addWidget(self.title)
-        self.box.addWidget(self.dots)
-        pad = QGridLayout()
-        pad.setSpacing(12)
-        self.keys: dict[str, Any] = {}
-        for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "ok"]):
-            button = big_button(key, primary=key == "ok")
-            apply(button, "Primary" if key == "ok" else "Key")
-            button.clicked.connect(lambda _=False, k=key: self._press(k))
-            pad.addWidget(button, i // 3, i % 3)
-            self.keys[key] = button
-        self.cancel = big_button("")
-        self.cancel.clicked.connect(self.cancelled)
-        pad.addWidget(self.cancel, 3, 3)
-        holder = QHBoxLayout()
-        holder.addStretch()
-        holder.addLayout(pad)
-        holder.addStretch()
-        self.box.addLayout(holder)
-        self.box.addStretch(1)
-        self._pin = ""
-
-    def _press(self, key: str) -> None:
-        if key == "clear":
-            self._pin = ""
-        elif key == "ok":
-            pin, self._pin = self._pin, ""
-            self.pin_entered.emit(pin)
-        elif len(self._pin) < 12:
-            self._pin += key
-        self.dots.setText("●" * len(self._pin) or " ")
-
-    def show_session(self, session: Session, lang: str) -> None:
+    def show_prompt(self, session: Session, lang: str) -> None:
         self.title.setText(say("技术员登录：请输入 PIN", lang))
-        self.keys["clear"].setText(say("清除", lang))
-        self.keys["ok"].setText(say("确定", lang))
-        self.cancel.setText(say("取消", lang))
-        self.dots.setText("●" * len(self._pin) or " ")
+        self.hint.setVisible(False)
 
 
 NO_ITEM = -1  # a lane with no item (None in a QVariant trips PySide's refcounting)
+
 
 def _table(columns: int) -> QTableWidget:
     table = QTableWidget(0, columns)
@@ -198,7 +160,7 @@ class TechScreen(Screen):
         self._audit: Sequence[AuditEntry] = ()
         self._in_doubt: Sequence[InDoubt] = ()
         self._status: tuple[MachineStatus, Sequence[str], str | None] | None = None
-        self._sync: tuple[str | None, int, bool, bool] | None = None
+        self._sync: tuple[str | None, int, bool, bool, SyncProblem | None] | None = None
         self._message: tuple[str, dict[str, Any], bool] | None = None
         self._paint_words()
 
@@ -271,10 +233,15 @@ class TechScreen(Screen):
         self.message.setText(say(msgid, self.lang, **params))
 
     def show_sync(
-        self, last_sync: str | None, queued: int, has_hub: bool = True, offline: bool = False
+        self,
+        last_sync: str | None,
+        queued: int,
+        has_hub: bool = True,
+        offline: bool = False,
+        problem: SyncProblem | None = None,
     ) -> None:
-        self._sync = (last_sync, queued, has_hub, offline)
-        self.sync.setText(sync_line(last_sync, queued, has_hub, offline, self.lang))
+        self._sync = (last_sync, queued, has_hub, offline, problem)
+        self.sync.setText(sync_line(last_sync, queued, has_hub, offline, self.lang, problem))
 
     def show_status(
         self, status: MachineStatus, errors: Sequence[str] = (), scanner: str | None = None

@@ -14,11 +14,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ..assets import ASSETS, FAMILY, FONT_FILES, FONTS
 from ..core.catalog import Item
-
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
-FONT_FILES = ("NotoSansSC-Kiosk-Regular.otf", "NotoSansSC-Kiosk-Bold.otf")
-FAMILY = "Noto Sans CJK SC"
 
 PRIMARY = "#c8102e"  # time bank red
 ACCENT = "#f5a623"
@@ -124,7 +121,7 @@ def install(app: QApplication) -> None:
     """Register the shipped CJK font and the kiosk's style on ``app``."""
     families: list[str] = []
     for name in FONT_FILES:
-        font_id = QFontDatabase.addApplicationFont(str(ASSETS / "fonts" / name))
+        font_id = QFontDatabase.addApplicationFont(str(FONTS / name))
         if font_id < 0:
             raise RuntimeError(f"cannot load the shipped font {name}")
         families += QFontDatabase.applicationFontFamilies(font_id)

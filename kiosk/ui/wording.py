@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core.catalog import Item
 from ..core.messages import N_, Lang, N_in, say, say_in
+from ..core.sync_problems import SyncProblem
 
 VEND_STATES: dict[str, str] = {
     "in_flight": N_("出货中"),
@@ -57,6 +58,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "vend_refunded": N_in("audit log", "退回益币"),
     "tech_login": N_in("audit log", "技术员登录"),
     "tech_pin_wrong": N_in("audit log", "PIN 输错"),
+    "card_pin_locked": N_in("audit log", "志愿者卡密码锁定"),
     "event_refused": N_in("audit log", "中心拒收"),
     "left_to_desktop": N_in("audit log", "关闭自助机程序"),
 }
@@ -145,6 +147,8 @@ def audit_target(target: str, lang: Lang, item_name: Callable[[int], str | None]
         return say("兑换记录 {ref}", lang, ref=ref[:8])
     if kind == "tech" and ref:
         return say("技术员 {id}", lang, id=ref)
+    if kind == "volunteer" and ref:  # capitalised in English, as the other targets
+        return say_in("audit target", "志愿者 {id}", lang, id=ref)
     if kind == "event" and ref:
         return say("上传记录 {ref}", lang, ref=ref[:8])
     return target
@@ -186,6 +190,8 @@ def _field(key: str, value: Any, lang: Lang, item_name: Callable[[int], str | No
         return say("志愿者 {id}", lang, id=value)
     if key == "amount":
         return say("{n} 益币", lang, n=value)
+    if key == "lock_minutes":
+        return say("锁定 {n} 分钟", lang, n=value)
     return f"{key} {value}"
 
 
@@ -209,13 +215,23 @@ def item_names(items: Iterable[Item], lang: Lang) -> Callable[[int], str | None]
     return by_id.get
 
 
-def sync_line(last_sync: str | None, queued: int, has_hub: bool, offline: bool, lang: Lang) -> str:
+def sync_line(
+    last_sync: str | None,
+    queued: int,
+    has_hub: bool,
+    offline: bool,
+    lang: Lang,
+    problem: SyncProblem | None = None,
+) -> str:
+    """The last good sync and what waits to go up; below it, why the last sync failed."""
     if not has_hub:
         return say("同步：未配置中心", lang)
     last = when(int(float(last_sync))) if last_sync else say("从未", lang)
     line = say("同步：上次 {when} · 待上传 {n}", lang, when=last, n=queued)
     if offline:
         line += " · " + say("离线，限额生效", lang)
+    if problem is not None:
+        line += "\n" + problem.sentence(lang)
     return line
 
 

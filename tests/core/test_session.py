@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kiosk.core.catalog import Item, Lane, Offer, build_offers, pick_lane
-from kiosk.core.people import Volunteer
+from kiosk.core.people import CardHolder, Volunteer
 from kiosk.core.rules import Limits, Refusal
-from kiosk.core.session import LineStatus, Session, Step, StepError, Timeouts
+from kiosk.core.session import LineStatus, Notice, Session, Step, StepError, Timeouts
 from tests.helpers import FakeClock
 
 TISSUES = Item(1, "抽纸", "Tissues", 15)
@@ -163,6 +163,41 @@ def test_technician_flow(session: Session, clock: FakeClock) -> None:
     assert session.step is Step.TECH
     clock.advance(301)
     assert session.tick() and session.step is Step.IDLE
+
+
+def test_a_card_with_a_pin_asks_for_it_before_the_volunteer_is_shown(
+    session: Session, clock: FakeClock
+) -> None:
+    session.ask_card_pin(CardHolder("V1", "赵小明"))
+    assert session.step is Step.CARD_PIN and session.volunteer is None  # no balance before the PIN
+    assert session.card_holder == CardHolder("V1", "赵小明") and session.accepts_scan
+    session.refuse(Notice("card_pin_wrong", {"n": 4}))
+    assert session.step is Step.CARD_PIN
+    session.identify(visitor(), OFFERS)  # the right PIN
+    assert session.step is Step.IDENTIFIED and session.card_holder is None
+
+
+def test_a_locked_card_ends_the_visit_saying_why(session: Session) -> None:
+    session.ask_card_pin(CardHolder("V1", "赵小明"))
+    session.end_visit(Notice("card_pin_locked", {"n": 5}))
+    assert session.step is Step.IDLE and session.card_holder is None
+    assert session.notice == Notice("card_pin_locked", {"n": 5})
+
+
+def test_the_card_pin_pad_times_out_like_every_step(session: Session, clock: FakeClock) -> None:
+    session.ask_card_pin(CardHolder("V1", "赵小明"))
+    clock.advance(29)
+    assert not session.tick()
+    clock.advance(2)
+    assert session.tick() and session.step is Step.IDLE and session.card_holder is None
+
+
+def test_another_scan_on_the_card_pin_pad_starts_a_new_visit(session: Session) -> None:
+    session.ask_card_pin(CardHolder("V1", "赵小明"))
+    session.begin_tech("T1")
+    assert session.step is Step.TECH_PIN and session.card_holder is None
+    with pytest.raises(StepError):
+        session.ask_card_pin(CardHolder("V1", "赵小明"))
 
 
 def test_offers_sum_enabled_lanes_and_pick_the_fullest() -> None:

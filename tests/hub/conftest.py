@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from hub import cli
 from hub.db import migrate, open_engine
 from hub.kek import Kek
 from hub.service import Hub
@@ -47,3 +48,12 @@ def hub(db_url: str) -> Iterator[Hub]:
     migrate(engine)
     yield Hub(engine, kek=Kek.generate())
     engine.dispose()
+
+
+@pytest.fixture
+def hub_url(db_url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """``db_url`` after ``kiosk-hub init``: only ``init`` creates a hub database, every other
+    command needs one (its key-encryption key goes to the test's own key file)."""
+    assert cli.main(["--db", db_url, "init"]) == 0
+    capsys.readouterr()
+    return db_url

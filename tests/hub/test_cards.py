@@ -50,7 +50,7 @@ def test_a_sheet_of_cards_verifies_and_pages(hub: Hub, tmp_path: Path) -> None:
     assert Image.open(tmp_path / "sheet.png").size == (2480, 3508)
 
 
-def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
+def test_the_cards_command(hub_url: str, tmp_path: Path) -> None:
     csv_file = tmp_path / "h.csv"
     csv_file.write_text(
         "record_id,volunteer_id,name,hours,activity,certified_on\nR1,V1,赵小明,1,a,2026-11-01\n"
@@ -58,7 +58,7 @@ def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "hub", "--db", hub_url, *args], capture_output=True, text=True, timeout=60
         )
 
     assert run("import-hours", str(csv_file)).returncode == 0
@@ -67,14 +67,16 @@ def test_the_cards_command(db_url: str, tmp_path: Path) -> None:
     (card,) = json.loads(out.stdout)["card_ids"]
     assert card["volunteer_id"] == "V1" and len(card["card_id"]) >= 16
     revoked = run("revoke-card", card["card_id"])  # the volunteer lost it
-    assert revoked.returncode == 0 and json.loads(revoked.stdout) == {"revoked": card["card_id"]}
-    engine = open_engine(db_url)
+    assert revoked.returncode == 0
+    assert json.loads(revoked.stdout) == {"revoked": card["card_id"], "holder": "V1", "listed": True}
+    engine = open_engine(hub_url)
     try:
         assert Hub(engine).revoked() == [card["card_id"]]
     finally:
         engine.dispose()
     first = json.loads(run("key", "rotate").stdout)
     second = json.loads(run("key", "rotate").stdout)
-    assert sorted(second["live"]) == sorted([first["kid"], second["kid"]])  # two keys live
+    states = [(k["kid"], k["state"], k["in_jwks"]) for k in second["keys"]]
+    assert states[1:] == [(first["kid"], "retired", True), (second["kid"], "active", True)]
     assert run("cards", "nobody", "--out", str(tmp_path / "x.pdf")).returncode == 1
     assert run("cards", "V1", "--out", str(tmp_path / "x.txt")).returncode == 2

@@ -67,13 +67,13 @@ def test_a_file_without_the_columns(hub: Hub) -> None:
         hub.import_hours(b"a,b,c\n1,2,3\n")
 
 
-def test_the_command_line(db_url: str, tmp_path: Path) -> None:
+def test_the_command_line(hub_url: str, tmp_path: Path) -> None:
     csv_file = tmp_path / "hours.csv"
     csv_file.write_bytes(b"\xef\xbb\xbf" + CSV.encode())
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args], capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "hub", "--db", hub_url, *args], capture_output=True, text=True, timeout=60
         )
 
     out = run("import-hours", str(csv_file))
@@ -89,3 +89,65 @@ def test_the_command_line(db_url: str, tmp_path: Path) -> None:
     code = run("code", "issue", "V1").stdout.strip()
     assert code.count(".") == 2
     assert run("import-hours", str(tmp_path / "missing.csv")).returncode == 2
+
+
+EXCEL_ON_CHINESE_WINDOWS = (
+    "记录编号,志愿者编号,姓名,服务时长,活动名称,认定日期\r\n"
+    "G1,V1,赵小明,2,助老送餐,2026/11/01\r\n"
+    'G2,V2,钱秀英,1.5,"社区清洁,垃圾分类宣传",2026/11/02\r\n'
+    "G3,V3,王䶮,1,读书会（少儿）,2026/11/02\r\n"
+)
+"""What Excel writes on a Chinese Windows PC ("CSV (逗号分隔)"): code page 936, CRLF. 䶮 (in
+people's names) is outside GBK: GB18030 has it."""
+
+
+def notes(hub: Hub) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from hub.models import LedgerEntry
+
+    with hub.reading() as s:
+        return {str(e.record_id): str(e.note) for e in s.scalars(select(LedgerEntry))}
+
+
+def test_an_excel_file_in_gb18030_with_crlf_imports_every_name_and_activity(hub: Hub) -> None:
+    data = EXCEL_ON_CHINESE_WINDOWS.encode("gb18030")
+    assert b"\r\n" in data and data.count("赵小明".encode("gb18030")) == 1
+    report = hub.import_hours(data)
+    assert report.as_json() == {"imported": 3, "duplicates": 0, "errors": []}
+    names = {vid: hub.volunteer_name(vid) for vid in ("V1", "V2", "V3")}
+    assert names == {"V1": "赵小明", "V2": "钱秀英", "V3": "王䶮"}
+    assert notes(hub) == {
+        "G1": "2 h · 助老送餐 · 2026-11-01",
+        "G2": "1.5 h · 社区清洁,垃圾分类宣传 · 2026-11-02",
+        "G3": "1 h · 读书会(少儿) · 2026-11-02",  # NFKC: full-width brackets become plain ones
+    }
+    assert hub.balance("V2")["balance"] == 15
+    assert hub.import_hours(data).as_json() == {"imported": 0, "duplicates": 3, "errors": []}
+
+
+def test_utf8_with_crlf_and_a_bom_still_reads_as_utf8(hub: Hub) -> None:
+    report = hub.import_hours(b"\xef\xbb\xbf" + EXCEL_ON_CHINESE_WINDOWS.encode("utf-8"))
+    assert report.imported == 3 and hub.volunteer_name("V3") == "王䶮"
+
+
+def test_the_command_imports_a_gb18030_file_and_refuses_one_that_is_neither(
+    db_url: str, tmp_path: Path
+) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hub", "--db", db_url, *args], capture_output=True, text=True, timeout=60
+        )
+
+    excel = tmp_path / "工时.csv"
+    excel.write_bytes(EXCEL_ON_CHINESE_WINDOWS.encode("gb18030"))
+    out = run("import-hours", str(excel))
+    assert (out.returncode, out.stderr) == (0, "")
+    assert json.loads(out.stdout) == {"imported": 3, "duplicates": 0, "errors": []}
+    assert json.loads(run("balance", "V1").stdout)["balance"] == 20
+    utf16 = tmp_path / "utf16.csv"  # "Unicode text" from Excel: neither
+    utf16.write_bytes(EXCEL_ON_CHINESE_WINDOWS.encode("utf-16"))
+    out = run("import-hours", str(utf16))
+    assert (out.returncode, out.stdout) == (2, "")
+    neither = "line 1: the file is neither UTF-8 nor GB18030 (GBK) text (byte 0xff)"
+    assert out.stderr == f"kiosk-hub: {utf16}: {neither}\n"

@@ -258,7 +258,7 @@ def test_a_record_seen_before_with_other_content_is_a_conflict(hub: Hub) -> None
     ("data", "message"),
     [
         (b"", "line 1: the file is empty"),
-        (HEADER.encode() + b"R1,V1,\xff,1,a,2026-11-01\n", "line 2: the file is not UTF-8 text"),
+        (HEADER.encode() + b"R1,V1,\xff,1,a,2026-11-01\n", "line 2: the file is neither UTF-8 nor GB18030"),
         (
             csv_of("R1,V1,A,1,a,2026-11-01", 'R2,V1,"A,1,a,2026-11-01'),
             "line 3: the file is not readable CSV from here: unexpected end of data",
@@ -278,10 +278,10 @@ def run(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_command_says_in_one_line_what_it_refused(db_url: str, tmp_path: Path) -> None:
+def test_the_command_says_in_one_line_what_it_refused(hub_url: str, tmp_path: Path) -> None:
     hours = tmp_path / "hours.csv"
     hours.write_bytes(csv_of("R1,V1,赵小明,2,助老,2026-11-01", "R2,V1,赵小明,1e1,助老,2026-11-01"))
-    out = run(db_url, "import-hours", str(hours))
+    out = run(hub_url, "import-hours", str(hours))
     assert out.returncode == 1
     assert json.loads(out.stdout) == {
         "imported": 1,
@@ -293,12 +293,12 @@ def test_the_command_says_in_one_line_what_it_refused(db_url: str, tmp_path: Pat
         "(first: line 3: hours: '1e1' is not a number of hours (write 2 or 2.5))\n"
     )
     hours.write_bytes(csv_of("R1,V1,赵小明,2,助老,2026-11-01"))
-    again = run(db_url, "import-hours", str(hours))
+    again = run(hub_url, "import-hours", str(hours))
     assert (again.returncode, again.stderr) == (0, "")
     assert json.loads(again.stdout) == {"imported": 0, "duplicates": 1, "errors": []}
 
 
-def test_the_command_refuses_a_whole_file_in_one_line(db_url: str, tmp_path: Path) -> None:
+def test_the_command_refuses_a_whole_file_in_one_line(hub_url: str, tmp_path: Path) -> None:
     hours = tmp_path / "hours.csv"
     for data, args, stderr in [
         (b"a,b\n1,2\n", (), "line 1: missing columns: record_id, volunteer_id, name, hours, activity"),
@@ -306,7 +306,7 @@ def test_the_command_refuses_a_whole_file_in_one_line(db_url: str, tmp_path: Pat
         (csv_of("R1,V1,A,1,a,2026-11-01"), ("--rate", "89478486"), "the rate must be 1 to 89478485"),
     ]:
         hours.write_bytes(data)
-        out = run(db_url, "import-hours", str(hours), *args)
+        out = run(hub_url, "import-hours", str(hours), *args)
         assert (out.returncode, out.stdout) == (2, "")
         assert out.stderr.startswith(f"kiosk-hub: {hours}: {stderr}") and out.stderr.count("\n") == 1
 
@@ -317,12 +317,12 @@ class Terminal(io.StringIO):
 
 
 def test_a_terminal_sees_the_rows_written_so_far(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    hub_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hours = tmp_path / "hours.csv"
     hours.write_bytes(many(1500))
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    assert cli.main(["--db", db_url, "import-hours", str(hours)]) == 0
+    assert cli.main(["--db", hub_url, "import-hours", str(hours)]) == 0
     assert terminal.getvalue() == "\rimport-hours: 1000/1500 rows\rimport-hours: 1500/1500 rows\n"
     assert json.loads(capsys.readouterr().out)["imported"] == 1500

@@ -90,10 +90,10 @@ def test_technicians_are_pulled_and_removed_ones_are_not(hub: Hub) -> None:
         hub.set_technician("T3", "王", "2468")
 
 
-def test_technician_and_kiosk_list_commands(db_url: str) -> None:
+def test_technician_and_kiosk_list_commands(hub_url: str) -> None:
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "hub", "--db", db_url, *args],
+            [sys.executable, "-m", "hub", "--db", hub_url, *args],
             input=stdin,
             capture_output=True,
             text=True,

@@ -148,6 +148,22 @@ def test_a_pull_from_past_the_hubs_last_sequence_is_refused(api: Api) -> None:
     assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
+def test_a_pull_carries_card_pins_from_the_pins_cursor_it_names(api: Api, hub: Hub) -> None:
+    client, auth, _ = api
+    head = client.get("/v1/sync/pull", params={"cursor": 0}, headers=auth).json()["cursor"]
+    hub.set_card_pin("V1", "135790")
+    more_hours = b"record_id,volunteer_id,name,hours,activity,certified_on\nR2,V2,B,1,a,2026-11-01\n"
+    hub.import_hours(more_hours)  # the ledger moves past the PIN's stamp
+    page = client.get("/v1/sync/pull", params={"cursor": head + 1}, headers=auth).json()
+    assert page["protocol"] == PROTOCOL_VERSION == 4 and page["card_pins"] == []
+    asked = {"cursor": head + 1, "pins_cursor": 0}  # a kiosk that never stored card PINs
+    caught_up = client.get("/v1/sync/pull", params=asked, headers=auth).json()
+    ((volunteer, pin_hash),) = caught_up["card_pins"]
+    assert volunteer == "V1" and pin_hash.startswith("scrypt$")
+    bad = client.get("/v1/sync/pull", params={"cursor": 0, "pins_cursor": -1}, headers=auth)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "pins_cursor"]
+
+
 EVENT_ID = "6f1c2f0e-1d2a-4c3b-9e4f-5a6b7c8d9e0f"
 ODD_PUSHES = [
     # (an event as JSON text, the field the 422 names, its error type); item 9 of issue 9

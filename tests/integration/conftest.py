@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import cli
 from hub.app import create_api
 from hub.db import migrate, open_engine
 from hub.kek import Kek
@@ -26,7 +27,9 @@ def hub_server(tmp_path: Path) -> Iterator[tuple[Hub, str]]:
 
 @pytest.fixture
 def hub_process(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """``kiosk-hub serve`` in its own process on a SQLite file: yields (database URL, base URL)."""
+    """``kiosk-hub init``, then ``kiosk-hub serve`` in its own process on that SQLite file:
+    yields (database URL, base URL)."""
     db = f"sqlite:///{tmp_path / 'hub-process.db'}"
+    assert cli.main(["--db", db, "init"]) == 0
     with hub_subprocess(db) as base:
         yield db, base

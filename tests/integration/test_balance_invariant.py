@@ -27,25 +27,12 @@ from kiosk.bootstrap import bootstrap
 from kiosk.config import demo_config
 from kiosk.store.models import OutboxRow
 from kiosk.sync import Syncer
-from protocol.sync import PROTOCOL_VERSION, Ack, PullPage, PushRequest, RedemptionEvent
+from protocol.sync import RedemptionEvent
+from tests.helpers import InProcessHub
 
 OPS = st.lists(
     st.sampled_from(["redeem", "refund", "push", "pull", "credit", "other_spend", "sync"]), max_size=18
 )
-
-
-class InProcessHub:
-    """The hub's sync functions called directly (the HTTP layer has its own tests)."""
-
-    def __init__(self, hub: Hub, kiosk_id: str) -> None:
-        self.hub, self.kiosk_id = hub, kiosk_id
-
-    def push(self, events: list[dict[str, Any]]) -> list[Ack]:
-        request = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": events})
-        return sync.push(self.hub, self.kiosk_id, request.events)
-
-    def pull(self, cursor: int, limit: int) -> PullPage:
-        return sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,6 +8,7 @@ import pytest
 
 from drivers.machine import DispenseResult, Flag, Outcome
 from kiosk.core.session import LineStatus
+from kiosk.demo import DEMO_CARD_PIN
 from tests.helpers import KioskWorld, ScriptedMachine, make_world
 
 
@@ -158,3 +159,24 @@ def test_a_second_lockout_in_a_row_lasts_fifteen_minutes_and_survives_a_restart(
         assert pin is not None and pin[1].lockouts == 0
     finally:
         world.parts.close()
+
+
+def test_a_card_with_a_pin_names_its_holder_and_the_pin_gives_the_volunteer(world: KioskWorld) -> None:
+    service = world.parts.service
+    asked = service.scan(world.code("card", "V0003"))  # the demo's card, with a PIN
+    assert asked.volunteer is None and asked.card_holder is not None
+    assert (asked.card_holder.volunteer_id, asked.card_holder.masked_name) == ("V0003", "孙**")
+    wrong = service.check_card_pin("V0003", "000000")
+    assert wrong.volunteer is None and wrong.notice is not None and not wrong.ends_visit
+    right = service.check_card_pin("V0003", DEMO_CARD_PIN)
+    assert right.volunteer is not None and right.volunteer.available == 150 and right.offers
+    assert service.scan(world.code("app", "V0003")).volunteer is not None  # the phone asks none
+    assert service.scan(world.code("card", "V0001")).volunteer is not None  # a card with none
+
+
+def test_a_pin_the_hub_cleared_meanwhile_is_asked_no_more(world: KioskWorld) -> None:
+    service = world.parts.service
+    assert service.scan(world.code("card", "V0003")).card_holder is not None
+    world.parts.store.apply_pull({"cursor": 0, "card_pins": [["V0003", None]]})
+    assert service.check_card_pin("V0003", "").volunteer is not None  # the pad was up: let them in
+    assert service.scan(world.code("card", "V0003")).volunteer is not None

@@ -13,7 +13,7 @@ import pytest
 from kiosk.app import create_app, demo_parts, wait_until
 from kiosk.config import demo_config
 from kiosk.core.session import Step
-from kiosk.demo import DEMO_PANEL
+from kiosk.demo import DEMO_CARD_PIN, DEMO_PANEL
 
 
 def test_boot_scan_buy_and_check_the_ledger(qtbot: Any, tmp_path: Path) -> None:
@@ -23,7 +23,10 @@ def test_boot_scan_buy_and_check_the_ledger(qtbot: Any, tmp_path: Path) -> None:
         assert app.simulator_window is not None
         app.window.show()
         assert wait_until(lambda: bool(app.session.offers), 5)
-        app.simulator_window.scan(DEMO_PANEL[2])  # the printed card
+        app.simulator_window.scan(DEMO_PANEL[2])  # the printed card: it has a PIN
+        assert wait_until(lambda: app.session.step is Step.CARD_PIN, 5)
+        for key in [*DEMO_CARD_PIN, "ok"]:
+            app.window.card_pin.keys[key].click()
         assert wait_until(lambda: app.session.step is Step.IDENTIFIED, 5)
         water = next(o.item.id for o in app.session.offers if o.item.name_en == "Bottled water")
         app.window.catalog.picked.emit(water)
@@ -55,7 +58,7 @@ def test_the_demo_command_runs_headless(tmp_path: Path, platform: str | None) ->
     assert out.returncode == 0, out.stderr
     assert "No display found" in out.stderr
     shots = [Path(line) for line in out.stdout.splitlines()]
-    assert len(shots) == 11 and all(p.exists() for p in shots)
+    assert len(shots) == 12 and all(p.exists() for p in shots)
 
 
 def test_the_headless_demo_runs_again_and_again(tmp_path: Path) -> None:
@@ -72,10 +75,10 @@ def test_the_headless_demo_runs_again_and_again(tmp_path: Path) -> None:
         )
         assert out.returncode == 0, out.stderr
         shots = [Path(line) for line in out.stdout.splitlines()]
-        assert len(shots) == 11 and all(p.exists() for p in shots)
+        assert len(shots) == 12 and all(p.exists() for p in shots)
     # it cleans up after itself: one set of screens, nothing left in the temporary directory
     assert {p.parent for p in shots} == {tmp_path / "cache" / "timebank-kiosk" / "demo-screens"}
-    assert len(list(shots[0].parent.iterdir())) == 11
+    assert len(list(shots[0].parent.iterdir())) == 12
     assert list((tmp_path / "tmp").iterdir()) == []
 
 

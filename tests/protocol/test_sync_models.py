@@ -160,7 +160,7 @@ def test_an_audit_entry_is_bounded() -> None:
 
 def test_a_push_names_its_version_and_holds_at_most_5000_events() -> None:
     assert PushRequest.model_validate({"events": []}).protocol == 1  # a kiosk that names none
-    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 3
+    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 4
     with pytest.raises(ValidationError):
         PushRequest.model_validate({"protocol": PROTOCOL_VERSION + 1, "events": []})
     with pytest.raises(ValidationError):
@@ -172,6 +172,12 @@ def test_a_pull_page_is_rows_of_id_name_balance() -> None:
     assert parsed.volunteers == [("V1", "赵小明", 35), ("V2", "", -5)]
     assert parsed.protocol == 1 and parsed.kiosk_id is None  # a version 1 hub sends neither
     assert parsed.technicians[0].pin_hash == "scrypt$00$00"
+    assert parsed.card_pins is None  # a hub before protocol 4 knows of no card PINs
+
+
+def test_a_pull_page_carries_card_pins_set_and_cleared() -> None:
+    parsed = PullPage.model_validate_json(json.dumps(page(card_pins=[["V1", "scrypt$00$00"], ["V2", None]])))
+    assert parsed.card_pins == [("V1", "scrypt$00$00"), ("V2", None)]
 
 
 @pytest.mark.parametrize(
@@ -185,6 +191,10 @@ def test_a_pull_page_is_rows_of_id_name_balance() -> None:
         ({"more": 1}, ("more",)),
         ({"jwks": []}, ("jwks",)),
         ({"technicians": [{"id": "T01", "name": "刘师傅"}]}, ("technicians", 0, "pin_hash")),
+        ({"card_pins": [["V1", 135790]]}, ("card_pins", 0, 1)),
+        ({"card_pins": [["", "scrypt$00$00"]]}, ("card_pins", 0, 0)),
+        ({"card_pins": [["V1"]]}, ("card_pins", 0, 1)),
+        ({"card_pins": {"V1": "scrypt$00$00"}}, ("card_pins",)),
     ],
 )
 def test_a_malformed_page_is_refused_naming_the_field(change: dict[str, Any], loc: tuple[Any, ...]) -> None:

@@ -38,6 +38,7 @@ class Data:
     revoked: set[str] = field(default_factory=set)
     seen: dict[str, int] = field(default_factory=dict)
     technicians: dict[str, tuple[str, str, PinState]] = field(default_factory=dict)
+    card_pins: dict[str, tuple[str, PinState]] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
 
 
@@ -274,6 +275,31 @@ class FakeTechnicians:
         }
 
 
+class FakeCardPins:
+    def __init__(self, d: Data) -> None:
+        self.d = d
+
+    def pin(self, volunteer_id: str) -> tuple[str, PinState] | None:
+        return self.d.card_pins.get(volunteer_id)
+
+    def save_pin_state(self, volunteer_id: str, state: PinState) -> None:
+        if volunteer_id not in self.d.card_pins:
+            raise LookupError(volunteer_id)
+        pin_hash, _ = self.d.card_pins[volunteer_id]
+        self.d.card_pins[volunteer_id] = (
+            pin_hash,
+            PinState(state.failures, float(int(state.locked_until)), state.lockouts),
+        )
+
+    def apply(self, rows: Iterable[tuple[str, str | None]]) -> None:
+        for volunteer_id, pin_hash in rows:
+            if pin_hash is None:
+                self.d.card_pins.pop(volunteer_id, None)
+            else:
+                kept = self.d.card_pins.get(volunteer_id, ("", PinState()))[1]
+                self.d.card_pins[volunteer_id] = (pin_hash, kept)
+
+
 class FakeAudit:
     def __init__(self, d: Data) -> None:
         self.d = d
@@ -370,6 +396,7 @@ class FakeUnitOfWork:
         self.ledger, self.catalogue, self.vends = FakeLedger(d), FakeCatalogue(d), FakeVends(d)
         self.outbox, self.trust, self.technicians = FakeOutbox(d), FakeTrust(d), FakeTechnicians(d)
         self.audit, self.settings, self.views = FakeAudit(d), FakeSettings(d), FakeViews(d)
+        self.card_pins = FakeCardPins(d)
         return self
 
     def __exit__(

@@ -29,6 +29,19 @@ def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
     assert diff == []
 
 
+def test_a_store_from_before_card_pins_asks_the_hub_for_every_one_once(tmp_path: Path) -> None:
+    from kiosk.store.uow import SqlUnitsOfWork
+
+    engine = open_engine(tmp_path / "k.db")
+    migrate(engine, "0006")
+    with engine.begin() as conn:  # a kiosk that synced under protocol 3
+        conn.exec_driver_sql("INSERT INTO settings (key, value) VALUES ('sync_cursor', '5000')")
+    migrate(engine)
+    store = Store(SqlUnitsOfWork(engine))
+    assert store.sync_cursor() == 5000 and store.card_pins_cursor() == 0 and store.card_pin("V1") is None
+    engine.dispose()
+
+
 def test_the_file_is_wal_with_full_sync(world: KioskWorld) -> None:
     with world.parts.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

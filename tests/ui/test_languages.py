@@ -1,12 +1,12 @@
 """Every screen in both languages: no Chinese on an English screen, no English on a Chinese one.
 
 The real GUI is driven offscreen through a volunteer's visits (every step, every result,
-every refusal) and a technician's session (PIN pad, each tab, with an audit log holding
-every action the store writes). At each stop the text of every visible widget — labels,
-buttons, check boxes, line edits and their placeholders, combo boxes, tab titles, table
-cells, headers, cell widgets and tooltips, the painted item tiles, window titles — is
-read in Chinese, the language button is pressed, it is read again in English, and the
-button is pressed back.
+every refusal, a printed card's PIN pad and its lockout) and a technician's session (PIN
+pad, each tab, with an audit log holding every action the store writes). At each stop
+the text of every visible widget — labels, buttons, check boxes, line edits and their
+placeholders, combo boxes, tab titles, table cells, headers, cell widgets and tooltips,
+the painted item tiles, window titles — is read in Chinese, the language button is
+pressed, it is read again in English, and the button is pressed back.
 
 What may cross languages, and why:
 
@@ -46,6 +46,7 @@ from kiosk.core.messages import NOTICES
 from kiosk.core.people import mask_name
 from kiosk.core.records import RefusedEvent
 from kiosk.core.session import Notice, Step
+from kiosk.core.sync_problems import SyncFailure, SyncProblem
 from kiosk.demo import DEMO_PANEL, DEMO_TECH, DEMO_VOLUNTEERS
 from kiosk.ui.widgets import ItemTile
 from kiosk.ui.wording import AUDIT_ACTIONS
@@ -119,9 +120,11 @@ def visible_texts(root: QWidget, skip: tuple[QWidget, ...] = ()) -> list[str]:
 class Languages:
     kiosk: Driver
     checked: int = 0
+    verbatim: list[str] = field(default_factory=list)
+    """Text shown as the network or a driver said it (a sync problem's detail), in any language."""
 
     def _strip(self, text: str) -> str:
-        for d in _data(self.kiosk):
+        for d in [*self.verbatim, *_data(self.kiosk)]:
             text = text.replace(d, " ")
         return text.replace("益币", " ")
 
@@ -174,6 +177,13 @@ def _pin(kiosk: Driver, pin: str) -> None:
     for digit in pin:
         kiosk.tap(kiosk.w.tech_pin.keys[digit])
     kiosk.tap(kiosk.w.tech_pin.keys["ok"])
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
+
+
+def _card_pin(kiosk: Driver, pin: str) -> None:
+    for digit in pin:
+        kiosk.tap(kiosk.w.card_pin.keys[digit])
+    kiosk.tap(kiosk.w.card_pin.keys["ok"])
     kiosk.qtbot.waitUntil(lambda: kiosk.app.background.idle, timeout=5000)
 
 
@@ -231,6 +241,22 @@ def test_every_screen_reads_in_one_language(gated: tuple[Driver, GatedMachine]) 
     kiosk.app.session.clear_notice()
     kiosk.scan(kiosk.code("expired"))
     langs.both()
+
+    # --- a printed card with a PIN: the pad, a wrong PIN, the lockout (an audit row) ----
+    kiosk.scan(kiosk.code("card", "V0003"))
+    zh, en = langs.both()
+    assert "这张志愿者卡设了密码，请输入 6 位数字密码" in zh and "Hello, 孙**" in en
+    for _ in range(4):
+        _card_pin(kiosk, "000000")
+    zh, en = langs.both()
+    assert (
+        "密码不对，请再试一次（还可以试 1 次）" in zh
+        and "That PIN is not right — please try again (tries left: 1)" in en
+    )
+    _card_pin(kiosk, "000000")  # card_pin_locked
+    kiosk.wait_step(Step.IDLE)
+    zh, en = langs.both()
+    assert "Too many wrong PINs — please try again in 5 minutes, or ask the staff" in en
 
     # --- a technician sets up: each change leaves an audit row ------------------------
     _tech(kiosk, langs)
@@ -368,12 +394,19 @@ def test_every_screen_reads_in_one_language(gated: tuple[Driver, GatedMachine]) 
     assert {"修改货道", "补货", "PIN 输错", "测试出货", "中心拒收"} <= set(zh)
     assert {"Lane changed", "Lane refilled", "Wrong PIN", "Test vend", "Lane disabled"} <= set(en)
     assert "Refused by the hub" in en and any("the hub does not know this volunteer" in t for t in en)
+    assert {"志愿者卡密码锁定", "志愿者 V0003", "锁定 5 分钟"} <= set(zh)
+    assert {"Card PIN locked", "Volunteer V0003", "locked for 5 minutes"} <= set(en)
 
     # --- the sync and machine lines in each state they have ---------------------------
     tech.show_sync("1790000000", 3, has_hub=True, offline=True)
     tech.show_status(MachineStatus(True, True, True, 4), (), "disconnected")
     zh, en = langs.both(tech.sync, tech.status)
     assert "离线" in zh[0] and "offline" in en[0]
+    problem = SyncProblem(SyncFailure.TOKEN, "HTTP 401 to /v1/sync/push")
+    langs.verbatim.append(problem.detail)
+    tech.show_sync("1790000000", 3, has_hub=True, offline=False, problem=problem)
+    zh, en = langs.both(tech.sync)
+    assert "中心拒绝了本机的令牌：HTTP 401" in zh[0] and "hub refused this kiosk's token: HTTP 401" in en[0]
     tech.show_status(MachineStatus(False), (), "connecting")
     tech.show_sync(None, 0, has_hub=False)
     langs.both(tech.sync, tech.status)

@@ -20,6 +20,7 @@ EXPECTED = [
     "05-dispensing.png",
     "06-result.png",
     "07-refusal-expired.png",
+    "07b-card-pin.png",
     "08-tech-lanes.png",
     "08b-tech-recent.png",
     "09-simulator.png",
