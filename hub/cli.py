@@ -321,6 +321,8 @@ def run(ns: argparse.Namespace) -> int:
         usage_of(ns)
         settings = settings_from(ns)
         limits = EventLimits.from_env()
+        if ns.command in ("serve", "alerts"):
+            console_commands.check_alert_env()
         log.info("kiosk-hub %s", what(ns, settings))
         engine = open_hub(settings.database_url, create=ns.command == "init")
     except (BadId, SettingsError, ValueError, HubDatabaseError) as exc:
@@ -369,7 +371,7 @@ def run(ns: argparse.Namespace) -> int:
             return technicians(hub, ns)
         if ns.command == "card-pin":
             return card_pin(hub, ns)
-        if ns.command in ("org", "staff", "report"):
+        if ns.command in ("org", "staff", "report", "alerts"):
             return console_commands.run(hub, ns)
         if ns.command == "kiosk" and ns.kiosk_command == "place":
             try:

@@ -296,3 +296,34 @@ class ReportWatermark(Base):
     __tablename__ = "report_watermark"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Alert(Base):
+    """Something at a kiosk (or in the ledger) a person should see to: open from when it was
+    first seen, shown and sent once due (``due_at``: some wait a grace period), seen by a
+    person, closed when its cause went away (``hub.console.alerts``)."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))  # a lane, a volunteer: what in the kiosk
+    detail: Mapped[str] = mapped_column(Text)  # JSON: the figures the sentence is made of
+    opened_at: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[int] = mapped_column(BigInteger)
+    seen_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seen_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class AlertDelivery(Base):
+    """An alert on its way to the office's webhook, tried again after a growing pause."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(Integer, unique=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[int] = mapped_column(BigInteger)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    failed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -43,6 +43,13 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     red.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     red.add_argument("--lang", choices=["zh", "en"], default="zh", help="the header's language")
     red.add_argument("--out", type=Path, required=True)
+    add_alert_parser(sub)
+
+
+def add_alert_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    al = sub.add_parser("alerts", help="look at the kiosks now: open and close alerts, print the open ones")
+    al.add_argument("--deliver", action="store_true", help="also send the due ones to $HUB_ALERT_WEBHOOK")
+    al.add_argument("--lang", choices=["zh", "en"], default="zh")
 
 
 def place_option(kiosk_add: argparse.ArgumentParser) -> None:
@@ -72,6 +79,8 @@ def run(hub: Hub, ns: argparse.Namespace) -> int:
             return 0
         if ns.command == "report":
             return report(hub, ns)
+        if ns.command == "alerts":
+            return alerts_now(hub, ns)
     except store.ConsoleError as exc:
         print(f"kiosk-hub: {exc}", file=sys.stderr)
         return 2
@@ -122,3 +131,33 @@ def report(hub: Hub, ns: argparse.Namespace) -> int:
         print(file=sys.stderr)
     print(json.dumps({"redemptions": written, "file": str(ns.out)}, ensure_ascii=False))
     return 0
+
+
+def alerts_now(hub: Hub, ns: argparse.Namespace) -> int:
+    """``kiosk-hub alerts``: one round of the server's alert loop, then the open alerts."""
+    from . import alerts
+
+    opened, closed = alerts.refresh(hub, alerts.AlertRules.from_env())
+    sent = 0
+    if ns.deliver:
+        hook = alerts.Webhook.from_env()
+        if hook is None:
+            print("kiosk-hub: --deliver needs HUB_ALERT_WEBHOOK (the office's webhook URL)", file=sys.stderr)
+            return 2
+        sent = alerts.deliver(hub, hook)
+    shown = alerts.shown(hub, Scope(None), ns.lang)
+    print(
+        json.dumps(
+            {"opened": opened, "closed": closed, "sent": sent, "open": shown["open"]}, ensure_ascii=False
+        )
+    )
+    return 0
+
+
+def check_alert_env() -> None:
+    """The alerts' settings from the environment, or ValueError naming the bad one."""
+    from . import alerts
+
+    alerts.AlertRules.from_env()
+    alerts.Webhook.from_env()
+    alerts.interval_from_env()

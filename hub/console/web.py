@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ..service import MAX_RATE, RATE, Hub
-from . import store
+from . import alerts, store
 from .reports import as_csv, csv_export, shown_time
 from .rules import CITY_TZ, SESSION_S, may_change, path
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
@@ -316,6 +316,22 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             )
         store.retire_kiosk(hub, who, kiosk_id)
         return RedirectResponse("/console/kiosks", status_code=303)
+
+    @router.get("/alerts")
+    def alert_page(request: Request, who: Who) -> HTMLResponse:
+        lang = lang_of(request)
+        return render(
+            request, "alerts.html", lang, who, page="alerts", alerts=alerts.shown(hub, who.scope, lang)
+        )
+
+    @router.post("/alerts/{alert_id}/seen")
+    def alert_seen(
+        request: Request, who: Who, alert_id: int, token: Annotated[str, Form(max_length=64)]
+    ) -> Response:
+        form_checked(request, who, token)
+        if not alerts.mark_seen(hub, who, alert_id):
+            raise PageProblem(404, N_("没有这条告警，或您无权查看"))
+        return RedirectResponse("/console/alerts", status_code=303)
 
     @router.get("/hours")
     def hours_page(request: Request, who: Who) -> HTMLResponse:

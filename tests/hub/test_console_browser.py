@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,3 +203,38 @@ def test_upload_an_hours_file_with_a_bad_row_and_see_its_line(
     assert office.hub.balance("V7")["balance"] == 20
     tab.shot("hours", tmp_path)
     assert tab.elsewhere == []
+
+
+def test_a_kiosk_that_stops_syncing_shows_an_alert_that_reaches_the_webhook(
+    chromium: Any, hub: Hub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from .test_console_alerts import Receiver
+
+    with Receiver() as hook:
+        monkeypatch.setenv("HUB_ALERT_WEBHOOK", hook.url)
+        monkeypatch.setenv("HUB_ALERT_INTERVAL_S", "0.2")  # the server's loop, quick for the test
+        office = Office(hub)
+        now = [NOV_10 + 3600]
+        hub.clock = lambda: float(now[0])  # type: ignore[method-assign]
+        lanes = [{"lane": 1, "item": "抽纸", "stock": 8}]
+        from .test_console_alerts import report
+
+        for kiosk in office.tokens:  # both kiosks report, then one goes quiet for 31 minutes
+            report(office, kiosk, now[0], lanes=lanes)
+        now[0] += 31 * 60
+        report(office, office.lujiazui, now[0], lanes=lanes)
+        with serving(office.api) as base:  # its alert loop runs every 0.2 s
+            tab = Page(chromium, base)
+            tab.sign_in("city")
+            tab.go("/console/alerts")
+            deadline = time.monotonic() + 10
+            while "花木一号：已 31 分钟没有联系中心" not in tab.page.inner_text("table.alerts"):
+                assert time.monotonic() < deadline, tab.page.inner_text("main")
+                time.sleep(0.3)
+                tab.page.reload()
+            tab.shot("alerts", tmp_path)
+            tab.page.click("table.alerts button")
+            assert "city 于" in tab.page.inner_text("table.alerts")
+            assert tab.elsewhere == []
+        texts = [b["text"] for b in hook.bodies]
+        assert texts == ["【时间银行】花木一号：已 31 分钟没有联系中心"]

@@ -5,10 +5,11 @@ who sign in to the console, each with a role and the org whose kiosks they see (
 whole city); ``staff_sessions`` the signed-in browsers, by the hash of their cookie.
 ``ix_ledger_kind_at`` serves the redemption reports' date ranges; ``redemption_days`` holds
 their totals per city day, kiosk and item, folded from the ledger up to
-``report_watermark.seq`` (from 0: the first report folds what the ledger holds).
+``report_watermark.seq`` (from 0: the first report folds what the ledger holds); ``alerts``
+and ``alert_deliveries`` what the office is told about and sent to its webhook.
 
 Revision ID: h0009
-Revises: h0006
+Revises: h0008
 Create Date: 2026-11-23
 """
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h0009"
-down_revision = "h0006"
+down_revision = "h0008"
 branch_labels = None
 depends_on = None
 
@@ -71,9 +72,34 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger, nullable=False),
     )
     op.bulk_insert(watermark, [{"id": 1, "seq": 0}])
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("kiosk_id", sa.String(36), nullable=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(100), nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("opened_at", sa.BigInteger, nullable=False),
+        sa.Column("due_at", sa.BigInteger, nullable=False),
+        sa.Column("seen_at", sa.BigInteger, nullable=True),
+        sa.Column("seen_by", sa.String(64), nullable=True),
+        sa.Column("closed_at", sa.BigInteger, nullable=True, index=True),
+    )
+    op.create_table(
+        "alert_deliveries",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("alert_id", sa.Integer, nullable=False, unique=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("next_at", sa.BigInteger, nullable=False),
+        sa.Column("delivered_at", sa.BigInteger, nullable=True),
+        sa.Column("failed_at", sa.BigInteger, nullable=True),
+        sa.Column("last_error", sa.String(200), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alert_deliveries")
+    op.drop_table("alerts")
     op.drop_table("report_watermark")
     op.drop_table("redemption_days")
     op.drop_index("ix_ledger_kind_at", table_name="ledger")
