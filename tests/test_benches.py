@@ -59,5 +59,7 @@ def test_the_ingest_benchmark_runs_small() -> None:
 @pytest.mark.skipif(POSTGRES is None, reason="needs PostgreSQL (CI sets KIOSK_TEST_POSTGRES_URL)")
 def test_the_console_reports_benchmark_runs_small() -> None:
     assert POSTGRES is not None
-    out = run("console_reports.py", "--pg", POSTGRES, "--redemptions", "300", "--volunteers", "50", "--runs", "1")
+    out = run(
+        "console_reports.py", "--pg", POSTGRES, "--redemptions", "300", "--volunteers", "50", "--runs", "1"
+    )
     assert "page / bare SQL" in out and "CSV export" in out
