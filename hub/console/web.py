@@ -8,20 +8,23 @@ app's bearer token opens no page: the two kinds of credential never meet.
 """
 
 import datetime as dt
+import os
 import secrets
+import tempfile
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 
 from ..service import MAX_RATE, RATE, Hub
 from . import alerts, store
-from .reports import as_csv, csv_export, shown_time
+from .reports import as_csv, csv_export, shown_time, write_xlsx
 from .rules import CITY_TZ, SESSION_S, may_change, path
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
@@ -262,6 +265,36 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             csv_export(hub, f, kiosks if who.scope.orgs is not None else None, lang),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @router.get("/redemptions.xlsx")
+    def redemptions_xlsx(
+        request: Request,
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> FileResponse:
+        """The same rows as a workbook: written to a temporary file a row at a time (openpyxl's
+        write-only mode), sent, then removed."""
+        lang = lang_of(request)
+        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
+        rows = store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None)
+        fd, name = tempfile.mkstemp(prefix="redemptions-", suffix=".xlsx")
+        os.close(fd)
+        try:
+            write_xlsx(rows, lang, Path(name))
+        except BaseException:
+            os.unlink(name)
+            raise
+        return FileResponse(
+            name,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=f"redemptions-{shown['from']}-{shown['to']}.xlsx",
+            headers={"Cache-Control": "no-store"},
+            background=BackgroundTask(os.unlink, name),
         )
 
     def kiosk_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:

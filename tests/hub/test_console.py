@@ -277,6 +277,12 @@ def test_the_csv_export_opens_in_excel_with_the_chinese_and_totals_right(office:
     assert {row[7] for row in body} == {"花木一号"}
     page = c.get("/console/redemptions?from=2026-11-01&to=2026-11-30").text
     assert "共兑换 4 件，75 益币" in page
+    book = c.get("/console/redemptions.xlsx?from=2026-11-01&to=2026-11-30")
+    assert book.headers["content-disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(book.content), read_only=True).active
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert cells[0][:4] == ["时间", "志愿者编号", "志愿者", "物品"] and len(cells) == 5
+    assert sum(r[6] for r in cells[1:]) == 75 and '\'=HYPERLINK("x")' in {r[2] for r in cells[1:]}
     en = c.get("/console/redemptions?from=2026-11-01&to=2026-11-30&lang=en").text
     assert "4 items, 75 益币" in en
 

@@ -153,7 +153,7 @@ def test_sign_in_see_the_fleet_and_a_pushed_redemption_in_the_report_and_its_exp
     assert float(tab.page.locator(".chart rect").get_attribute("width")) < 30
     tab.shot("redemptions", tmp_path)
     with tab.page.expect_download() as download:
-        tab.page.click("a.button[download]")
+        tab.page.click("a.button[href*='.csv']")
     saved = tmp_path / "export.csv"
     download.value.save_as(saved)
     raw = saved.read_bytes()
