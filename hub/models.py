@@ -36,6 +36,16 @@ class Volunteer(Base):
     name: Mapped[str] = mapped_column(String(100))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    __table_args__ = (
+        # the alerts' loop asks every minute for the few flagged among millions
+        Index(
+            "ix_volunteers_flagged",
+            "id",
+            sqlite_where=text("flagged"),
+            postgresql_where=text("flagged"),
+        ),
+    )
+
 
 class LedgerEntry(Base):
     __tablename__ = "ledger"

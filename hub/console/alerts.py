@@ -134,7 +134,7 @@ def refresh(hub: Hub, rules: AlertRules) -> tuple[int, int]:
     now = int(hub.clock())
     fleet = store.fleet(hub, Scope(None))
     with hub.reading() as s:
-        overdrafts = [(v.id, v.name) for v in s.scalars(select(Volunteer).where(Volunteer.flagged.is_(True)))]
+        overdrafts = [(v.id, v.name) for v in s.scalars(select(Volunteer).where(Volunteer.flagged))]
     holding = {c.key: c for c in conditions(fleet, overdrafts, rules, now)}
     opened = closed = 0
     with hub.unit() as s:

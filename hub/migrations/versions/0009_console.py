@@ -58,6 +58,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("org_id", sa.Integer, nullable=True))
         batch.create_index("ix_kiosks_org_id", ["org_id"])
     op.create_index("ix_ledger_kind_at", "ledger", ["kind", "at"])
+    op.create_index(
+        "ix_volunteers_flagged",
+        "volunteers",
+        ["id"],
+        sqlite_where=sa.text("flagged"),
+        postgresql_where=sa.text("flagged"),
+    )
     op.create_table(
         "redemption_days",
         sa.Column("day", sa.Integer, primary_key=True),
@@ -102,6 +109,7 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_table("report_watermark")
     op.drop_table("redemption_days")
+    op.drop_index("ix_volunteers_flagged", table_name="volunteers")
     op.drop_index("ix_ledger_kind_at", table_name="ledger")
     with op.batch_alter_table("kiosks") as batch:
         batch.drop_index("ix_kiosks_org_id")
