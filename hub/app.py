@@ -15,7 +15,8 @@ ReDoc, which would need one, is off.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
@@ -96,7 +97,22 @@ def api_from_env() -> FastAPI:
 
 def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
     hub.ensure_key()
-    api = FastAPI(title=TITLE, version="0.1.0", docs_url=None, redoc_url=None)
+    from .console.alerts import loop_from_env
+
+    alert_loop = loop_from_env(hub)  # a bad HUB_ALERT_* stops the hub here, in one line
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """The alerts' loop runs while the server does (``hub/console/alerts.py``)."""
+        if alert_loop is not None:
+            alert_loop.start()
+        try:
+            yield
+        finally:
+            if alert_loop is not None:
+                alert_loop.stop()
+
+    api = FastAPI(title=TITLE, version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     api.add_middleware(
         Guard, hub=hub, limits=limits or Limits(), protected=PROTECTED, rate_limited=RATE_LIMITED
     )
@@ -167,6 +183,10 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
         except sync.CursorAhead as exc:
             raise HTTPException(409, str(exc)) from exc
         return Response(page.model_dump_json(), media_type="application/json")
+
+    from .console.web import install as install_console
+
+    install_console(api, hub)
 
     @api.get("/health")
     def health() -> dict[str, str]:

@@ -58,6 +58,8 @@ from protocol.codes import MAX_LIFETIME_S, CodeKind
 from protocol.ids import MAX_ID_LENGTH, BadId, clean_id
 from protocol.logs import logging_config, setup_logging
 
+from .console import commands as console_commands
+from .console import store as console_store
 from .db import HubDatabaseError, open_hub, shown
 from .hours import column_length
 from .ingest import EventLimits
@@ -196,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VOLUNTEER_ID",
         help="revoke every recorded card of this volunteer not expired yet",
     )
+    console_commands.add_parsers(sub)
+    console_commands.place_option(add)
+    place = kiosk.add_parser("place", help="say where a kiosk stands (its org)")
+    place.add_argument("kiosk_id", metavar="KIOSK_ID")
+    place.add_argument("--in", dest="org", required=True, help="the org, as 区/街道/社区")
     held = sub.add_parser("quarantine", help="events kiosks pushed that the hub refused, with the reason")
     held.add_argument("--limit", type=int, default=100, help="newest first, at most this many (default 100)")
     return ap
@@ -314,6 +321,8 @@ def run(ns: argparse.Namespace) -> int:
         usage_of(ns)
         settings = settings_from(ns)
         limits = EventLimits.from_env()
+        if ns.command in ("serve", "alerts"):
+            console_commands.check_alert_env()
         log.info("kiosk-hub %s", what(ns, settings))
         engine = open_hub(settings.database_url, create=ns.command == "init")
     except (BadId, SettingsError, ValueError, HubDatabaseError) as exc:
@@ -362,10 +371,27 @@ def run(ns: argparse.Namespace) -> int:
             return technicians(hub, ns)
         if ns.command == "card-pin":
             return card_pin(hub, ns)
+        if ns.command in ("org", "staff", "report", "alerts"):
+            return console_commands.run(hub, ns)
+        if ns.command == "kiosk" and ns.kiosk_command == "place":
+            try:
+                console_store.place_kiosk(hub, ns.kiosk_id, ns.org)
+            except console_store.ConsoleError as exc:
+                print(f"kiosk-hub: {exc}", file=sys.stderr)
+                return 2
+            except UnknownClient:
+                print(f"kiosk-hub: no kiosk {ns.kiosk_id}", file=sys.stderr)
+                return 1
+            print(json.dumps({"kiosk_id": ns.kiosk_id, "in": ns.org}, ensure_ascii=False))
+            return 0
         if ns.command == "kiosk":
             try:
-                print(json.dumps(hub.add_kiosk(ns.name)))
-            except ValueError as exc:
+                where = console_store.find_org(hub, ns.org) if ns.org else None
+                added = hub.add_kiosk(ns.name)
+                if where is not None:
+                    console_store.place_kiosk(hub, added["kiosk_id"], str(where.id))
+                print(json.dumps(added))
+            except ValueError as exc:  # a bad name, an unknown org (before anything was added)
                 print(f"kiosk-hub: {exc}", file=sys.stderr)
                 return 2
             return 0

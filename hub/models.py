@@ -36,6 +36,16 @@ class Volunteer(Base):
     name: Mapped[str] = mapped_column(String(100))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    __table_args__ = (
+        # the alerts' loop asks every minute for the few flagged among millions
+        Index(
+            "ix_volunteers_flagged",
+            "id",
+            sqlite_where=text("flagged"),
+            postgresql_where=text("flagged"),
+        ),
+    )
+
 
 class LedgerEntry(Base):
     __tablename__ = "ledger"
@@ -61,6 +71,8 @@ class LedgerEntry(Base):
     reverses: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     __table_args__ = (
+        # the console's reports: redemptions in a date range
+        Index("ix_ledger_kind_at", "kind", "at"),
         # partial: the redemptions (nearly every entry) add nothing to it
         Index(
             "ux_ledger_reverses",
@@ -78,6 +90,8 @@ class Kiosk(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default="kiosk", server_default="kiosk")
+    # where the kiosk stands (a community, street or district); None: not placed yet
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     """``kiosk`` (syncs) or ``app`` (the volunteer app's server: asks for codes and balances)."""
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -228,3 +242,98 @@ class CardPin(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     stamp: Mapped[int] = mapped_column(BigInteger, index=True)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Org(Base):
+    """A district (区), a street (街道) or a community (社区): where kiosks stand and whose staff
+    see them. Balances stay city-wide; the tree only scopes who sees and changes what."""
+
+    __tablename__ = "orgs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))  # district, street, community
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_orgs_parent_name"),)
+
+
+class Staff(Base):
+    """A person who signs in to the console: a city's (``org_id`` None) or an org's."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # admin, staff, viewer
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie's SHA-256 (never the cookie) and its form token."""
+
+    __tablename__ = "staff_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class RedemptionDay(Base):
+    """The redemptions of one city day at one kiosk of one item, summed (the console's reports).
+
+    Folded from the ledger in sequence order up to ``report_watermark.seq``
+    (``hub.console.store.fold_redemptions``); a charge given back is taken out of its own
+    day. ``kiosk_id`` and ``item_name`` are '' where the ledger has none.
+    """
+
+    __tablename__ = "redemption_days"
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)  # days since 1970-01-01 on the city's clock
+    kiosk_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    items: Mapped[int] = mapped_column(BigInteger)
+    spent: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportWatermark(Base):
+    """How far into the ledger ``redemption_days`` has been folded (one row)."""
+
+    __tablename__ = "report_watermark"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class Alert(Base):
+    """Something at a kiosk (or in the ledger) a person should see to: open from when it was
+    first seen, shown and sent once due (``due_at``: some wait a grace period), seen by a
+    person, closed when its cause went away (``hub.console.alerts``)."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))  # a lane, a volunteer: what in the kiosk
+    detail: Mapped[str] = mapped_column(Text)  # JSON: the figures the sentence is made of
+    opened_at: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[int] = mapped_column(BigInteger)
+    seen_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seen_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class AlertDelivery(Base):
+    """An alert on its way to the office's webhook, tried again after a growing pause."""
+
+    __tablename__ = "alert_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(Integer, unique=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[int] = mapped_column(BigInteger)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    failed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)

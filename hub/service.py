@@ -362,7 +362,7 @@ class Hub:
         entry = self._tokens.get(token_hash(token), self.clock())
         return None if entry is None or entry.role != role else entry.client_id
 
-    def revoke_client(self, client_id: str, role: str = "kiosk") -> int:
+    def revoke_client(self, client_id: str, role: str = "kiosk", actor: str = ACTOR) -> int:
         """Its tokens stop working (at once here, within a second in every hub process); when.
 
         Revoking a revoked client changes nothing and says when it was revoked.
@@ -374,7 +374,7 @@ class Hub:
                 return row.revoked_at
             row.revoked_at = now
             row.previous_token_hash = row.previous_token_until = None
-            self._audit(s, "token_revoked", row, {})
+            self._audit(s, "token_revoked", row, {}, actor)
             generation = self._raise_generation(s)
         self._tokens.saw_generation(generation)
         return now
@@ -413,10 +413,12 @@ class Hub:
             raise UnknownClient(client_id)
         return row
 
-    def _audit(self, s: Session, action: str, client: Kiosk, detail: dict[str, Any]) -> None:
+    def _audit(
+        self, s: Session, action: str, client: Kiosk, detail: dict[str, Any], actor: str = ACTOR
+    ) -> None:
         body = json.dumps({"name": client.name, **detail}, ensure_ascii=False)
         target = f"{client.role}:{client.id}"
-        s.add(HubAudit(at=int(self.clock()), actor=ACTOR, action=action, target=target, detail=body))
+        s.add(HubAudit(at=int(self.clock()), actor=actor, action=action, target=target, detail=body))
 
     @staticmethod
     def _generation(s: Session) -> int:

@@ -1,9 +1,11 @@
-"""Keep the kiosk's sentence catalogue in step with the source (Babel, from the dev extra).
+"""Keep the sentence catalogues in step with the source (Babel, from the dev extra).
 
 The source language is Chinese: every ``say("…", lang)``, ``say_in("context", "…", lang)``,
 ``N_("…")`` and ``N_in("context", "…")`` in ``kiosk/`` is a message id.
 ``kiosk/locale/en/LC_MESSAGES/kiosk.po`` holds their English; the kiosk reads the compiled
-``kiosk.mo`` beside it (committed, so a kiosk needs no compiler).
+``kiosk.mo`` beside it (committed, so a kiosk needs no compiler). The hub's console is
+the second catalogue, ``hub``: ``say``/``N_`` in ``hub/console/*.py`` and ``{{ _("…") }}``
+in its templates, with ``hub/locale/en/LC_MESSAGES/hub.po``.
 
 Usage, from the repository's root::
 
@@ -22,6 +24,7 @@ import gettext
 import io
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -30,16 +33,36 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_DIR = ROOT / "kiosk"
-LOCALE_DIR = SOURCE_DIR / "locale"
-DOMAIN = "kiosk"
 LANGUAGES = ("en",)
 KEYWORDS = {
     "say": None,
     "N_": None,
     "say_in": ((1, "c"), 2),
     "N_in": ((1, "c"), 2),
+    "_": None,
 }
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One catalogue: where its sentences are written and where its .po and .mo live."""
+
+    name: str
+    source_dir: Path
+    method_map: tuple[tuple[str, str], ...]
+
+    @property
+    def locale_dir(self) -> Path:
+        return self.source_dir / "locale"
+
+
+KIOSK = Domain("kiosk", ROOT / "kiosk", (("**.py", "python"),))
+HUB = Domain(
+    "hub",
+    ROOT / "hub",
+    (("console/**.py", "python"), ("console/templates/**.html", "jinja2.ext:babel_extract")),
+)
+DOMAINS = (KIOSK, HUB)
 
 Key = tuple[str | None, str]  # (context, message id)
 
@@ -47,37 +70,40 @@ STAMP = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 """A fixed date in the header, so the .po changes only when a sentence does (git has the dates)."""
 
 
-def po_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(lang: str, domain: Domain = KIOSK) -> Path:
+    return domain.locale_dir / lang / "LC_MESSAGES" / f"{domain.name}.po"
 
 
-def mo_path(lang: str) -> Path:
-    return po_path(lang).with_suffix(".mo")
+def mo_path(lang: str, domain: Domain = KIOSK) -> Path:
+    return po_path(lang, domain).with_suffix(".mo")
 
 
-def extract() -> Catalog:
-    """Every message id written in the kiosk's source, with where it is used."""
+def extract(domain: Domain = KIOSK) -> Catalog:
+    """Every message id written in the domain's source, with where it is used."""
     template = Catalog(project="timebank-kiosk", creation_date=STAMP, fuzzy=False)
     found = extract_from_dir(
-        str(SOURCE_DIR),
-        method_map=[("**.py", "python")],
+        str(domain.source_dir),
+        method_map=list(domain.method_map),
         keywords=KEYWORDS,
         comment_tags=("TRANSLATORS:",),
         strip_comment_tags=True,
     )
+    where = domain.source_dir.name
     for filename, lineno, message, comments, context in found:
         if not isinstance(message, str):
-            raise ValueError(f"kiosk/{filename}:{lineno}: plural forms are not used here")
-        template.add(message, None, [(f"kiosk/{filename}", lineno)], auto_comments=comments, context=context)
+            raise ValueError(f"{where}/{filename}:{lineno}: plural forms are not used here")
+        template.add(
+            message, None, [(f"{where}/{filename}", lineno)], auto_comments=comments, context=context
+        )
     return template
 
 
-def read(lang: str) -> Catalog:
-    path = po_path(lang)
+def read(lang: str, domain: Domain = KIOSK) -> Catalog:
+    path = po_path(lang, domain)
     if not path.exists():
-        return Catalog(locale=lang, domain=DOMAIN)
+        return Catalog(locale=lang, domain=domain.name)
     with path.open("rb") as f:
-        return read_po(f, locale=lang, domain=DOMAIN)
+        return read_po(f, locale=lang, domain=domain.name)
 
 
 def keys(catalog: Iterable[object]) -> set[Key]:
@@ -89,9 +115,9 @@ def keys(catalog: Iterable[object]) -> set[Key]:
     return out
 
 
-def updated(lang: str, template: Catalog) -> Catalog:
+def updated(lang: str, template: Catalog, domain: Domain = KIOSK) -> Catalog:
     """The language's catalogue with the source's ids: new ones empty, unused ones gone."""
-    catalog = read(lang)
+    catalog = read(lang, domain)
     catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
     catalog.obsolete.clear()
     catalog.fuzzy = False
@@ -137,20 +163,21 @@ def untranslated(catalog: Catalog) -> list[Key]:
     )
 
 
-def problems(lang: str, template: Catalog | None = None) -> list[str]:
+def problems(lang: str, template: Catalog | None = None, domain: Domain = KIOSK) -> list[str]:
     """Why the committed catalogue is out of step with the source (empty when it is not)."""
-    template = template if template is not None else extract()
+    template = template if template is not None else extract(domain)
     out: list[str] = []
-    catalog = read(lang)
+    catalog = read(lang, domain)
     source, po = keys(template), keys(catalog)
-    out += [f"not in {lang}/kiosk.po: {k}" for k in sorted(source - po, key=str)]
-    out += [f"in {lang}/kiosk.po but not in the source: {k}" for k in sorted(po - source, key=str)]
+    po_name = f"{lang}/{domain.name}.po"
+    out += [f"not in {po_name}: {k}" for k in sorted(source - po, key=str)]
+    out += [f"in {po_name} but not in the source: {k}" for k in sorted(po - source, key=str)]
     out += [f"no {lang} translation: {k}" for k in untranslated(catalog)]
-    if not out and po_bytes(updated(lang, template)) != po_path(lang).read_bytes():
-        out.append(f"{lang}/kiosk.po is not as the script writes it (run scripts/catalogue.py)")
-    mo = mo_path(lang)
+    if not out and po_bytes(updated(lang, template, domain)) != po_path(lang, domain).read_bytes():
+        out.append(f"{po_name} is not as the script writes it (run scripts/catalogue.py)")
+    mo = mo_path(lang, domain)
     if not mo.exists() or translations(mo.read_bytes()) != translations(mo_bytes(catalog)):
-        out.append(f"{lang}/kiosk.mo is not compiled from {lang}/kiosk.po (run scripts/catalogue.py)")
+        out.append(f"{lang}/{domain.name}.mo is not compiled from {po_name} (run scripts/catalogue.py)")
     return out
 
 
@@ -160,24 +187,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if out of step")
     ns = parser.parse_args(argv)
-    template = extract()
     status = 0
-    for lang in LANGUAGES:
-        if ns.check:
-            found = problems(lang, template)
-            for line in found:
-                print(line)
-            status |= bool(found)
-            continue
-        catalog = updated(lang, template)
-        po_path(lang).parent.mkdir(parents=True, exist_ok=True)
-        po_path(lang).write_bytes(po_bytes(catalog))
-        mo_path(lang).write_bytes(mo_bytes(catalog))
-        missing = untranslated(catalog)
-        for context, msgid in missing:
-            print(f"needs {lang}: {msgid}" + (f"  (context {context!r})" if context else ""))
-        print(f"{po_path(lang).relative_to(ROOT)}: {len(catalog)} sentences, {len(missing)} without {lang}")
-        status |= bool(missing)
+    for domain in DOMAINS:
+        template = extract(domain)
+        for lang in LANGUAGES:
+            if ns.check:
+                found = problems(lang, template, domain)
+                for line in found:
+                    print(line)
+                status |= bool(found)
+                continue
+            catalog = updated(lang, template, domain)
+            po, mo = po_path(lang, domain), mo_path(lang, domain)
+            po.parent.mkdir(parents=True, exist_ok=True)
+            po.write_bytes(po_bytes(catalog))
+            mo.write_bytes(mo_bytes(catalog))
+            missing = untranslated(catalog)
+            for context, msgid in missing:
+                print(f"needs {lang}: {msgid}" + (f"  (context {context!r})" if context else ""))
+            print(f"{po.relative_to(ROOT)}: {len(catalog)} sentences, {len(missing)} without {lang}")
+            status |= bool(missing)
     return status
 
 

@@ -54,3 +54,12 @@ def test_the_ingest_benchmark_runs_small() -> None:
         "--volunteers", "20", "--runs", "1", "--workers", "1",
     )  # fmt: skip
     assert "HTTP / in-process" in out
+
+
+@pytest.mark.skipif(POSTGRES is None, reason="needs PostgreSQL (CI sets KIOSK_TEST_POSTGRES_URL)")
+def test_the_console_reports_benchmark_runs_small() -> None:
+    assert POSTGRES is not None
+    out = run(
+        "console_reports.py", "--pg", POSTGRES, "--redemptions", "300", "--volunteers", "50", "--runs", "1"
+    )
+    assert "page / bare SQL" in out and "CSV export" in out

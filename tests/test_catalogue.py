@@ -23,15 +23,22 @@ from kiosk.core.rules import Refusal
 from kiosk.ui import wording
 from protocol.codes import CodeReason
 from protocol.sync import Refused
-from scripts.catalogue import extract, mo_path, po_path, problems, read, translations
+from scripts.catalogue import DOMAINS, HUB, Domain, extract, mo_path, po_path, problems, read, translations
 
 ROOT = Path(__file__).resolve().parents[1]
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
-def test_the_catalogue_is_in_step_with_the_source() -> None:
-    """No id without English, no entry the source no longer uses, a fresh .mo."""
-    assert problems("en") == []
+@pytest.mark.parametrize("domain", DOMAINS, ids=lambda d: d.name)
+def test_the_catalogue_is_in_step_with_the_source(domain: Domain) -> None:
+    """No id without English, no entry the source no longer uses, a fresh .mo (the kiosk's
+    and the hub console's)."""
+    assert problems("en", domain=domain) == []
+
+
+def test_the_consoles_templates_are_read_for_sentences() -> None:
+    ids = {str(m.id) for m in extract(HUB)}
+    assert {"总览", "兑换记录", "用户名或密码不正确"} <= ids  # a template, a template, Python
 
 
 def test_the_check_finds_a_sentence_the_po_lacks(tmp_path: Path) -> None:

@@ -1,0 +1,577 @@
+"""The console's facts and outcomes: orgs, staff and their sessions, the fleet, redemptions.
+
+Each function is one unit of work on the hub's database (``Hub.unit`` / ``Hub.reading``):
+it loads the facts a rule in ``rules.py`` needs, or saves what a rule decided. Every
+change a person makes through the console is written to ``hub_audit`` with who did it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, case, delete, exists, func, literal, select, text
+from sqlalchemy.orm import Session
+
+from protocol.pins import hash_pin, pin_matches
+
+from ..models import (
+    HubAudit,
+    Kiosk,
+    KioskStatus,
+    LedgerEntry,
+    Org,
+    RedemptionDay,
+    ReportWatermark,
+    Staff,
+    StaffSession,
+    Volunteer,
+)
+from ..service import Hub, UnknownClient
+from .rules import (
+    FORMULA_START,
+    SESSION_S,
+    Attempt,
+    FleetRow,
+    Level,
+    OrgNode,
+    Role,
+    Scope,
+    after_failure,
+    find_by_path,
+    fleet_row,
+    locked,
+    needs_visit_first,
+    path,
+    placement_problem,
+    scope_of,
+)
+from .words import N_
+
+MIN_PASSWORD = 10
+"""A console password's least length: the console is reachable from the office's network."""
+
+
+class ConsoleError(ValueError):
+    """A request the console refuses, in one line a person can act on."""
+
+
+@dataclass(frozen=True)
+class Who:
+    """The signed-in person a request is made for."""
+
+    staff_id: int
+    name: str
+    role: Role
+    org_id: int | None
+    scope: Scope
+    csrf: str
+
+
+def session_hash(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+def audit(s: Session, hub: Hub, actor: str, action: str, target: str, **detail: Any) -> None:
+    body = json.dumps(detail, ensure_ascii=False)
+    s.add(HubAudit(at=int(hub.clock()), actor=f"staff:{actor}", action=action, target=target, detail=body))
+
+
+# --- orgs -----------------------------------------------------------------------------
+
+
+def org_nodes(s: Session) -> list[OrgNode]:
+    return [
+        OrgNode(o.id, o.name, Level(o.level), o.parent_id) for o in s.scalars(select(Org).order_by(Org.id))
+    ]
+
+
+def orgs(hub: Hub) -> list[OrgNode]:
+    with hub.reading() as s:
+        return org_nodes(s)
+
+
+def find_org(hub: Hub, text: str) -> OrgNode:
+    found = find_by_path(orgs(hub), text)
+    if found is None:
+        raise ConsoleError(f"no org {text!r}; `kiosk-hub org list` shows them (write 区/街道/社区)")
+    return found
+
+
+def add_org(hub: Hub, name: str, level: Level, parent: str | None) -> OrgNode:
+    name = name.strip()
+    if not name or "/" in name or len(name) > 100:
+        raise ConsoleError("an org's name is 1 to 100 characters, without '/'")
+    under = find_org(hub, parent) if parent else None
+    problem = placement_problem(level, under)
+    if problem:
+        raise ConsoleError(problem)
+    parent_id = under.id if under else None
+    with hub.unit() as s:
+        if s.scalar(
+            select(Org.id).where(
+                Org.parent_id.is_(parent_id) if parent_id is None else Org.parent_id == parent_id,
+                Org.name == name,
+            )
+        ):
+            raise ConsoleError(f"{name} is there already")
+        row = Org(name=name, level=level.value, parent_id=parent_id, created_at=int(hub.clock()))
+        s.add(row)
+        s.flush()
+        return OrgNode(row.id, row.name, level, parent_id)
+
+
+def org_tree(hub: Hub) -> list[dict[str, Any]]:
+    nodes = orgs(hub)
+    by_id = {o.id: o for o in nodes}
+    with hub.reading() as s:
+        placed = dict(
+            s.execute(
+                select(Kiosk.org_id, func.count()).where(Kiosk.role == "kiosk").group_by(Kiosk.org_id)
+            ).all()
+        )
+    return [
+        {
+            "id": o.id,
+            "path": path(by_id, o.id, "/"),
+            "level": o.level.value,
+            "kiosks": int(placed.get(o.id, 0)),
+        }
+        for o in sorted(nodes, key=lambda o: path(by_id, o.id, "/"))
+    ]
+
+
+def place_kiosk(hub: Hub, kiosk_id: str, org: str) -> None:
+    where = find_org(hub, org)
+    with hub.unit() as s:
+        row = s.get(Kiosk, kiosk_id)
+        if row is None or row.role != "kiosk":
+            raise UnknownClient(kiosk_id)
+        row.org_id = where.id
+
+
+def register_kiosk(hub: Hub, who: Who, name: str, org_id: int) -> dict[str, str]:
+    """A new kiosk placed in ``org_id`` (which the person must see); its token, shown once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ConsoleError(N_("自助机名称应为 1 到 100 个字"))
+    if not who.scope.sees(org_id) or org_id not in {o.id for o in orgs(hub)}:
+        raise ConsoleError(N_("只能在您负责的地区登记自助机"))
+    try:
+        added = hub.add_kiosk(name)
+    except ValueError:
+        raise ConsoleError(N_("已有同名的自助机")) from None
+    with hub.unit() as s:
+        row = s.get(Kiosk, added["kiosk_id"])
+        assert row is not None
+        row.org_id = org_id
+        audit(s, hub, who.name, "kiosk_added", f"kiosk:{row.id}", name=name, org=org_id)
+    return added
+
+
+def retire_kiosk(hub: Hub, who: Who, kiosk_id: str) -> None:
+    """The kiosk's token stops working now (``Hub.revoke_client``), recorded as this person's."""
+    with hub.reading() as s:
+        row = s.get(Kiosk, kiosk_id)
+        if row is None or row.role != "kiosk" or not who.scope.sees(row.org_id):
+            raise UnknownClient(kiosk_id)
+    hub.revoke_client(kiosk_id, "kiosk", actor=f"staff:{who.name}")
+
+
+# --- staff and sessions -----------------------------------------------------------------
+
+
+def add_staff(hub: Hub, name: str, role: Role, org: str | None, password: str) -> dict[str, Any]:
+    name = name.strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise ConsoleError("a staff name is 1 to 64 characters without spaces")
+    if len(password) < MIN_PASSWORD:
+        raise ConsoleError(f"a password is at least {MIN_PASSWORD} characters")
+    where = find_org(hub, org) if org else None
+    with hub.unit() as s:
+        row = s.scalar(select(Staff).where(Staff.name == name))
+        if row is None:
+            row = Staff(name=name, created_at=int(hub.clock()), failures=0, active=True)
+            s.add(row)
+        row.password_hash = hash_pin(password)
+        row.role = role.value
+        row.org_id = where.id if where else None
+        row.active, row.failures, row.locked_until = True, 0, None
+        s.flush()
+        s.execute(delete(StaffSession).where(StaffSession.staff_id == row.id))
+        audit(s, hub, "kiosk-hub", "staff_set", f"staff:{name}", role=role.value, org=org or "")
+        return {"staff": name, "role": role.value, "in": org or ""}
+
+
+class SignInRefused(Exception):
+    """Wrong name or password, or locked: the page says the same for both (``locked_until`` for the lock)."""
+
+    def __init__(self, locked_until: int | None = None) -> None:
+        super().__init__("sign-in refused")
+        self.locked_until = locked_until
+
+
+def sign_in(hub: Hub, name: str, password: str) -> str:
+    """A new session's cookie value for the right name and password; else :class:`SignInRefused`
+    (a wrong password is counted, and the fifth in a row locks the account)."""
+    now = int(hub.clock())
+    refused: SignInRefused | None = None
+    with hub.unit() as s:
+        row = s.scalar(select(Staff).where(Staff.name == name.strip(), Staff.active.is_(True)))
+        if row is None:
+            hash_pin(password)  # as long as a real check: the time tells no name apart
+            refused = SignInRefused()
+        elif locked(Attempt(row.failures, row.locked_until), now):
+            refused = SignInRefused(row.locked_until)
+        elif not pin_matches(password, row.password_hash):
+            attempt = after_failure(Attempt(row.failures, row.locked_until), now)
+            row.failures, row.locked_until = attempt.failures, attempt.locked_until
+            if locked(attempt, now):
+                audit(s, hub, row.name, "staff_locked", f"staff:{row.name}")
+            refused = SignInRefused(attempt.locked_until if locked(attempt, now) else None)
+        else:
+            row.failures, row.locked_until = 0, None
+            cookie = secrets.token_urlsafe(32)
+            s.add(
+                StaffSession(
+                    id_hash=session_hash(cookie),
+                    staff_id=row.id,
+                    csrf=secrets.token_urlsafe(24),
+                    created_at=now,
+                    expires_at=now + SESSION_S,
+                )
+            )
+            s.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+            audit(s, hub, row.name, "signed_in", f"staff:{row.name}")
+    if refused is not None:
+        raise refused
+    return cookie
+
+
+def who(hub: Hub, cookie: str) -> Who | None:
+    now = int(hub.clock())
+    with hub.reading() as s:
+        found = s.execute(
+            select(Staff, StaffSession.csrf)
+            .join(StaffSession, StaffSession.staff_id == Staff.id)
+            .where(
+                StaffSession.id_hash == session_hash(cookie),
+                StaffSession.expires_at > now,
+                Staff.active.is_(True),
+            )
+        ).first()
+        if found is None:
+            return None
+        staff, csrf = found
+        return Who(
+            staff.id, staff.name, Role(staff.role), staff.org_id, scope_of(staff.org_id, org_nodes(s)), csrf
+        )
+
+
+def sign_out(hub: Hub, cookie: str) -> None:
+    with hub.unit() as s:
+        s.execute(delete(StaffSession).where(StaffSession.id_hash == session_hash(cookie)))
+
+
+# --- the fleet ------------------------------------------------------------------------
+
+
+def fleet(hub: Hub, scope: Scope) -> list[FleetRow]:
+    now = int(hub.clock())
+    with hub.reading() as s:
+        by_id = {o.id: o for o in org_nodes(s)}
+        rows = s.execute(
+            select(Kiosk, KioskStatus)
+            .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
+            .where(Kiosk.role == "kiosk")
+        ).all()
+    shown = [
+        fleet_row(
+            k.id,
+            k.name,
+            path(by_id, k.org_id),
+            None if st is None else json.loads(st.body),
+            None if st is None else st.received_at,
+            now,
+            revoked=k.revoked_at is not None,
+        )
+        for k, st in rows
+        if scope.sees(k.org_id)
+    ]
+    return needs_visit_first(shown)
+
+
+# --- redemptions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedemptionFilter:
+    start: int  # unix seconds, inclusive
+    end: int  # exclusive
+    kiosk_ids: frozenset[str] | None = None  # None: every kiosk in scope
+    item: str | None = None
+    volunteer_id: str | None = None
+
+
+def kiosks_in(hub: Hub, scope: Scope) -> dict[str, str]:
+    with hub.reading() as s:
+        return {
+            k.id: k.name
+            for k in s.scalars(select(Kiosk).where(Kiosk.role == "kiosk").order_by(Kiosk.name))
+            if scope.sees(k.org_id)
+        }
+
+
+LEDGER = LedgerEntry.__table__
+VOLUNTEERS = Volunteer.__table__
+KIOSKS = Kiosk.__table__
+
+
+def _redemption_filter(f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> list[ColumnElement[bool]]:
+    """The WHERE of a redemption report, on the ledger's columns (Core: no ORM per row)."""
+    given_back = LEDGER.alias("given_back")
+    where: list[ColumnElement[bool]] = [
+        LEDGER.c.kind == "redemption",
+        LEDGER.c.at >= f.start,
+        LEDGER.c.at < f.end,
+        # a charge a technician gave back is no redemption (the partial index on reverses serves this)
+        ~exists().where(given_back.c.reverses == LEDGER.c.event_id),
+    ]
+    chosen = f.kiosk_ids
+    if scope_kiosks is not None:
+        chosen = frozenset(scope_kiosks) if chosen is None else chosen & frozenset(scope_kiosks)
+    if chosen is not None:
+        where.append(LEDGER.c.kiosk_id.in_(sorted(chosen)))
+    if f.item:
+        where.append(LEDGER.c.item_name == f.item)
+    if f.volunteer_id:
+        where.append(LEDGER.c.volunteer_id == f.volunteer_id)
+    return where
+
+
+CITY_DAY_OFFSET = 8 * 3600
+"""Seconds from UTC to the city's clock: a report's day starts at midnight there."""
+
+
+FOLD = """
+INSERT INTO redemption_days (day, kiosk_id, item_name, items, spent)
+SELECT day, kiosk, item, sum(items), sum(spent) FROM (
+    SELECT (r.at + :offset) / 86400 AS day, coalesce(r.kiosk_id, '') AS kiosk,
+           coalesce(r.item_name, '') AS item, coalesce(r.quantity, 1) AS items, -r.amount AS spent
+    FROM ledger r WHERE r.kind = 'redemption' AND r.seq > :lo AND r.seq <= :hi
+    UNION ALL
+    SELECT (c.at + :offset) / 86400, coalesce(c.kiosk_id, ''), coalesce(c.item_name, ''),
+           -coalesce(c.quantity, 1), c.amount
+    FROM ledger v JOIN ledger c ON c.event_id = v.reverses
+    WHERE v.kind = 'reversal' AND v.seq > :lo AND v.seq <= :hi AND c.kind = 'redemption'
+) AS folded WHERE true
+GROUP BY day, kiosk, item
+ON CONFLICT (day, kiosk_id, item_name) DO UPDATE
+SET items = redemption_days.items + excluded.items, spent = redemption_days.spent + excluded.spent
+"""
+
+
+def fold_redemptions(hub: Hub) -> int:
+    """Add the ledger's entries since the last fold to ``redemption_days``; how many seqs.
+
+    Under the ledger's write lock, so the newest sequence is final (entries become visible
+    in sequence order, as kiosks' pulls need too) and two folds never count one entry
+    twice. A reversal's seq is after its charge's: the charge is always folded first.
+    """
+    with hub.unit() as s:
+        hub.lock_ledger(s)
+        mark = s.get(ReportWatermark, 1, with_for_update=True)
+        assert mark is not None, "the console's migration makes the watermark"
+        top = int(s.scalar(select(func.coalesce(func.max(LedgerEntry.seq), 0))) or 0)
+        if top <= mark.seq:
+            return 0
+        s.execute(text(FOLD), {"lo": mark.seq, "hi": top, "offset": CITY_DAY_OFFSET})
+        folded, mark.seq = top - mark.seq, top
+        return folded
+
+
+def _city_days(f: RedemptionFilter) -> tuple[int, int]:
+    """The filter's range as days of ``redemption_days`` (its bounds are city midnights)."""
+    return (f.start + CITY_DAY_OFFSET) // 86400, (f.end + CITY_DAY_OFFSET) // 86400
+
+
+def redemption_totals(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> dict[str, Any]:
+    """Totals per item, per kiosk and per day (the city's days).
+
+    From ``redemption_days`` (folded first: only what arrived since the last report), a few
+    thousand rows for a month of a city; one volunteer's redemptions are summed from the
+    ledger itself (an index finds them).
+    """
+    if f.volunteer_id:
+        day = func.floor((LEDGER.c.at + CITY_DAY_OFFSET) / 86400).label("day")
+        q = (
+            select(
+                day,
+                LEDGER.c.kiosk_id,
+                LEDGER.c.item_name,
+                func.sum(func.coalesce(LEDGER.c.quantity, 1)),
+                func.sum(-LEDGER.c.amount),
+            )
+            .where(*_redemption_filter(f, scope_kiosks))
+            .group_by(day, LEDGER.c.kiosk_id, LEDGER.c.item_name)
+        )
+    else:
+        fold_redemptions(hub)
+        days = RedemptionDay.__table__
+        first, end = _city_days(f)
+        q = select(days.c.day, days.c.kiosk_id, days.c.item_name, days.c["items"], days.c.spent).where(
+            days.c.day >= first, days.c.day < end, days.c["items"] != 0
+        )
+        chosen = f.kiosk_ids
+        if scope_kiosks is not None:
+            chosen = frozenset(scope_kiosks) if chosen is None else chosen & frozenset(scope_kiosks)
+        if chosen is not None:
+            q = q.where(days.c.kiosk_id.in_(sorted(chosen)))
+        if f.item:
+            q = q.where(days.c.item_name == f.item)
+    by_item: dict[Any, list[int]] = {}
+    by_kiosk: dict[Any, list[int]] = {}
+    by_day: dict[Any, list[int]] = {}
+    with hub.reading() as s:
+        for d, kiosk_id, item, n, spent in s.execute(q):
+            for table, key in ((by_item, item or "?"), (by_kiosk, kiosk_id or "?"), (by_day, int(d))):
+                sums = table.setdefault(key, [0, 0])
+                sums[0] += int(n)
+                sums[1] += int(spent)
+
+    def ranked(table: dict[Any, list[int]]) -> list[tuple[Any, int, int]]:
+        return sorted(((k, n, v) for k, (n, v) in table.items()), key=lambda t: (-t[2], str(t[0])))
+
+    return {
+        "by_item": ranked(by_item),
+        "by_kiosk": ranked(by_kiosk),
+        "by_day": sorted((k, n, v) for k, (n, v) in by_day.items() if n),
+        "items": sum(n for n, _ in by_item.values()),
+        "spent": sum(v for _, v in by_item.values()),
+    }
+
+
+class Redemption(NamedTuple):
+    """One redemption as reports show it (a plain row: a million of them stream by)."""
+
+    at: int
+    volunteer_id: str
+    volunteer_name: str | None
+    item: str | None
+    quantity: int | None
+    unit_price: int | None
+    amount: int  # as the ledger has it: negative
+    kiosk: str | None
+    kiosk_id: str | None
+    lane: int | None
+    event_id: str | None
+
+    @property
+    def spent(self) -> int:
+        return -self.amount
+
+
+def redemption_rows(
+    hub: Hub,
+    f: RedemptionFilter,
+    scope_kiosks: dict[str, str] | None,
+    limit: int | None = None,
+    chunk: int = 5000,
+) -> Iterator[Redemption]:
+    """The redemptions, newest first, streamed from the database ``chunk`` rows at a time
+    (a server-side cursor on PostgreSQL): the export never holds them all."""
+    q = (
+        select(
+            LEDGER.c.at,
+            LEDGER.c.volunteer_id,
+            VOLUNTEERS.c.name,
+            LEDGER.c.item_name,
+            LEDGER.c.quantity,
+            LEDGER.c.unit_price,
+            LEDGER.c.amount,
+            KIOSKS.c.name,
+            LEDGER.c.kiosk_id,
+            LEDGER.c.lane,
+            LEDGER.c.event_id,
+        )
+        .select_from(
+            LEDGER.outerjoin(VOLUNTEERS, VOLUNTEERS.c.id == LEDGER.c.volunteer_id).outerjoin(
+                KIOSKS, KIOSKS.c.id == LEDGER.c.kiosk_id
+            )
+        )
+        .where(*_redemption_filter(f, scope_kiosks))
+        .order_by(LEDGER.c.at.desc(), LEDGER.c.seq.desc())
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    with hub.reading() as s:
+        result = s.connection().execution_options(yield_per=chunk).execute(q)
+        for part in result.partitions():
+            yield from map(Redemption._make, part)
+
+
+def count_redemptions(hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None) -> int:
+    with hub.reading() as s:
+        return int(
+            s.scalar(select(func.count()).select_from(LEDGER).where(*_redemption_filter(f, scope_kiosks)))
+            or 0
+        )
+
+
+COPY_CHUNK = 256 * 1024
+
+
+def _escaped(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``rules.cell`` in SQL: text a spreadsheet would run gets a leading apostrophe."""
+    return case((func.left(column, 1).in_(FORMULA_START), literal("'") + column), else_=column)
+
+
+def redemption_csv_copy(
+    hub: Hub, f: RedemptionFilter, scope_kiosks: dict[str, str] | None
+) -> Iterator[bytes]:
+    """PostgreSQL: the export's lines written by the database itself (``COPY … TO STDOUT``,
+    streamed as it writes them), the same columns and escaping as ``reports.lines`` writes
+    in Python. Ten times faster for a month of a city than formatting each row here."""
+    city_time = func.to_char(
+        func.timezone("UTC", func.to_timestamp(LEDGER.c.at + CITY_DAY_OFFSET)), "YYYY-MM-DD HH24:MI:SS"
+    )
+    q = (
+        select(
+            city_time,
+            _escaped(LEDGER.c.volunteer_id),
+            _escaped(VOLUNTEERS.c.name),
+            _escaped(LEDGER.c.item_name),
+            func.coalesce(LEDGER.c.quantity, 1),
+            LEDGER.c.unit_price,
+            -LEDGER.c.amount,
+            _escaped(func.coalesce(KIOSKS.c.name, LEDGER.c.kiosk_id)),
+            LEDGER.c.lane,
+            LEDGER.c.event_id,
+        )
+        .select_from(
+            LEDGER.outerjoin(VOLUNTEERS, VOLUNTEERS.c.id == LEDGER.c.volunteer_id).outerjoin(
+                KIOSKS, KIOSKS.c.id == LEDGER.c.kiosk_id
+            )
+        )
+        .where(*_redemption_filter(f, scope_kiosks))
+        .order_by(LEDGER.c.at.desc(), LEDGER.c.seq.desc())
+    )
+    with hub.reading() as s:
+        con = s.connection()
+        compiled = q.compile(dialect=con.dialect, compile_kwargs={"render_postcompile": True})
+        raw: Any = con.connection.dbapi_connection  # psycopg's own connection: its COPY
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy,
+        ):
+            buf = bytearray()
+            for data in copy:  # PostgreSQL sends a row a message: pass them on a few hundred KB at once
+                buf += data
+                if len(buf) >= COPY_CHUNK:
+                    yield bytes(buf)
+                    buf.clear()
+            yield bytes(buf)

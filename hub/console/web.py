@@ -1,0 +1,476 @@
+"""The console's pages: server-rendered (Jinja2), Chinese first with an English switch,
+every script, style and font served from the package, so nothing leaves the office's LAN.
+
+A page needs a signed-in session (an HttpOnly, SameSite=Strict cookie; the hub keeps only
+its hash); without one it redirects to the sign-in page. Every form carries the session's
+form token and every POST must come from the console's own origin (CSRF). A kiosk's or the
+app's bearer token opens no page: the two kinds of credential never meet.
+"""
+
+import datetime as dt
+import os
+import secrets
+import tempfile
+from html import escape
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
+
+from ..service import MAX_RATE, RATE, Hub
+from . import alerts, store
+from .reports import as_csv, csv_export, shown_time, write_xlsx
+from .rules import CITY_TZ, SESSION_S, may_change, path
+from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
+
+HERE = Path(__file__).resolve().parent
+FONTS = HERE.parents[1] / "assets" / "fonts"
+COOKIE = "hub_console"
+LANG_COOKIE = "hub_console_lang"
+SIGNIN_CSRF = "hub_console_signin"
+PAGE_ROWS = 100
+"""Redemptions listed on the page (the export has them all)."""
+
+
+class PageProblem(Exception):
+    """A request the console refuses: a page with one sentence (from the catalogue)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class SignInNeeded(Exception):
+    def __init__(self, back: str) -> None:
+        self.back = back
+
+
+def lang_of(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or SOURCE
+    return chosen if chosen in LANGS else SOURCE
+
+
+def same_origin(request: Request) -> bool:
+    """A POST from a page of this console (the browser says where it comes from)."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def local_day(text: str | None, default: dt.date) -> dt.date:
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PageProblem(400, N_("日期应写成 2026-11-01 这样")) from None
+
+
+def day_start(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), CITY_TZ).timestamp())
+
+
+def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
+    """The console's routes, mounted beside the API under ``/console``."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["shown_time"] = shown_time
+    templates.env.globals["role_names"] = ROLE_NAMES
+    router = APIRouter(prefix="/console", include_in_schema=False)
+
+    def render(
+        request: Request, name: str, lang: str, who: store.Who | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        def _(msgid: str, **params: Any) -> str:
+            return say(msgid, lang, **params)
+
+        response = templates.TemplateResponse(
+            request,
+            name,
+            {"_": _, "lang": lang, "switch": switch_link(request, lang), "who": who, **context},
+            status_code=status,
+        )
+        if request.query_params.get("lang") in LANGS:
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", secure=secure_cookie)
+        # pages hold people's names and balances: no cache keeps them after sign-out
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'"
+        )
+        return response
+
+    def signed_in(request: Request) -> store.Who:
+        cookie = request.cookies.get(COOKIE)
+        who = store.who(hub, cookie) if cookie else None
+        if who is None:
+            raise SignInNeeded(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return who
+
+    def changes_allowed(who: store.Who) -> None:
+        if not may_change(who.role):
+            raise PageProblem(403, N_("只读账号不能修改"))
+
+    def form_checked(request: Request, who: store.Who, token: str) -> None:
+        if not (same_origin(request) and secrets.compare_digest(token, who.csrf)):
+            raise PageProblem(403, N_("这个表单已过期，请重新打开页面"))
+
+    Who = Annotated[store.Who, Depends(signed_in)]
+
+    @router.get("/signin")
+    def signin_page(request: Request, back: str = "/console/fleet") -> HTMLResponse:
+        lang = lang_of(request)
+        token = secrets.token_urlsafe(24)
+        response = render(request, "signin.html", lang, None, token=token, back=safe_back(back), problem=None)
+        response.set_cookie(SIGNIN_CSRF, token, httponly=True, samesite="strict", secure=secure_cookie)
+        return response
+
+    @router.post("/signin")
+    def signin(
+        request: Request,
+        name: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=200)],
+        token: Annotated[str, Form(max_length=64)],
+        back: Annotated[str, Form(max_length=500)] = "/console/fleet",
+    ) -> Response:
+        lang = lang_of(request)
+        expected = request.cookies.get(SIGNIN_CSRF, "")
+        if not (expected and secrets.compare_digest(token, expected) and same_origin(request)):
+            raise PageProblem(403, N_("这个表单已过期，请重新打开页面"))
+        try:
+            cookie = store.sign_in(hub, name, password)
+        except store.SignInRefused as refused:
+            if refused.locked_until:
+                problem = say(
+                    "尝试次数过多，账号已锁定，请于 {t} 后再试",
+                    lang,
+                    t=shown_time(refused.locked_until, "%H:%M"),
+                )
+            else:
+                problem = say("用户名或密码不正确", lang)
+            return render(
+                request, "signin.html", lang, None, 401, token=expected, back=safe_back(back), problem=problem
+            )
+        response = RedirectResponse(safe_back(back), status_code=303)
+        response.set_cookie(
+            COOKIE, cookie, httponly=True, samesite="strict", secure=secure_cookie, max_age=SESSION_S
+        )
+        response.delete_cookie(SIGNIN_CSRF)
+        return response
+
+    @router.post("/signout")
+    def signout(request: Request, who: Who, token: Annotated[str, Form(max_length=64)]) -> Response:
+        form_checked(request, who, token)
+        store.sign_out(hub, request.cookies.get(COOKIE, ""))
+        response = RedirectResponse("/console/signin", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @router.get("")
+    @router.get("/")
+    def home(who: Who) -> Response:
+        return RedirectResponse("/console/fleet", status_code=303)
+
+    @router.get("/fleet")
+    def fleet(request: Request, who: Who) -> HTMLResponse:
+        lang = lang_of(request)
+        rows = store.fleet(hub, who.scope)
+        return render(request, "fleet.html", lang, who, rows=rows, page="fleet", now=int(hub.clock()))
+
+    def redemption_filter(
+        who: store.Who,
+        start: str | None,
+        end: str | None,
+        kiosk: str | None,
+        item: str | None,
+        volunteer: str | None,
+    ) -> tuple[store.RedemptionFilter, dict[str, str], dict[str, str]]:
+        today = dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date()
+        first = local_day(start, today.replace(day=1))
+        last = local_day(end, today)
+        if last < first:
+            raise PageProblem(400, N_("结束日期早于开始日期"))
+        kiosks = store.kiosks_in(hub, who.scope)
+        chosen = frozenset([kiosk]) if kiosk else None
+        if kiosk and kiosk not in kiosks:
+            raise PageProblem(404, N_("没有这台自助机，或您无权查看"))
+        f = store.RedemptionFilter(
+            start=day_start(first),
+            end=day_start(last + dt.timedelta(days=1)),
+            kiosk_ids=chosen,
+            item=(item or "").strip() or None,
+            volunteer_id=(volunteer or "").strip() or None,
+        )
+        shown = {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "kiosk": kiosk or "",
+            "item": f.item or "",
+            "volunteer": f.volunteer_id or "",
+        }
+        return f, kiosks, shown
+
+    Text = Annotated[str | None, Query(max_length=100)]
+
+    @router.get("/redemptions")
+    def redemptions(
+        request: Request,
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> HTMLResponse:
+        lang = lang_of(request)
+        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
+        totals = store.redemption_totals(hub, f, kiosks if who.scope.orgs is not None else None)
+        rows = list(
+            store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None, limit=PAGE_ROWS)
+        )
+        query = urlencode({k: v for k, v in shown.items() if v})
+        return render(
+            request,
+            "redemptions.html",
+            lang,
+            who,
+            page="redemptions",
+            kiosks=kiosks,
+            shown=shown,
+            totals=totals,
+            rows=rows,
+            chart=day_chart(totals["by_day"], *shown_days(shown)),
+            export=f"/console/redemptions.csv?{query}",
+        )
+
+    @router.get("/redemptions.csv")
+    def redemptions_csv(
+        request: Request,
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> StreamingResponse:
+        lang = lang_of(request)
+        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
+        name = f"redemptions-{shown['from']}-{shown['to']}.csv"
+        return StreamingResponse(
+            csv_export(hub, f, kiosks if who.scope.orgs is not None else None, lang),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @router.get("/redemptions.xlsx")
+    def redemptions_xlsx(
+        request: Request,
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> FileResponse:
+        """The same rows as a workbook: written to a temporary file a row at a time (openpyxl's
+        write-only mode), sent, then removed."""
+        lang = lang_of(request)
+        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
+        rows = store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None)
+        fd, name = tempfile.mkstemp(prefix="redemptions-", suffix=".xlsx")
+        os.close(fd)
+        try:
+            write_xlsx(rows, lang, Path(name))
+        except BaseException:
+            os.unlink(name)
+            raise
+        return FileResponse(
+            name,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=f"redemptions-{shown['from']}-{shown['to']}.xlsx",
+            headers={"Cache-Control": "no-store"},
+            background=BackgroundTask(os.unlink, name),
+        )
+
+    def kiosk_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+        nodes = store.orgs(hub)
+        by_id = {o.id: o for o in nodes}
+        places = sorted(
+            ((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1]
+        )
+        context = {"page": "kiosks", "rows": store.fleet(hub, who.scope), "places": places, "token": None}
+        context.update(problem=None, added=None)
+        context.update(extra)
+        return render(request, "kiosks.html", lang_of(request), who, status, **context)
+
+    @router.get("/kiosks")
+    def kiosks(request: Request, who: Who) -> HTMLResponse:
+        return kiosk_page(request, who)
+
+    @router.post("/kiosks")
+    def kiosk_add(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        name: Annotated[str, Form(max_length=200)],
+        place: Annotated[str, Form(max_length=12)],
+    ) -> HTMLResponse:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        lang = lang_of(request)
+        try:
+            added = store.register_kiosk(hub, who, name, int(place) if place.isdigit() else -1)
+        except store.ConsoleError as exc:
+            return kiosk_page(request, who, 400, problem=say(str(exc), lang))
+        # the token is on this page once: the hub keeps only its hash
+        return kiosk_page(request, who, added=name.strip(), token=added["token"])
+
+    @router.post("/kiosks/{kiosk_id}/retire")
+    def kiosk_retire(
+        request: Request,
+        who: Who,
+        kiosk_id: str,
+        token: Annotated[str, Form(max_length=64)],
+        confirm: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        named = next((r for r in store.fleet(hub, who.scope) if r.kiosk_id == kiosk_id), None)
+        if named is None:
+            raise PageProblem(404, N_("没有这台自助机，或您无权查看"))
+        if confirm.strip() != named.name:
+            return kiosk_page(
+                request, who, 400, problem=say("请输入自助机的名称以确认停用", lang_of(request))
+            )
+        store.retire_kiosk(hub, who, kiosk_id)
+        return RedirectResponse("/console/kiosks", status_code=303)
+
+    @router.get("/alerts")
+    def alert_page(request: Request, who: Who) -> HTMLResponse:
+        lang = lang_of(request)
+        return render(
+            request, "alerts.html", lang, who, page="alerts", alerts=alerts.shown(hub, who.scope, lang)
+        )
+
+    @router.post("/alerts/{alert_id}/seen")
+    def alert_seen(
+        request: Request, who: Who, alert_id: int, token: Annotated[str, Form(max_length=64)]
+    ) -> Response:
+        form_checked(request, who, token)
+        if not alerts.mark_seen(hub, who, alert_id):
+            raise PageProblem(404, N_("没有这条告警，或您无权查看"))
+        return RedirectResponse("/console/alerts", status_code=303)
+
+    @router.get("/hours")
+    def hours_page(request: Request, who: Who) -> HTMLResponse:
+        return render(request, "hours.html", lang_of(request), who, page="hours", report=None, problem=None)
+
+    @router.post("/hours")
+    def hours_upload(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        file: Annotated[UploadFile, File()],
+        rate: Annotated[str, Form(max_length=12)] = str(RATE),
+    ) -> HTMLResponse:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        lang = lang_of(request)
+        if not (rate.strip().isdigit() and 1 <= int(rate) <= MAX_RATE):
+            raise PageProblem(400, N_("每小时益币数应是正整数"))
+        name = file.filename or "?"
+        try:
+            report = hub.import_hours(as_csv(file.file.read()), int(rate))
+        except ValueError as exc:  # unreadable as a whole (the importer says where), or a bad workbook
+            problem = say("这个文件无法导入：{why}", lang, why=str(exc))
+            return render(request, "hours.html", lang, who, 400, page="hours", report=None, problem=problem)
+        with hub.unit() as s:
+            store.audit(
+                s,
+                hub,
+                who.name,
+                "hours_imported",
+                f"file:{name}"[:100],
+                **report.as_json() | {"errors": len(report.errors)},
+            )
+        return render(request, "hours.html", lang, who, page="hours", report=report, problem=None, file=name)
+
+    return router
+
+
+def switch_link(request: Request, lang: str) -> str:
+    """This page in the other language, with the same filters."""
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    query["lang"] = "en" if lang == SOURCE else SOURCE
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+def shown_days(shown: dict[str, str]) -> tuple[dt.date, dt.date]:
+    return dt.date.fromisoformat(shown["from"]), dt.date.fromisoformat(shown["to"])
+
+
+def safe_back(back: str) -> str:
+    """Only a console page: never send a person off to another site after signing in."""
+    return back if back.startswith("/console/") and not back.startswith("//") else "/console/fleet"
+
+
+EPOCH = dt.date(1970, 1, 1)
+CHART_DAYS = 400
+"""Longer ranges chart only the days that had redemptions."""
+
+
+def day_chart(
+    by_day: list[tuple[int, int, int]], first: dt.date, last: dt.date, width: int = 720, height: int = 160
+) -> dict[str, Any]:
+    """Bars of items redeemed per day over the whole range (a day without any is a gap), laid
+    out for an inline SVG: no script needed."""
+    counts = {day: (n, spent) for day, n, spent in by_day}
+    days = list(range((first - EPOCH).days, (last - EPOCH).days + 1))
+    if len(days) > CHART_DAYS:
+        days = sorted(counts)
+    top = max((n for n, _ in counts.values()), default=0)
+    step = width / max(1, len(days))
+    bars = []
+    for i, day in enumerate(days):
+        n, spent = counts.get(day, (0, 0))
+        h = round((height - 20) * n / top) if top else 0
+        bars.append(
+            {
+                "x": round(i * step + 1, 1),
+                "w": max(1.0, round(step - 2, 1)),
+                "y": height - h,
+                "h": h,
+                "n": n,
+                "spent": spent,
+                "day": (EPOCH + dt.timedelta(days=day)).isoformat(),
+            }
+        )
+    return {"bars": [b for b in bars if b["n"]], "all": bars, "width": width, "height": height, "top": top}
+
+
+def install(api: Any, hub: Hub, secure_cookie: bool = False) -> None:
+    """Mount the console and its static files on the hub's FastAPI app."""
+    api.include_router(console(hub, secure_cookie))
+    api.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    # the CJK font the kiosk ships: an office PC without one still shows every Chinese glyph
+    api.mount("/console/fonts", StaticFiles(directory=str(FONTS)), name="console-fonts")
+
+    async def to_signin(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInNeeded)
+        return RedirectResponse(f"/console/signin?{urlencode({'back': exc.back})}", status_code=303)
+
+    async def problem_page(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageProblem)
+        lang = lang_of(request)
+        sentence, back = escape(say(exc.message, lang)), escape(say("回到总览", lang))
+        body = f"<!doctype html><meta charset=utf-8><title>{exc.status}</title><p>{sentence}</p>"
+        body += f'<p><a href="/console/fleet">{back}</a></p>'
+        return HTMLResponse(body, status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+    api.add_exception_handler(SignInNeeded, to_signin)
+    api.add_exception_handler(PageProblem, problem_page)
