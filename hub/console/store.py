@@ -12,11 +12,14 @@ import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, case, delete, exists, func, literal, select, text
 from sqlalchemy.orm import Session
 
+from protocol.codes import CodeKind
+from protocol.ids import BadId, clean_id
 from protocol.pins import hash_pin, pin_matches
 
 from ..models import (
@@ -29,9 +32,10 @@ from ..models import (
     ReportWatermark,
     Staff,
     StaffSession,
+    Technician,
     Volunteer,
 )
-from ..service import Hub, UnknownClient
+from ..service import Hub, UnknownClient, UnknownTechnician
 from .rules import (
     FORMULA_START,
     SESSION_S,
@@ -180,6 +184,66 @@ def retire_kiosk(hub: Hub, who: Who, kiosk_id: str) -> None:
         if row is None or row.role != "kiosk" or not who.scope.sees(row.org_id):
             raise UnknownClient(kiosk_id)
     hub.revoke_client(kiosk_id, "kiosk", actor=f"staff:{who.name}")
+
+
+def technicians(hub: Hub) -> list[dict[str, Any]]:
+    """Every technician the hub knows (city-wide: a technician may open any kiosk)."""
+    with hub.reading() as s:
+        return [
+            {"id": t.id, "name": t.name, "active": t.active}
+            for t in s.scalars(select(Technician).order_by(Technician.active.desc(), Technician.id))
+        ]
+
+
+def may_manage_technicians(who: Who) -> bool:
+    """Technicians open every kiosk of the city: only the city's own staff add or remove them."""
+    return who.scope.orgs is None and who.role is not Role.VIEWER
+
+
+def add_technician(hub: Hub, who: Who, tech_id: str, name: str, pin: str) -> str:
+    """Add a technician (or change their name and PIN); their id as stored."""
+    if not may_manage_technicians(who):
+        raise ConsoleError(N_("只有全市的工作人员可以管理技术员"))
+    try:
+        tech_id = clean_id(tech_id, "technician id")
+    except BadId:
+        raise ConsoleError(N_("技术员编号不能有空格，最多 64 个字")) from None
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ConsoleError(N_("技术员姓名应为 1 到 100 个字"))
+    try:
+        hub.set_technician(tech_id, name, pin)
+    except ValueError:  # the PIN's shape; the sentence never repeats the PIN
+        raise ConsoleError(N_("技术员密码应为 6 到 8 位数字")) from None
+    with hub.unit() as s:
+        audit(s, hub, who.name, "technician_set", f"technician:{tech_id}", name=name)
+    return tech_id
+
+
+def remove_technician(hub: Hub, who: Who, tech_id: str) -> None:
+    if not may_manage_technicians(who):
+        raise ConsoleError(N_("只有全市的工作人员可以管理技术员"))
+    try:
+        hub.remove_technician(tech_id)
+    except LookupError:
+        raise ConsoleError(N_("没有这位技术员")) from None
+    with hub.unit() as s:
+        audit(s, hub, who.name, "technician_removed", f"technician:{tech_id}")
+
+
+def technician_card(hub: Hub, who: Who, tech_id: str, path: Path) -> None:
+    """A printable sheet with a technician's card (a 12-hour code, recorded as issued)."""
+    from ..cards import Card, technician_caption, write
+
+    if not may_manage_technicians(who):
+        raise ConsoleError(N_("只有全市的工作人员可以管理技术员"))
+    try:
+        issued = hub.issue(tech_id, CodeKind.TECH)
+    except UnknownTechnician:
+        raise ConsoleError(N_("没有这位技术员")) from None
+    write([Card(issued.holder, issued.name, issued.code, technician_caption(issued.expires_at))], path)
+    with hub.unit() as s:
+        audit(s, hub, who.name, "technician_card", f"technician:{tech_id}", card_id=issued.card_id)
 
 
 # --- staff and sessions -----------------------------------------------------------------

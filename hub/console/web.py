@@ -303,7 +303,9 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         places = sorted(
             ((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1]
         )
-        context = {"page": "kiosks", "rows": store.fleet(hub, who.scope), "places": places, "token": None}
+        context: dict[str, Any] = {"page": "kiosks", "rows": store.fleet(hub, who.scope), "places": places}
+        context["token"] = None
+        context.update(techs=store.technicians(hub), manage_techs=store.may_manage_technicians(who))
         context.update(problem=None, added=None)
         context.update(extra)
         return render(request, "kiosks.html", lang_of(request), who, status, **context)
@@ -365,6 +367,60 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         if not alerts.mark_seen(hub, who, alert_id):
             raise PageProblem(404, N_("没有这条告警，或您无权查看"))
         return RedirectResponse("/console/alerts", status_code=303)
+
+    @router.post("/technicians")
+    def technician_add(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        tech_id: Annotated[str, Form(max_length=100)],
+        name: Annotated[str, Form(max_length=200)],
+        pin: Annotated[str, Form(max_length=20)],
+    ) -> HTMLResponse:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        try:
+            store.add_technician(hub, who, tech_id, name, pin)
+        except store.ConsoleError as exc:
+            return kiosk_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return kiosk_page(request, who)
+
+    @router.post("/technicians/{tech_id}/remove")
+    def technician_remove(
+        request: Request, who: Who, tech_id: str, token: Annotated[str, Form(max_length=64)]
+    ) -> HTMLResponse:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        try:
+            store.remove_technician(hub, who, tech_id)
+        except store.ConsoleError as exc:
+            return kiosk_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return kiosk_page(request, who)
+
+    @router.post("/technicians/{tech_id}/card")
+    def technician_card(
+        request: Request, who: Who, tech_id: str, token: Annotated[str, Form(max_length=64)]
+    ) -> Response:
+        """A PDF with the technician's card for today (a 12-hour code), recorded as issued."""
+        form_checked(request, who, token)
+        changes_allowed(who)
+        fd, name = tempfile.mkstemp(prefix="technician-", suffix=".pdf")
+        os.close(fd)
+        try:
+            store.technician_card(hub, who, tech_id, Path(name))
+        except store.ConsoleError as exc:
+            os.unlink(name)
+            return kiosk_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        except BaseException:
+            os.unlink(name)
+            raise
+        return FileResponse(
+            name,
+            media_type="application/pdf",
+            filename=f"technician-{tech_id}.pdf",
+            headers={"Cache-Control": "no-store"},
+            background=BackgroundTask(os.unlink, name),
+        )
 
     @router.get("/hours")
     def hours_page(request: Request, who: Who) -> HTMLResponse:

@@ -562,3 +562,44 @@ def test_a_viewer_registers_and_retires_nothing(office: Office) -> None:
     assert r.status_code == 403
     r = c.post(f"/console/kiosks/{office.huamu}/retire", data={"token": token, "confirm": "花木一号"})
     assert r.status_code == 403 and office.hub.client_for_token(office.tokens[office.huamu]) == office.huamu
+
+
+# --- technicians ------------------------------------------------------------------------
+
+
+def test_the_citys_staff_add_a_technician_print_their_card_and_remove_them(office: Office) -> None:
+    c = office.sign_in("city")
+    token = csrf_of(c.get("/console/kiosks").text)
+    r = c.post(
+        "/console/technicians", data={"token": token, "tech_id": " T07 ", "name": "刘师傅", "pin": "2468013"}
+    )
+    assert r.status_code == 200 and 'data-technician="T07"' in r.text and "2468013" not in r.text
+    bad = c.post("/console/technicians", data={"token": token, "tech_id": "T08", "name": "王", "pin": "12"})
+    assert bad.status_code == 400 and "6 到 8 位数字" in bad.text and 'data-technician="T08"' not in bad.text
+    card = c.post("/console/technicians/T07/card", data={"token": token})
+    assert card.status_code == 200 and card.content.startswith(b"%PDF")
+    assert [i["kind"] for i in office.hub.cards_of("T07")] == ["tech"]
+    r = c.post("/console/technicians/T07/remove", data={"token": token})
+    assert r.status_code == 200 and "已停用" in r.text
+    r = c.post("/console/technicians/T07/card", data={"token": token})
+    assert r.status_code == 400 and "没有这位技术员" in r.text  # a removed technician gets no card
+    actions = [a["action"] for a in office.hub.audit_log() if a["actor"] == "staff:city"]
+    assert (
+        actions.count("technician_set") == 1
+        and "technician_card" in actions
+        and "technician_removed" in actions
+    )
+    assert all("2468013" not in json.dumps(a, ensure_ascii=False) for a in office.hub.audit_log())
+
+
+def test_a_streets_staff_and_a_viewer_do_not_manage_technicians(office: Office) -> None:
+    for name, status in (("huamu", 400), ("look", 403)):
+        c = office.sign_in(name)
+        page = c.get("/console/kiosks").text
+        assert 'action="/console/technicians"' not in page
+        r = c.post(
+            "/console/technicians",
+            data={"token": csrf_of(page), "tech_id": "T09", "name": "x", "pin": "246801"},
+        )
+        assert r.status_code == status
+    assert all(t["id"] != "T09" for t in store.technicians(office.hub))
