@@ -146,6 +146,10 @@ def test_sign_in_see_the_fleet_and_a_pushed_redemption_in_the_report_and_its_exp
     assert order == ["陆家嘴一号", "牡丹一号", "花木一号"]  # never connected; in doubt; fine
     assert tab.page.locator("tr[data-kiosk] .lane.fault").count() == 1
     tab.shot("fleet", tmp_path)
+    office.hub.set_technician("T01", "刘师傅", "246801")
+    tab.go("/console/kiosks")
+    assert tab.page.locator("tr[data-technician=T01]").count() == 1
+    tab.shot("kiosks", tmp_path)
 
     tab.go("/console/redemptions?from=2026-11-01&to=2026-11-30")
     assert "共兑换 2 件，40 益币" in tab.page.locator(".totals").inner_text()
