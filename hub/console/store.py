@@ -23,6 +23,7 @@ from protocol.ids import BadId, clean_id
 from protocol.pins import hash_pin, pin_matches
 
 from ..models import (
+    CardPin,
     HubAudit,
     Kiosk,
     KioskStatus,
@@ -244,6 +245,109 @@ def technician_card(hub: Hub, who: Who, tech_id: str, path: Path) -> None:
     write([Card(issued.holder, issued.name, issued.code, technician_caption(issued.expires_at))], path)
     with hub.unit() as s:
         audit(s, hub, who.name, "technician_card", f"technician:{tech_id}", card_id=issued.card_id)
+
+
+# --- volunteers -----------------------------------------------------------------------
+
+SEARCH_ROWS = 50
+
+
+def find_volunteers(hub: Hub, text: str) -> list[dict[str, Any]]:
+    """Volunteers whose id starts with, or whose name holds, ``text`` (at most 50)."""
+    text = text.strip()
+    if not text:
+        return []
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with hub.reading() as s:
+        rows = s.scalars(
+            select(Volunteer)
+            .where(Volunteer.id.like(f"{like}%", escape="\\") | Volunteer.name.like(f"%{like}%", escape="\\"))
+            .order_by(Volunteer.id)
+            .limit(SEARCH_ROWS)
+        )
+        return [{"id": v.id, "name": v.name} for v in rows]
+
+
+HISTORY_ROWS = 200
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: int
+    kind: str  # credit, redemption, reversal, settlement
+    amount: int
+    note: str | None
+    item: str | None
+    kiosk: str | None
+
+
+def volunteer(hub: Hub, who: Who, volunteer_id: str) -> dict[str, Any] | None:
+    """A volunteer as the console shows them to this person: balance, card PIN set or not,
+    cards, and the newest ledger lines in their scope (hours everywhere; redemptions and
+    refunds at the kiosks this person sees)."""
+    kiosks = kiosks_in(hub, who.scope)
+    with hub.reading() as s:
+        person = s.get(Volunteer, volunteer_id)
+        if person is None:
+            return None
+        balance = int(
+            s.scalar(
+                select(func.coalesce(func.sum(LEDGER.c.amount), 0)).where(
+                    LEDGER.c.volunteer_id == volunteer_id
+                )
+            )
+            or 0
+        )
+        pin = s.get(CardPin, volunteer_id)
+        q = (
+            select(
+                LEDGER.c.at,
+                LEDGER.c.kind,
+                LEDGER.c.amount,
+                LEDGER.c.note,
+                LEDGER.c.item_name,
+                KIOSKS.c.name,
+                LEDGER.c.kiosk_id,
+            )
+            .select_from(LEDGER.outerjoin(KIOSKS, KIOSKS.c.id == LEDGER.c.kiosk_id))
+            .where(LEDGER.c.volunteer_id == volunteer_id)
+            .order_by(LEDGER.c.seq.desc())
+            .limit(HISTORY_ROWS)
+        )
+        lines = [
+            HistoryLine(at, kind, amount, note, item, kiosk_name or kiosk_id)
+            for at, kind, amount, note, item, kiosk_name, kiosk_id in s.execute(q)
+            if kiosk_id is None or who.scope.orgs is None or kiosk_id in kiosks
+        ]
+    return {
+        "id": person.id,
+        "name": person.name,
+        "flagged": person.flagged,
+        "balance": balance,
+        "card_pin": pin is not None and pin.pin_hash is not None,
+        "cards": [c for c in hub.cards_of(volunteer_id) if c["kind"] == "card"],
+        "history": lines,
+    }
+
+
+def revoke_volunteer_card(hub: Hub, who: Who, volunteer_id: str, card_id: str) -> None:
+    """Revoke one of this volunteer's recorded cards (kiosks refuse it from their next sync)."""
+    if who.role is Role.VIEWER:
+        raise ConsoleError(N_("只读账号不能修改"))
+    if all(c["card_id"] != card_id for c in hub.cards_of(volunteer_id)):
+        raise ConsoleError(N_("没有这张卡"))
+    hub.revoke_card(card_id)
+    with hub.unit() as s:
+        audit(s, hub, who.name, "card_revoked", f"card:{card_id}", volunteer=volunteer_id)
+
+
+def clear_volunteer_card_pin(hub: Hub, who: Who, volunteer_id: str) -> None:
+    """The volunteer's card asks for no PIN (they forgot it; they set a new one at the hub)."""
+    if who.role is Role.VIEWER:
+        raise ConsoleError(N_("只读账号不能修改"))
+    hub.clear_card_pin(volunteer_id)
+    with hub.unit() as s:
+        audit(s, hub, who.name, "card_pin_cleared", f"volunteer:{volunteer_id}")
 
 
 # --- staff and sessions -----------------------------------------------------------------

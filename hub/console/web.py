@@ -422,6 +422,65 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             background=BackgroundTask(os.unlink, name),
         )
 
+    @router.get("/volunteers")
+    def volunteers(request: Request, who: Who, q: Annotated[str, Query(max_length=64)] = "") -> Response:
+        found = store.find_volunteers(hub, q)
+        if len(found) == 1 and q.strip():
+            return RedirectResponse(f"/console/volunteers/{found[0]['id']}", status_code=303)
+        return render(
+            request,
+            "volunteers.html",
+            lang_of(request),
+            who,
+            page="volunteers",
+            q=q,
+            found=found,
+            person=None,
+        )
+
+    @router.get("/volunteers/{volunteer_id}")
+    def volunteer(request: Request, who: Who, volunteer_id: str) -> HTMLResponse:
+        person = store.volunteer(hub, who, volunteer_id)
+        if person is None:
+            raise PageProblem(404, N_("没有这位志愿者"))
+        return render(
+            request,
+            "volunteers.html",
+            lang_of(request),
+            who,
+            page="volunteers",
+            q="",
+            found=[],
+            person=person,
+        )
+
+    @router.post("/volunteers/{volunteer_id}/cards/{card_id}/revoke")
+    def volunteer_card_revoke(
+        request: Request,
+        who: Who,
+        volunteer_id: str,
+        card_id: str,
+        token: Annotated[str, Form(max_length=64)],
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        try:
+            store.revoke_volunteer_card(hub, who, volunteer_id, card_id)
+        except store.ConsoleError as exc:
+            raise PageProblem(404, str(exc)) from None
+        return RedirectResponse(f"/console/volunteers/{volunteer_id}", status_code=303)
+
+    @router.post("/volunteers/{volunteer_id}/card-pin/clear")
+    def volunteer_card_pin_clear(
+        request: Request, who: Who, volunteer_id: str, token: Annotated[str, Form(max_length=64)]
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        if store.volunteer(hub, who, volunteer_id) is None:
+            raise PageProblem(404, N_("没有这位志愿者"))
+        store.clear_volunteer_card_pin(hub, who, volunteer_id)
+        return RedirectResponse(f"/console/volunteers/{volunteer_id}", status_code=303)
+
     @router.get("/hours")
     def hours_page(request: Request, who: Who) -> HTMLResponse:
         return render(request, "hours.html", lang_of(request), who, page="hours", report=None, problem=None)

@@ -24,6 +24,7 @@ from hub.cli import main
 from hub.console import rules, store
 from hub.console.rules import Attempt, Level, OrgNode, Role
 from hub.service import Hub
+from protocol.codes import CodeKind
 from protocol.sync import Event
 
 HOURS = (
@@ -603,3 +604,47 @@ def test_a_streets_staff_and_a_viewer_do_not_manage_technicians(office: Office) 
         )
         assert r.status_code == status
     assert all(t["id"] != "T09" for t in store.technicians(office.hub))
+
+
+# --- volunteers -------------------------------------------------------------------------
+
+
+def test_a_volunteer_is_found_and_their_history_reads_in_words(office: Office) -> None:
+    office.redeem(office.huamu, "V1", "矿泉水", 20)
+    office.redeem(office.lujiazui, "V1", "抽纸", 15)
+    c = office.sign_in("city")
+    r = c.get("/console/volunteers?q=赵", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console/volunteers/V1"  # one found: open it
+    page = c.get("/console/volunteers/V1").text
+    assert "余额 165 益币" in page  # 20 h × 10 − 20 − 15
+    assert "服务时长入账：20 h · a · 2026-11-01" in page
+    assert "在 花木一号 兑换 矿泉水" in page and "在 陆家嘴一号 兑换 抽纸" in page
+    assert c.get("/console/volunteers?q=%25").text.count("/console/volunteers/V") == 0  # % is a character
+    # a street's staff see the hours and their own kiosks' redemptions, not another street's
+    street = office.sign_in("huamu").get("/console/volunteers/V1").text
+    assert "在 花木一号 兑换 矿泉水" in street and "陆家嘴一号" not in street and "余额 165 益币" in street
+    assert c.get("/console/volunteers/V404").status_code == 404
+
+
+def test_a_lost_card_is_revoked_and_a_forgotten_card_pin_cleared_from_the_volunteers_page(
+    office: Office,
+) -> None:
+    issued = office.hub.issue("V1", CodeKind.CARD)
+    office.hub.set_card_pin("V1", "135790")
+    c = office.sign_in("huamu")
+    page = c.get("/console/volunteers/V1").text
+    assert "志愿者卡已设密码" in page and f'data-card="{issued.card_id}"' in page and "135790" not in page
+    token = csrf_of(page)
+    r = c.post(f"/console/volunteers/V1/cards/{issued.card_id}/revoke", data={"token": token})
+    assert r.status_code == 200 and "已挂失" in r.text
+    assert issued.card_id in office.hub.revoked()
+    assert c.post("/console/volunteers/V1/cards/nonsense/revoke", data={"token": token}).status_code == 404
+    r = c.post("/console/volunteers/V1/card-pin/clear", data={"token": token})
+    assert "志愿者卡未设密码" in r.text
+    actions = [(a["actor"], a["action"]) for a in office.hub.audit_log()]
+    assert ("staff:huamu", "card_revoked") in actions and ("staff:huamu", "card_pin_cleared") in actions
+    viewer = office.sign_in("look")
+    page = viewer.get("/console/volunteers/V1").text
+    assert "挂失</button>" not in page and "清除卡密码" not in page
+    r = viewer.post("/console/volunteers/V1/card-pin/clear", data={"token": csrf_of(page)})
+    assert r.status_code == 403

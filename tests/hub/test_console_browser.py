@@ -150,6 +150,9 @@ def test_sign_in_see_the_fleet_and_a_pushed_redemption_in_the_report_and_its_exp
     tab.go("/console/kiosks")
     assert tab.page.locator("tr[data-technician=T01]").count() == 1
     tab.shot("kiosks", tmp_path)
+    tab.go("/console/volunteers?q=赵")  # one found: their page opens
+    assert "在 牡丹一号 兑换 矿泉水" in tab.page.inner_text("table.history")
+    tab.shot("volunteers", tmp_path)
 
     tab.go("/console/redemptions?from=2026-11-01&to=2026-11-30")
     assert "共兑换 2 件，40 益币" in tab.page.locator(".totals").inner_text()
