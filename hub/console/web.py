@@ -11,6 +11,8 @@ import datetime as dt
 import os
 import secrets
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
@@ -182,27 +184,29 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         rows = store.fleet(hub, who.scope)
         return render(request, "fleet.html", lang, who, rows=rows, page="fleet", now=int(hub.clock()))
 
-    def redemption_filter(
-        who: store.Who,
-        start: str | None,
-        end: str | None,
-        kiosk: str | None,
-        item: str | None,
-        volunteer: str | None,
-    ) -> tuple[store.RedemptionFilter, dict[str, str], dict[str, str]]:
+    Text = Annotated[str | None, Query(max_length=100)]
+
+    def redemption_query(
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        kiosk: Text = None,
+        item: Text = None,
+        volunteer: Text = None,
+    ) -> Chosen:
+        """The redemptions a page or an export asks for, within what the person sees."""
         today = dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date()
         first = local_day(start, today.replace(day=1))
         last = local_day(end, today)
         if last < first:
             raise PageProblem(400, N_("结束日期早于开始日期"))
         kiosks = store.kiosks_in(hub, who.scope)
-        chosen = frozenset([kiosk]) if kiosk else None
         if kiosk and kiosk not in kiosks:
             raise PageProblem(404, N_("没有这台自助机，或您无权查看"))
         f = store.RedemptionFilter(
             start=day_start(first),
             end=day_start(last + dt.timedelta(days=1)),
-            kiosk_ids=chosen,
+            kiosk_ids=frozenset([kiosk]) if kiosk else None,
             item=(item or "").strip() or None,
             volunteer_id=(volunteer or "").strip() or None,
         )
@@ -213,88 +217,46 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             "item": f.item or "",
             "volunteer": f.volunteer_id or "",
         }
-        return f, kiosks, shown
+        return Chosen(f, kiosks, kiosks if who.scope.orgs is not None else None, shown)
 
-    Text = Annotated[str | None, Query(max_length=100)]
+    Asked = Annotated[Chosen, Depends(redemption_query)]
 
     @router.get("/redemptions")
-    def redemptions(
-        request: Request,
-        who: Who,
-        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-        kiosk: Text = None,
-        item: Text = None,
-        volunteer: Text = None,
-    ) -> HTMLResponse:
-        lang = lang_of(request)
-        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
-        totals = store.redemption_totals(hub, f, kiosks if who.scope.orgs is not None else None)
-        rows = list(
-            store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None, limit=PAGE_ROWS)
-        )
-        query = urlencode({k: v for k, v in shown.items() if v})
+    def redemptions(request: Request, who: Who, asked: Asked) -> HTMLResponse:
+        totals = store.redemption_totals(hub, asked.filter, asked.scoped)
+        rows = list(store.redemption_rows(hub, asked.filter, asked.scoped, limit=PAGE_ROWS))
+        query = urlencode({k: v for k, v in asked.shown.items() if v})
         return render(
             request,
             "redemptions.html",
-            lang,
+            lang_of(request),
             who,
             page="redemptions",
-            kiosks=kiosks,
-            shown=shown,
+            kiosks=asked.kiosks,
+            shown=asked.shown,
             totals=totals,
             rows=rows,
-            chart=day_chart(totals["by_day"], *shown_days(shown)),
+            chart=day_chart(totals["by_day"], *shown_days(asked.shown)),
             export=f"/console/redemptions.csv?{query}",
         )
 
     @router.get("/redemptions.csv")
-    def redemptions_csv(
-        request: Request,
-        who: Who,
-        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-        kiosk: Text = None,
-        item: Text = None,
-        volunteer: Text = None,
-    ) -> StreamingResponse:
-        lang = lang_of(request)
-        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
-        name = f"redemptions-{shown['from']}-{shown['to']}.csv"
+    def redemptions_csv(request: Request, asked: Asked) -> StreamingResponse:
+        name = f"redemptions-{asked.shown['from']}-{asked.shown['to']}.csv"
         return StreamingResponse(
-            csv_export(hub, f, kiosks if who.scope.orgs is not None else None, lang),
+            csv_export(hub, asked.filter, asked.scoped, lang_of(request)),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
 
     @router.get("/redemptions.xlsx")
-    def redemptions_xlsx(
-        request: Request,
-        who: Who,
-        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
-        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-        kiosk: Text = None,
-        item: Text = None,
-        volunteer: Text = None,
-    ) -> FileResponse:
-        """The same rows as a workbook: written to a temporary file a row at a time (openpyxl's
-        write-only mode), sent, then removed."""
-        lang = lang_of(request)
-        f, kiosks, shown = redemption_filter(who, start, end, kiosk, item, volunteer)
-        rows = store.redemption_rows(hub, f, kiosks if who.scope.orgs is not None else None)
-        fd, name = tempfile.mkstemp(prefix="redemptions-", suffix=".xlsx")
-        os.close(fd)
-        try:
-            write_xlsx(rows, lang, Path(name))
-        except BaseException:
-            os.unlink(name)
-            raise
-        return FileResponse(
-            name,
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            filename=f"redemptions-{shown['from']}-{shown['to']}.xlsx",
-            headers={"Cache-Control": "no-store"},
-            background=BackgroundTask(os.unlink, name),
+    def redemptions_xlsx(request: Request, asked: Asked) -> FileResponse:
+        """The same rows as a workbook, written a row at a time (openpyxl's write-only mode)."""
+        rows = store.redemption_rows(hub, asked.filter, asked.scoped)
+        return file_sent(
+            lambda path: write_xlsx(rows, lang_of(request), path),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"redemptions-{asked.shown['from']}-{asked.shown['to']}.xlsx",
         )
 
     def kiosk_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -404,23 +366,14 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         """A PDF with the technician's card for today (a 12-hour code), recorded as issued."""
         form_checked(request, who, token)
         changes_allowed(who)
-        fd, name = tempfile.mkstemp(prefix="technician-", suffix=".pdf")
-        os.close(fd)
         try:
-            store.technician_card(hub, who, tech_id, Path(name))
+            return file_sent(
+                lambda path: store.technician_card(hub, who, tech_id, path),
+                "application/pdf",
+                f"technician-{tech_id}.pdf",
+            )
         except store.ConsoleError as exc:
-            os.unlink(name)
             return kiosk_page(request, who, 400, problem=say(str(exc), lang_of(request)))
-        except BaseException:
-            os.unlink(name)
-            raise
-        return FileResponse(
-            name,
-            media_type="application/pdf",
-            filename=f"technician-{tech_id}.pdf",
-            headers={"Cache-Control": "no-store"},
-            background=BackgroundTask(os.unlink, name),
-        )
 
     @router.get("/volunteers")
     def volunteers(request: Request, who: Who, q: Annotated[str, Query(max_length=64)] = "") -> Response:
@@ -523,6 +476,37 @@ def switch_link(request: Request, lang: str) -> str:
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
     query["lang"] = "en" if lang == SOURCE else SOURCE
     return f"{request.url.path}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A redemption report's question: the filter, the kiosks the person sees (``scoped``:
+    the same, or None for the city's staff, who see every kiosk and unplaced ones too), and
+    the filter as the form shows it."""
+
+    filter: store.RedemptionFilter
+    kiosks: dict[str, str]
+    scoped: dict[str, str] | None
+    shown: dict[str, str]
+
+
+def file_sent(write: Callable[[Path], object], media_type: str, filename: str) -> FileResponse:
+    """A file made by ``write`` in a temporary place, sent as a download, then removed (also
+    when ``write`` fails: its exception goes on)."""
+    fd, name = tempfile.mkstemp(suffix=Path(filename).suffix)
+    os.close(fd)
+    try:
+        write(Path(name))
+    except BaseException:
+        os.unlink(name)
+        raise
+    return FileResponse(
+        name,
+        media_type=media_type,
+        filename=filename,
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, name),
+    )
 
 
 def shown_days(shown: dict[str, str]) -> tuple[dt.date, dt.date]:

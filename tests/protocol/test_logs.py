@@ -85,6 +85,7 @@ def test_the_file_is_in_the_platforms_user_log_folder_unless_one_is_given() -> N
     json.dumps(config)  # plain data: uvicorn hands it to each worker process
 
 
+# made up for these redaction cases: shaped like a token, issued by no hub
 TOKEN = "kR3x_9QzP0-aLm7vB2nYc8TfWj4HsDe1GuIoKpZrXq"
 
 
