@@ -337,3 +337,47 @@ class AlertDelivery(Base):
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     failed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class CatalogueItem(Base):
+    """An item of the fleet's catalogue: names and price in 益币 managed once for every kiosk
+    (sent whole in each pull page), and the company that donated its stock, if one did."""
+
+    __tablename__ = "catalogue_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name_zh: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(Integer)
+    donor: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CatalogueChange(Base):
+    """The price history: every version of a catalogue item, who made it and when (a name
+    it once had is how the donors' report finds its older redemptions)."""
+
+    __tablename__ = "catalogue_history"
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(100))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(Integer)
+    donor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class Donation(Base):
+    """Stock a company gave: so many of a catalogue item, for the kiosks of one org (none:
+    the city), on a day; the donors' report sets it against what was redeemed."""
+
+    __tablename__ = "donations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(Integer, index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))

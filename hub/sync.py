@@ -44,6 +44,7 @@ from protocol.sync import (
     VOLUNTEER_COLUMNS,
     Ack,
     AuditEvent,
+    CatalogueEntry,
     Event,
     Jwks,
     LedgerEvent,
@@ -58,7 +59,7 @@ from protocol.sync import Technician as TechnicianRecord
 from . import ingest
 from .facts import ids, insert_ignoring, ledger_facts, one_of, quarantine, record_facts
 from .ingest import JudgedEvent
-from .models import CardPin, KioskEvent, KioskStatus, LedgerEntry, Technician, Volunteer
+from .models import CardPin, CatalogueItem, KioskEvent, KioskStatus, LedgerEntry, Technician, Volunteer
 from .service import Hub, published_keys
 
 log = logging.getLogger(__name__)
@@ -637,6 +638,7 @@ def pull(
             for t in s.scalars(select(Technician).where(Technician.active.is_(True)).order_by(Technician.id))
         ]
         card_pins = _card_pins(s, cursor if pins_cursor is None else min(pins_cursor, cursor), new_cursor)
+        catalogue = _catalogue(s)
     return PullPage(
         protocol=PROTOCOL_VERSION,
         cursor=new_cursor,
@@ -648,7 +650,16 @@ def pull(
         technicians=technicians,
         kiosk_id=kiosk_id,
         card_pins=card_pins,
+        catalogue=catalogue,
     )
+
+
+def _catalogue(s: Session) -> list[CatalogueEntry]:
+    """The fleet's catalogue as every page carries it: the items on sale (at most 1000)."""
+    q = select(CatalogueItem).where(CatalogueItem.active.is_(True)).order_by(CatalogueItem.id).limit(1000)
+    return [
+        CatalogueEntry(id=i.id, name_zh=i.name_zh, name_en=i.name_en, price=i.price) for i in s.scalars(q)
+    ]
 
 
 def _card_pins(s: Session, since: int, upto: int) -> list[tuple[str, str | None]]:

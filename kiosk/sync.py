@@ -219,6 +219,7 @@ def stored_page(page: PullPage) -> dict[str, Any]:
         "revoked": page.revoked,
         "technicians": [t.model_dump() for t in page.technicians],
         "card_pins": page.card_pins,
+        "catalogue": None if page.catalogue is None else [e.model_dump() for e in page.catalogue],
     }
 
 

@@ -11,11 +11,12 @@ or a string; ids are strings, never numbers turned into strings); an event's own
 are closed (an unknown one is an error), a body's are open (what a newer kiosk adds to
 its status report is kept, within a size bound). Every string is bounded, and ids hold no
 control characters, so nothing a database cannot store gets past the contract.
-:data:`PROTOCOL_VERSION` is 4: a pull page carries the printed cards' PINs set or cleared
-(``card_pins``); version 3 made a reversal name the charge it gives back (``reverses``),
-version 2 added a redemption's item, price, quantity, lane and kiosk. Older pushes are
-still accepted (a reversal without ``reverses`` is refused by the hub, event by event);
-a push or page that names no version is version 1, and a hub refuses a push of a version
+:data:`PROTOCOL_VERSION` is 5: a pull page carries the fleet's catalogue (``catalogue``: the
+items, names and prices the street office manages at the hub); version 4 added the printed
+cards' PINs set or cleared (``card_pins``); version 3 made a reversal name the charge it
+gives back (``reverses``), version 2 added a redemption's item, price, quantity, lane and
+kiosk. Older pushes are still accepted (a reversal without ``reverses`` is refused by the
+hub, event by event); a push or page that names no version is version 1, and a hub refuses a push of a version
 newer than its own. An acknowledgement may say the hub refused the event (``refused``,
 one of :class:`Refused`): the kiosk stops sending it.
 """
@@ -39,11 +40,12 @@ from pydantic import (
     model_validator,
 )
 
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 """2: redemption events may carry item id and name, unit price, quantity, lane and kiosk.
 3: a reversal names the charge it gives back (``reverses``); an ack may say ``refused``.
 4: a pull page carries the printed cards' PINs set or cleared (``card_pins``); a pull may
-name the cursor from which the kiosk still needs them (``pins_cursor``)."""
+name the cursor from which the kiosk still needs them (``pins_cursor``).
+5: a pull page carries the fleet's catalogue (``catalogue``), whole, with every page."""
 
 MAX_EVENTS = 5000
 """Events in one push request, at most (a kiosk sends its outbox in batches of 500)."""
@@ -286,6 +288,19 @@ class Jwks(_Tolerant):
     keys: list[dict[str, Any]]
 
 
+class CatalogueEntry(_Tolerant):
+    """An item of the fleet's catalogue as the hub sends it: the hub's id, names and price.
+
+    A kiosk keeps each one as its own item linked by ``id``; technicians map lanes to it
+    and refill it, but its names and price are the hub's (they change at the next sync).
+    """
+
+    id: Annotated[StrictInt, Field(ge=1, le=INT32_MAX)]
+    name_zh: Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=ID_PATTERN)]
+    name_en: Annotated[StrictStr, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    price: Amount
+
+
 class PullPage(_Tolerant):
     """``GET /v1/sync/pull?cursor=N&limit=M``: the volunteers changed after the cursor.
 
@@ -310,3 +325,4 @@ class PullPage(_Tolerant):
     technicians: list[Technician]
     kiosk_id: StrictStr | None = None
     card_pins: list[CardPinRow] | None = None
+    catalogue: Annotated[list[CatalogueEntry], Field(max_length=1000)] | None = None

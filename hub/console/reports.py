@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..service import Hub
@@ -79,10 +79,16 @@ def lines(rows: Iterator[Redemption], lang: str) -> Iterator[list[object]]:
 
 def csv_stream(rows: Iterator[Redemption], lang: str, every: int = 2000) -> Iterator[bytes]:
     """The CSV in chunks of ``every`` rows, starting with the BOM."""
+    return csv_chunks(lines(rows, lang), every)
+
+
+def csv_chunks(table: Iterable[list[object]], every: int = 2000) -> Iterator[bytes]:
+    """Spreadsheet rows as CSV (UTF-8 with a BOM) in chunks of ``every`` rows; the caller
+    has escaped each text cell (``rules.cell``)."""
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\r\n")
     yield "\ufeff".encode()
-    for n, line in enumerate(lines(rows, lang), 1):
+    for n, line in enumerate(table, 1):
         out.writerow(line)
         if n % every == 0:
             yield buf.getvalue().encode()
@@ -108,11 +114,16 @@ def csv_export(
 
 def write_xlsx(rows: Iterator[Redemption], lang: str, path: Path) -> None:
     """The same rows as a workbook (openpyxl's write-only mode streams them to the file)."""
+    write_sheet(lines(rows, lang), say("兑换记录", lang), path)
+
+
+def write_sheet(table: Iterable[list[object]], title: str, path: Path) -> None:
+    """Spreadsheet rows as a one-sheet workbook, written a row at a time."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(say("兑换记录", lang))
-    for line in lines(rows, lang):
+    sheet = book.create_sheet(title)
+    for line in table:
         sheet.append(line)
     book.save(path)
 

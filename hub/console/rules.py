@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .words import N_
+
 CITY_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 """The city's clock (China keeps one time zone and no summer time): days in reports are its days."""
 
@@ -240,3 +242,81 @@ def cell(value: object) -> object:
     if value.__class__ is str and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+# --- the catalogue and donors ---------------------------------------------------------
+
+MAX_PRICE = 100_000
+"""益币 an item may cost, at most (10,000 hours of service: a typo, not a price)."""
+MAX_ITEMS = 1000
+"""Items on sale at once (a pull page carries them all)."""
+
+
+@dataclass(frozen=True)
+class CatalogueDraft:
+    """An item as a person typed it: names, price and donor, before the hub keeps it."""
+
+    name_zh: str
+    name_en: str
+    price: str
+    donor: str = ""
+
+
+@dataclass(frozen=True)
+class CatalogueValues:
+    name_zh: str
+    name_en: str
+    price: int
+    donor: str | None
+
+
+def catalogue_values(draft: CatalogueDraft) -> CatalogueValues | str:
+    """The values to keep, or why not (a sentence's message id)."""
+    name_zh, name_en, donor = draft.name_zh.strip(), draft.name_en.strip(), draft.donor.strip()
+    if not name_zh or len(name_zh) > 100 or len(name_en) > 100 or len(donor) > 100:
+        return N_("商品名称应为 1 到 100 个字，英文名和捐赠单位最多 100 个字")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name_zh + name_en + donor):
+        return N_("商品名称里有无法显示的字符")
+    price = draft.price.strip()
+    if not (price.isascii() and price.isdigit()) or not 1 <= int(price) <= MAX_PRICE:
+        return N_("价格应是 1 到 100000 之间的整数益币")
+    return CatalogueValues(name_zh, name_en, int(price), donor or None)
+
+
+@dataclass(frozen=True)
+class DonorLine:
+    """What one donor's item came to: given in the period, redeemed in it (and where), and
+    what is left of all that was ever given as the period ends."""
+
+    donor: str
+    item: str
+    given: int
+    redeemed: int
+    left: int
+    where: tuple[tuple[str, int], ...]
+    """(kiosk, items redeemed there), most first."""
+
+
+def donor_lines(
+    items: Sequence[tuple[int, str, str]],
+    given: Mapping[int, tuple[int, int]],
+    redeemed: Mapping[int, Mapping[str, tuple[int, int]]],
+) -> list[DonorLine]:
+    """The donors' report from loaded facts.
+
+    ``items`` are ``(item id, donor, name)``; ``given[item]`` is ``(in the period, up to its
+    end)``; ``redeemed[item][kiosk]`` the same pair for redemptions. Left is never shown
+    below nothing: more redeemed than given means the lanes also held bought stock.
+    """
+    lines = []
+    for item_id, donor, name in items:
+        given_now, given_all = given.get(item_id, (0, 0))
+        at = redeemed.get(item_id, {})
+        where = tuple(sorted(((k, n) for k, (n, _) in at.items() if n), key=lambda kn: (-kn[1], kn[0])))
+        redeemed_all = sum(total for _, total in at.values())
+        lines.append(
+            DonorLine(
+                donor, name, given_now, sum(n for _, n in where), max(given_all - redeemed_all, 0), where
+            )
+        )
+    return sorted(lines, key=lambda line: (line.donor, line.item))

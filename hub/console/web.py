@@ -25,8 +25,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.background import BackgroundTask
 
 from ..service import MAX_RATE, RATE, Hub
-from . import alerts, store
-from .reports import as_csv, csv_export, shown_time, write_xlsx
+from . import alerts, rules, store
+from . import catalogue as goods
+from .reports import as_csv, csv_chunks, csv_export, shown_time, write_sheet, write_xlsx
 from .rules import CITY_TZ, SESSION_S, may_change, path
 from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
 
@@ -467,6 +468,184 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
                 **report.as_json() | {"errors": len(report.errors)},
             )
         return render(request, "hours.html", lang, who, page="hours", report=report, problem=None, file=name)
+
+    # --- the catalogue ---------------------------------------------------------------
+
+    def catalogue_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+        context: dict[str, Any] = {
+            "page": "catalogue",
+            "items": goods.items(hub),
+            "manage": goods.may_manage_catalogue(who),
+            "problem": None,
+            "history": None,
+            "chosen": None,
+        }
+        context.update(extra)
+        return render(request, "catalogue.html", lang_of(request), who, status, **context)
+
+    def catalogue_change(request: Request, who: store.Who, token: str) -> None:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        if not goods.may_manage_catalogue(who):
+            raise PageProblem(403, N_("只有全市的工作人员可以修改商品和价格"))
+
+    ItemForm = Annotated[str, Form(max_length=200)]
+
+    @router.get("/catalogue")
+    def catalogue(request: Request, who: Who) -> HTMLResponse:
+        return catalogue_page(request, who)
+
+    @router.get("/catalogue/{item_id}")
+    def catalogue_item(request: Request, who: Who, item_id: int) -> HTMLResponse:
+        chosen = next((i for i in goods.items(hub) if i.id == item_id), None)
+        if chosen is None:
+            raise PageProblem(404, N_("没有这件商品"))
+        return catalogue_page(request, who, chosen=chosen, history=goods.history(hub, item_id))
+
+    @router.post("/catalogue")
+    def catalogue_add(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        name_zh: ItemForm,
+        price: Annotated[str, Form(max_length=12)],
+        name_en: ItemForm = "",
+        donor: ItemForm = "",
+    ) -> Response:
+        catalogue_change(request, who, token)
+        try:
+            goods.save_item(hub, who.name, rules.CatalogueDraft(name_zh, name_en, price, donor))
+        except store.ConsoleError as exc:
+            return catalogue_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return RedirectResponse("/console/catalogue", status_code=303)
+
+    @router.post("/catalogue/{item_id}")
+    def catalogue_save(
+        request: Request,
+        who: Who,
+        item_id: int,
+        token: Annotated[str, Form(max_length=64)],
+        name_zh: ItemForm,
+        price: Annotated[str, Form(max_length=12)],
+        name_en: ItemForm = "",
+        donor: ItemForm = "",
+    ) -> Response:
+        catalogue_change(request, who, token)
+        try:
+            goods.save_item(hub, who.name, rules.CatalogueDraft(name_zh, name_en, price, donor), item_id)
+        except store.ConsoleError as exc:
+            return catalogue_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return RedirectResponse("/console/catalogue", status_code=303)
+
+    @router.post("/catalogue/{item_id}/on-sale")
+    def catalogue_on_sale(
+        request: Request,
+        who: Who,
+        item_id: int,
+        token: Annotated[str, Form(max_length=64)],
+        on: Annotated[str, Form(max_length=1)],
+    ) -> Response:
+        catalogue_change(request, who, token)
+        try:
+            goods.set_on_sale(hub, who.name, item_id, on == "1")
+        except store.ConsoleError as exc:
+            raise PageProblem(404, str(exc)) from None
+        return RedirectResponse("/console/catalogue", status_code=303)
+
+    # --- donors --------------------------------------------------------------------
+
+    def donor_question(
+        who: Who,
+        start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    ) -> tuple[dt.date, dt.date]:
+        """The period a donors' report covers: this quarter so far unless asked."""
+        today = dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date()
+        quarter = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+        first, last = local_day(start, quarter), local_day(end, today)
+        if last < first:
+            raise PageProblem(400, N_("结束日期早于开始日期"))
+        return first, last
+
+    Period = Annotated[tuple[dt.date, dt.date], Depends(donor_question)]
+
+    def donor_lines(who: store.Who, period: tuple[dt.date, dt.date]) -> list[rules.DonorLine]:
+        first, last = period
+        return goods.donor_report(hub, who, day_start(first), day_start(last + dt.timedelta(days=1)))
+
+    def donors_page(
+        request: Request, who: store.Who, period: tuple[dt.date, dt.date], status: int = 200, **extra: Any
+    ) -> HTMLResponse:
+        nodes = store.orgs(hub)
+        by_id = {o.id: o for o in nodes}
+        places = sorted(
+            ((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1]
+        )
+        shown = {"from": period[0].isoformat(), "to": period[1].isoformat()}
+        context: dict[str, Any] = {
+            "page": "donors",
+            "lines": donor_lines(who, period),
+            "donated": [i for i in goods.items(hub) if i.donor],
+            "places": places,
+            "recent": goods.donations(hub, who),
+            "shown": shown,
+            "query": urlencode(shown),
+            "today": dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date().isoformat(),
+            "problem": None,
+        }
+        context.update(extra)
+        return render(request, "donors.html", lang_of(request), who, status, **context)
+
+    @router.get("/donors")
+    def donors(request: Request, who: Who, period: Period) -> HTMLResponse:
+        return donors_page(request, who, period)
+
+    def donor_table(request: Request, who: store.Who, period: tuple[dt.date, dt.date]) -> Any:
+        lang = lang_of(request)
+        return goods.report_rows(donor_lines(who, period), [say(h, lang) for h in goods.DONOR_HEADER])
+
+    @router.get("/donors.csv")
+    def donors_csv(request: Request, who: Who, period: Period) -> StreamingResponse:
+        name = f"donors-{period[0].isoformat()}-{period[1].isoformat()}.csv"
+        return StreamingResponse(
+            csv_chunks(donor_table(request, who, period)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @router.get("/donors.xlsx")
+    def donors_xlsx(request: Request, who: Who, period: Period) -> FileResponse:
+        table = donor_table(request, who, period)
+        return file_sent(
+            lambda path: write_sheet(table, say("捐赠", lang_of(request)), path),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"donors-{period[0].isoformat()}-{period[1].isoformat()}.xlsx",
+        )
+
+    @router.post("/donors")
+    def donation_add(
+        request: Request,
+        who: Who,
+        period: Period,
+        token: Annotated[str, Form(max_length=64)],
+        item: Annotated[str, Form(max_length=12)],
+        quantity: Annotated[str, Form(max_length=12)],
+        place: Annotated[str, Form(max_length=12)] = "",
+        day: Annotated[str, Form(max_length=10)] = "",
+        note: Annotated[str, Form(max_length=400)] = "",
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        today = dt.datetime.fromtimestamp(hub.clock(), CITY_TZ).date()
+        given = local_day(day.strip() or None, today)
+        org_id = int(place) if place.strip().isdigit() else None
+        try:
+            if not item.strip().isdigit():
+                raise store.ConsoleError(N_("没有这件商品"))
+            goods.record_donation(hub, who, int(item), quantity, org_id, day_start(given), note)
+        except store.ConsoleError as exc:
+            return donors_page(request, who, period, 400, problem=say(str(exc), lang_of(request)))
+        return RedirectResponse("/console/donors", status_code=303)
 
     return router
 

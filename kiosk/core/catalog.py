@@ -22,6 +22,8 @@ class Item:
     name_en: str
     price: Yibi
     image: str = ""
+    hub_id: int | None = None
+    """The hub catalogue's item this is (names and price are set there), or None: the kiosk's own."""
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name_zh

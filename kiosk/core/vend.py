@@ -12,14 +12,14 @@ The store saves what these functions decide.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from drivers.machine import JAM_FLAGS, DispenseResult, Flag, Outcome
 
-from .catalog import Lane
+from .catalog import Item, Lane
 from .ledger import EntryKind
 
 DISABLING_FLAGS = JAM_FLAGS | {Flag.NOTHING_DROPPED}
@@ -139,9 +139,51 @@ def check_price(price: object) -> None:
         raise ValueError("a price is a positive whole number of 益币")
 
 
-def check_item_changes(changes: Mapping[str, Any]) -> None:
+HUB_FIELDS = frozenset({"name_zh", "name_en", "price"})
+"""What the hub's catalogue decides for an item it manages."""
+
+
+class ManagedByHub(ValueError):
+    """A technician tried to change what the fleet's catalogue decides (names, price)."""
+
+
+def check_item_changes(changes: Mapping[str, Any], item: Item | None = None) -> None:
+    """A technician's item edit, checked; an item of the hub's catalogue keeps its names and
+    price (only its picture is the kiosk's)."""
     unknown = set(changes) - ITEM_FIELDS
     if unknown:
         raise ValueError(f"unknown item fields: {sorted(unknown)}")
     if "price" in changes:
         check_price(changes["price"])
+    if item is not None and item.hub_id is not None:
+        ruled = {f for f in HUB_FIELDS & set(changes) if changes[f] != getattr(item, f)}
+        if ruled:
+            raise ManagedByHub(
+                f"item {item.id} is the hub catalogue's: {', '.join(sorted(ruled))} are set there"
+            )
+
+
+def hub_catalogue_changes(
+    items: Iterable[Item], entries: Iterable[tuple[int, str, str, int]]
+) -> tuple[list[Item], list[tuple[str, str, int, int]]]:
+    """What a pull page's catalogue changes here: the kiosk's items to save (names and price
+    as the hub has them; an item of the kiosk's own with the same Chinese name is linked, so
+    its lanes keep selling it), and the new ones to add ``(name_zh, name_en, price, hub_id)``.
+
+    ``entries`` are ``(hub id, name_zh, name_en, price)``. Items the hub no longer lists
+    stay as they are: a technician remaps their lanes.
+    """
+    own = list(items)
+    by_hub = {i.hub_id: i for i in own if i.hub_id is not None}
+    unlinked = {i.name_zh: i for i in own if i.hub_id is None}
+    saved: list[Item] = []
+    added: list[tuple[str, str, int, int]] = []
+    for hub_id, name_zh, name_en, price in entries:
+        item = by_hub.get(hub_id) or unlinked.pop(name_zh, None)
+        if item is None:
+            added.append((name_zh, name_en, price, hub_id))
+            continue
+        changed = dataclasses.replace(item, name_zh=name_zh, name_en=name_en, price=price, hub_id=hub_id)
+        if changed != item:
+            saved.append(changed)
+    return saved, added

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..core.ledger import Entry
@@ -16,6 +16,16 @@ log = logging.getLogger("kiosk.services")
 
 MACHINE = "machine"
 """The audit log's actor for what the kiosk did by itself (a lane disabled after a jam)."""
+
+
+HUB = "hub"
+"""The audit log's actor for what the hub's pull pages changed (a price from the fleet's catalogue)."""
+
+
+def _diff(old: object, new: object, fields: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields that differ: their values before and after."""
+    before = {k: getattr(old, k) for k in fields if getattr(old, k) != getattr(new, k)}
+    return before, {k: getattr(new, k) for k in before}
 
 
 def _json(fields: Mapping[str, Any] | None) -> str:

@@ -15,12 +15,7 @@ from drivers.machine import DispenseResult
 from ..core.catalog import Item, Lane, Offer, build_offers
 from ..core.people import PinState
 from ..core.vend import after_test_vend, change_lane, check_item_changes, check_price
-from .base import UseCases
-
-
-def _diff(old: object, new: object, fields: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    before = {k: getattr(old, k) for k in fields if getattr(old, k) != getattr(new, k)}
-    return before, {k: getattr(new, k) for k in before}
+from .base import UseCases, _diff
 
 
 class Operations(UseCases):
@@ -86,6 +81,7 @@ class Operations(UseCases):
             item = uow.catalogue.item(item_id)
             if item is None:
                 raise LookupError(f"no item {item_id}")
+            check_item_changes(changes, item)
             changed = dataclasses.replace(item, **changes)
             before, after = _diff(item, changed, changes)
             if after:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..core.records import AuditEntry, InDoubt, Redemption, RefusedEvent
 from ..core.sync_problems import SyncProblem
+from ..core.vend import hub_catalogue_changes
 from ..store.settings import (
     CARD_PINS_CURSOR,
     LAST_GOOD_SYNC,
@@ -19,7 +20,8 @@ from ..store.settings import (
     SYNC_CURSOR,
     TRUST_SYNCED_AT,
 )
-from .base import UseCases
+from .base import HUB, UseCases, _diff
+from .ports import UnitOfWork
 
 VOLUNTEER_COLUMNS = ["id", "name", "balance"]
 
@@ -119,6 +121,8 @@ class Records(UseCases):
                 )
             if "revoked" in page:
                 uow.trust.replace_revoked(page["revoked"])
+            if page.get("catalogue") is not None:
+                self._take_catalogue(uow, page["catalogue"])
             cursor = int(page["cursor"])
             if page.get("card_pins") is not None:
                 pins = [(str(vid), None if h is None else str(h)) for vid, h in page["card_pins"]]
@@ -128,6 +132,24 @@ class Records(UseCases):
                 uow.settings.set(SYNC_CURSOR, str(cursor))
             uow.commit()
         return len(people)
+
+    def _take_catalogue(self, uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> None:
+        """The fleet's catalogue from a pull page: names and prices as the hub has them, each
+        change in the audit log (actor ``hub``), in the page's unit of work."""
+        rows = [
+            (int(e["id"]), str(e["name_zh"]), str(e.get("name_en") or ""), int(e["price"])) for e in entries
+        ]
+        items = uow.catalogue.items()
+        saved, added = hub_catalogue_changes(items, rows)
+        old = {i.id: i for i in items}
+        for item in saved:
+            uow.catalogue.save_item(item)
+            before, after = _diff(old[item.id], item, ("name_zh", "name_en", "price", "hub_id"))
+            self._audit(uow, HUB, "item_changed", f"item:{item.id}", before, after)
+        for name_zh, name_en, price, hub_id in added:
+            item = uow.catalogue.add_item(name_zh, name_en, price, hub_id=hub_id)
+            after = {"name_zh": name_zh, "name_en": name_en, "price": price, "hub_id": hub_id}
+            self._audit(uow, HUB, "item_added", f"item:{item.id}", None, after)
 
     def status_report(self) -> dict[str, Any]:
         """What the hub's operators see of this kiosk: stock per lane, faults, sync state."""

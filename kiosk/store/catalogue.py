@@ -11,7 +11,7 @@ from typing import Any
 
 from ..core.catalog import Item, Lane
 
-_ITEM = "SELECT id, name_zh, name_en, price, image FROM items"
+_ITEM = "SELECT id, name_zh, name_en, price, image, hub_id FROM items"
 _LANE = "SELECT number, item_id, capacity, stock, enabled, fault FROM lanes"
 
 
@@ -38,17 +38,19 @@ class CatalogueRepository:
     def lanes(self) -> list[Lane]:
         return [_lane(r) for r in self.db.execute(f"{_LANE} ORDER BY number")]
 
-    def add_item(self, name_zh: str, name_en: str, price: int, image: str = "") -> Item:
+    def add_item(
+        self, name_zh: str, name_en: str, price: int, image: str = "", hub_id: int | None = None
+    ) -> Item:
         cur = self.db.execute(
-            "INSERT INTO items (name_zh, name_en, price, image) VALUES (?, ?, ?, ?)",
-            (name_zh, name_en, price, image),
+            "INSERT INTO items (name_zh, name_en, price, image, hub_id) VALUES (?, ?, ?, ?, ?)",
+            (name_zh, name_en, price, image, hub_id),
         )
-        return Item(int(cur.lastrowid or 0), name_zh, name_en, price, image)
+        return Item(int(cur.lastrowid or 0), name_zh, name_en, price, image, hub_id)
 
     def save_item(self, item: Item) -> None:
         done = self.db.execute(
-            "UPDATE items SET name_zh = ?, name_en = ?, price = ?, image = ? WHERE id = ?",
-            (item.name_zh, item.name_en, item.price, item.image, item.id),
+            "UPDATE items SET name_zh = ?, name_en = ?, price = ?, image = ?, hub_id = ? WHERE id = ?",
+            (item.name_zh, item.name_en, item.price, item.image, item.hub_id, item.id),
         )
         if done.rowcount != 1:
             raise LookupError(f"no item {item.id}")

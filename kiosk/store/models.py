@@ -56,6 +56,8 @@ class ItemRow(Base):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     price: Mapped[int] = mapped_column(Integer)
     image: Mapped[str] = mapped_column(String(200), default="")
+    hub_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True, index=True)
+    """The hub catalogue's item this one is (its names and price come from there), if any."""
 
 
 class LaneRow(Base):

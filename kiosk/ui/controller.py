@@ -21,6 +21,7 @@ from drivers.machine import DispenseResult
 from ..core.catalog import Item
 from ..core.messages import N_
 from ..core.session import LineStatus, Notice, Session, Step
+from ..core.vend import ManagedByHub
 from ..services.kiosk import CardPinCheck, KioskService, PinCheck, ScanResult, TechOverview, VendReport
 from .main_window import KioskWindow
 from .ops import Background
@@ -295,6 +296,8 @@ class KioskController(QObject):
             # the worker logged the exception; the technician reads what to do
             if isinstance(exc, LookupError):
                 msgid = N_("未保存：这条记录刚被改过，已重新载入")
+            elif isinstance(exc, ManagedByHub):
+                msgid = N_("未保存：这件商品的名称和价格由街道后台统一设定")
             elif isinstance(exc, ValueError):
                 msgid = invalid
             else:

@@ -155,7 +155,7 @@ def test_a_pull_carries_card_pins_from_the_pins_cursor_it_names(api: Api, hub: H
     more_hours = b"record_id,volunteer_id,name,hours,activity,certified_on\nR2,V2,B,1,a,2026-11-01\n"
     hub.import_hours(more_hours)  # the ledger moves past the PIN's stamp
     page = client.get("/v1/sync/pull", params={"cursor": head + 1}, headers=auth).json()
-    assert page["protocol"] == PROTOCOL_VERSION == 4 and page["card_pins"] == []
+    assert page["protocol"] == PROTOCOL_VERSION == 5 and page["card_pins"] == [] and page["catalogue"] == []
     asked = {"cursor": head + 1, "pins_cursor": 0}  # a kiosk that never stored card PINs
     caught_up = client.get("/v1/sync/pull", params=asked, headers=auth).json()
     ((volunteer, pin_hash),) = caught_up["card_pins"]

@@ -93,6 +93,33 @@ def test_a_redemption_goes_up_with_what_a_report_needs(hub_server: tuple[Hub, st
     assert sold == (tissues.id, "抽纸", 15, 1, 1, added["kiosk_id"]) and entry.amount == -15
 
 
+def test_a_price_set_at_the_hub_is_charged_after_the_next_sync_and_kept_in_its_history(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    from hub.console import catalogue
+    from hub.console.rules import CatalogueDraft
+
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"]))
+    tissues = catalogue.save_item(hub, "city", CatalogueDraft("抽纸", "Tissues", "12", "维达"))
+    assert syncer.run_once().ok
+    (item,) = kiosk.store.items()
+    assert (item.price, item.hub_id) == (12, tissues.id)  # the technician's 抽纸, now the hub's
+    catalogue.save_item(hub, "city", CatalogueDraft("抽纸", "Tissues", "18", "维达"), tissues.id)
+    assert kiosk.service.vend("V1", kiosk.store.items()[0], "visit").available == 30 - 12
+    assert syncer.run_once().ok  # the charge at 12 goes up, then the page brings 18
+    assert kiosk.store.items()[0].price == 18
+    assert kiosk.service.vend("V1", kiosk.store.items()[0], "visit").available == 30 - 12 - 18
+    assert syncer.run_once().ok and hub.balance("V1")["balance"] == 0
+    with hub.unit() as s:
+        prices = [
+            e.unit_price for e in s.scalars(select(LedgerEntry).where(LedgerEntry.kind == "redemption"))
+        ]
+    assert sorted(prices) == [12, 18]
+    assert [c.price for c in catalogue.history(hub, tissues.id)] == [18, 12]  # newest first
+
+
 def test_a_refund_goes_up_naming_its_charge_and_is_applied_once(
     hub_server: tuple[Hub, str], kiosk: Parts
 ) -> None:

@@ -160,7 +160,7 @@ def test_an_audit_entry_is_bounded() -> None:
 
 def test_a_push_names_its_version_and_holds_at_most_5000_events() -> None:
     assert PushRequest.model_validate({"events": []}).protocol == 1  # a kiosk that names none
-    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 4
+    assert PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": []}).protocol == 5
     with pytest.raises(ValidationError):
         PushRequest.model_validate({"protocol": PROTOCOL_VERSION + 1, "events": []})
     with pytest.raises(ValidationError):

@@ -117,8 +117,10 @@ class FakeCatalogue:
     def lanes(self) -> list[Lane]:
         return [self.d.lanes[k] for k in sorted(self.d.lanes)]
 
-    def add_item(self, name_zh: str, name_en: str, price: int, image: str = "") -> Item:
-        item = Item(max(self.d.items, default=0) + 1, name_zh, name_en, price, image)
+    def add_item(
+        self, name_zh: str, name_en: str, price: int, image: str = "", hub_id: int | None = None
+    ) -> Item:
+        item = Item(max(self.d.items, default=0) + 1, name_zh, name_en, price, image, hub_id)
         self.d.items[item.id] = item
         return item
 

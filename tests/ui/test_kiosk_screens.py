@@ -223,6 +223,28 @@ def test_a_technician_adds_an_item_and_names_it(kiosk: Driver) -> None:
     assert [a.action for a in kiosk.app.parts.store.audit_log(2)] == ["item_changed", "item_added"]
 
 
+def test_a_technician_is_told_a_hub_items_price_is_set_at_the_hub(kiosk: Driver) -> None:
+    store = kiosk.app.parts.store
+    water = next(i for i in store.items() if i.price == 20)
+    store.apply_pull(
+        {"cursor": 1, "volunteers": [], "catalogue": [{"id": 7, "name_zh": water.name_zh, "price": 25}]}
+    )
+    kiosk.scan(kiosk.code("tech", "T001"))
+    enter_pin(kiosk, "2468")
+    kiosk.wait_step(Step.TECH)
+    table = kiosk.w.tech.items
+    kiosk.qtbot.waitUntil(lambda: table.rowCount() == 8, timeout=5000)
+    row = next(r for r in range(table.rowCount()) if table.cellWidget(r, 0).text() == water.name_zh)
+    assert table.cellWidget(row, 2).value() == 25
+    table.cellWidget(row, 2).setValue(10)
+    kiosk.tap(table.cellWidget(row, 4))
+    kiosk.qtbot.waitUntil(
+        lambda: kiosk.app.background.idle and "街道" in kiosk.w.tech.message.text(), timeout=5000
+    )
+    assert kiosk.w.tech.message.text() == "未保存：这件商品的名称和价格由街道后台统一设定"
+    assert next(i for i in store.items() if i.id == water.id).price == 25
+
+
 def test_a_serial_scanner_feeds_the_same_path_and_duplicates_are_dropped(qtbot: Any, tmp_path: Path) -> None:
     device = FakeScannerDevice()
     app, codes, clock = make_app(tmp_path, scanner_port=device.url)
