@@ -245,3 +245,78 @@ def test_a_kiosk_that_stops_syncing_shows_an_alert_that_reaches_the_webhook(
             assert tab.elsewhere == []
         texts = [b["text"] for b in hook.bodies]
         assert texts == ["【时间银行】花木一号：已 31 分钟没有联系中心"]
+
+
+def test_a_viewer_cannot_change_a_price_and_a_price_changed_reaches_a_kiosk_at_its_next_sync(
+    chromium: Any, served: tuple[Office, str], tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from kiosk.bootstrap import bootstrap
+    from kiosk.config import demo_config
+    from kiosk.sync import HubClient, Syncer
+
+    office, base = served
+
+    def stock(repo):  # type: ignore[no-untyped-def]
+        item = repo.add_item("tech", "矿泉水", "Water", 20)
+        repo.add_lane("tech", 1, item.id, 10, 10)
+
+    config = dataclasses.replace(demo_config(tmp_path / "kiosk", turn_s=0.0), issuers=("timebank-hub",))
+    kiosk = bootstrap(config, seed=stock, clock=office.hub.clock)  # the hub's day, as in the field
+    try:
+        syncer = Syncer(kiosk.store, HubClient(base, office.tokens[office.huamu]))
+        city = Page(chromium, base)
+        city.sign_in("city")
+        city.page.click("header nav >> text=商品与价格")
+        city.page.fill("form[action='/console/catalogue'] input[name=name_zh]", "矿泉水")
+        city.page.fill("form[action='/console/catalogue'] input[name=name_en]", "Water")
+        city.page.fill("form[action='/console/catalogue'] input[name=price]", "20")
+        city.page.fill("form[action='/console/catalogue'] input[name=donor]", "农夫山泉")
+        city.page.click("form[action='/console/catalogue'] button[type=submit]")
+        row = city.page.locator("tr[data-item]")
+        assert row.count() == 1 and row.locator("input[name=price]").input_value() == "20"
+        assert syncer.run_once().ok
+        (water,) = kiosk.store.items()
+        assert water.price == 20 and water.hub_id is not None  # the technician's 矿泉水 is now the hub's
+
+        viewer = Page(chromium, base)
+        viewer.sign_in("look")
+        viewer.go("/console/catalogue")
+        assert viewer.page.locator("tr[data-item] td").nth(2).inner_text() == "20"
+        assert viewer.page.locator("input[name=price]").count() == 0  # nothing to change on the page
+        token = viewer.page.evaluate("() => document.querySelector('input[name=token]').value")
+        forged = viewer.page.evaluate(
+            """async ([id, token]) => (await fetch('/console/catalogue/' + id, {method: 'POST',
+                body: new URLSearchParams({token, name_zh: '矿泉水', price: '1'})})).status""",
+            [water.hub_id, token],
+        )
+        assert forged == 403  # and the hub refuses a form sent anyway
+
+        row.locator("input[name=price]").fill("25")
+        row.locator("button", has_text="保存").click()
+        city.page.wait_for_url("**/console/catalogue")
+        assert city.page.locator("tr[data-item] input[name=price]").input_value() == "25"
+        assert kiosk.store.items()[0].price == 20  # until its next sync
+        assert syncer.run_once().ok
+        assert kiosk.store.items()[0].price == 25
+        city.page.click("tr[data-item] td a")  # the item's price history
+        assert city.page.locator("table.history td.num").all_inner_texts() == ["25", "20"]
+        city.shot("catalogue", tmp_path)
+
+        city.page.click("header nav >> text=捐赠")
+        city.page.fill("form.donate input[name=quantity]", "200")
+        city.page.select_option("form.donate select[name=place]", label="浦东新区 / 花木街道")
+        city.page.fill("form.donate input[name=note]", "2026 年第四季度")
+        city.page.click("form.donate button[type=submit]")
+        city.page.wait_for_url("**/console/donors")
+        assert city.page.locator(".problem").count() == 0, city.page.inner_text("main")
+        kiosk.service.vend("V1", kiosk.store.items()[0], "visit")
+        assert syncer.run_once().ok
+        city.go("/console/donors")
+        cells = city.page.locator("tr[data-donor] td").all_inner_texts()
+        assert cells[:5] == ["农夫山泉", "矿泉水", "200", "1", "199"] and "花木一号 · 1" in cells[5]
+        city.shot("donors", tmp_path)
+        assert city.elsewhere == [] and viewer.elsewhere == []
+    finally:
+        kiosk.close()
