@@ -36,7 +36,7 @@ from ..models import (
     Technician,
     Volunteer,
 )
-from ..service import Hub, UnknownClient, UnknownTechnician
+from ..service import Hub, UnknownClient, UnknownTechnician, UnknownVolunteer
 from .rules import (
     FORMULA_START,
     SESSION_S,
@@ -234,17 +234,30 @@ def remove_technician(hub: Hub, who: Who, tech_id: str) -> None:
 
 def technician_card(hub: Hub, who: Who, tech_id: str, path: Path) -> None:
     """A printable sheet with a technician's card (a 12-hour code, recorded as issued)."""
-    from ..cards import Card, technician_caption, write
-
     if not may_manage_technicians(who):
         raise ConsoleError(N_("只有全市的工作人员可以管理技术员"))
     try:
-        issued = hub.issue(tech_id, CodeKind.TECH)
+        _print_card(hub, who, tech_id, CodeKind.TECH, path)
     except UnknownTechnician:
         raise ConsoleError(N_("没有这位技术员")) from None
-    write([Card(issued.holder, issued.name, issued.code, technician_caption(issued.expires_at))], path)
+
+
+def _print_card(hub: Hub, who: Who, holder: str, kind: CodeKind, path: Path) -> None:
+    """Sign a card for ``holder``, record it as issued, lay it out on a sheet at ``path``, audit."""
+    from ..cards import Card, technician_caption, write
+
+    issued = hub.issue(holder, kind)
+    caption = technician_caption(issued.expires_at) if kind is CodeKind.TECH else None
+    card = (
+        Card(issued.holder, issued.name, issued.code)
+        if caption is None
+        else Card(issued.holder, issued.name, issued.code, caption)
+    )
+    write([card], path)
     with hub.unit() as s:
-        audit(s, hub, who.name, "technician_card", f"technician:{tech_id}", card_id=issued.card_id)
+        action = "technician_card" if kind is CodeKind.TECH else "card_printed"
+        target = f"technician:{holder}" if kind is CodeKind.TECH else f"volunteer:{holder}"
+        audit(s, hub, who.name, action, target, card_id=issued.card_id)
 
 
 # --- volunteers -----------------------------------------------------------------------
@@ -328,6 +341,17 @@ def volunteer(hub: Hub, who: Who, volunteer_id: str) -> dict[str, Any] | None:
         "cards": [c for c in hub.cards_of(volunteer_id) if c["kind"] == "card"],
         "history": lines,
     }
+
+
+def volunteer_card(hub: Hub, who: Who, volunteer_id: str, path: Path) -> None:
+    """A printable sheet with a new card for this volunteer (five years; recorded as issued,
+    so it can be revoked from their page). Their other cards keep working."""
+    if who.role is Role.VIEWER:
+        raise ConsoleError(N_("只读账号不能修改"))
+    try:
+        _print_card(hub, who, volunteer_id, CodeKind.CARD, path)
+    except UnknownVolunteer:
+        raise ConsoleError(N_("没有这位志愿者")) from None
 
 
 def revoke_volunteer_card(hub: Hub, who: Who, volunteer_id: str, card_id: str) -> None:

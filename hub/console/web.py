@@ -350,10 +350,18 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
 
     @router.post("/technicians/{tech_id}/remove")
     def technician_remove(
-        request: Request, who: Who, tech_id: str, token: Annotated[str, Form(max_length=64)]
+        request: Request,
+        who: Who,
+        tech_id: str,
+        token: Annotated[str, Form(max_length=64)],
+        confirm: Annotated[str, Form(max_length=100)] = "",
     ) -> HTMLResponse:
+        """Stop a technician opening any kiosk: their id typed again, so one slip removes nobody."""
         form_checked(request, who, token)
         changes_allowed(who)
+        if confirm.strip() != tech_id:
+            problem = say("请输入技术员编号以确认停用", lang_of(request))
+            return kiosk_page(request, who, 400, problem=problem)
         try:
             store.remove_technician(hub, who, tech_id)
         except store.ConsoleError as exc:
@@ -423,6 +431,22 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         except store.ConsoleError as exc:
             raise PageProblem(404, str(exc)) from None
         return RedirectResponse(f"/console/volunteers/{volunteer_id}", status_code=303)
+
+    @router.post("/volunteers/{volunteer_id}/card")
+    def volunteer_card_print(
+        request: Request, who: Who, volunteer_id: str, token: Annotated[str, Form(max_length=64)]
+    ) -> Response:
+        """A PDF with a new card for the volunteer, recorded as issued (revocable on this page)."""
+        form_checked(request, who, token)
+        changes_allowed(who)
+        try:
+            return file_sent(
+                lambda path: store.volunteer_card(hub, who, volunteer_id, path),
+                "application/pdf",
+                f"card-{volunteer_id}.pdf",
+            )
+        except store.ConsoleError as exc:
+            raise PageProblem(404, str(exc)) from None
 
     @router.post("/volunteers/{volunteer_id}/card-pin/clear")
     def volunteer_card_pin_clear(

@@ -580,7 +580,10 @@ def test_the_citys_staff_add_a_technician_print_their_card_and_remove_them(offic
     card = c.post("/console/technicians/T07/card", data={"token": token})
     assert card.status_code == 200 and card.content.startswith(b"%PDF")
     assert [i["kind"] for i in office.hub.cards_of("T07")] == ["tech"]
-    r = c.post("/console/technicians/T07/remove", data={"token": token})
+    r = c.post("/console/technicians/T07/remove", data={"token": token})  # one tap is not enough
+    assert r.status_code == 400 and "请输入技术员编号以确认停用" in r.text
+    assert any(t["id"] == "T07" and t["active"] for t in store.technicians(office.hub))
+    r = c.post("/console/technicians/T07/remove", data={"token": token, "confirm": " T07 "})
     assert r.status_code == 200 and "已停用" in r.text
     r = c.post("/console/technicians/T07/card", data={"token": token})
     assert r.status_code == 400 and "没有这位技术员" in r.text  # a removed technician gets no card
@@ -645,6 +648,23 @@ def test_a_lost_card_is_revoked_and_a_forgotten_card_pin_cleared_from_the_volunt
     assert ("staff:huamu", "card_revoked") in actions and ("staff:huamu", "card_pin_cleared") in actions
     viewer = office.sign_in("look")
     page = viewer.get("/console/volunteers/V1").text
-    assert "挂失</button>" not in page and "清除卡密码" not in page
+    assert "挂失</button>" not in page and "清除卡密码" not in page and "打印一张志愿者卡" not in page
     r = viewer.post("/console/volunteers/V1/card-pin/clear", data={"token": csrf_of(page)})
     assert r.status_code == 403
+    assert viewer.post("/console/volunteers/V1/card", data={"token": csrf_of(page)}).status_code == 403
+
+
+def test_a_new_card_is_printed_from_the_volunteers_page_recorded_and_audited(office: Office) -> None:
+    c = office.sign_in("huamu")
+    page = c.get("/console/volunteers/V1").text
+    assert "还没有印过卡" in page and "打印一张志愿者卡（PDF）" in page
+    r = c.post("/console/volunteers/V1/card", data={"token": csrf_of(page)})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    assert r.headers["content-disposition"] == 'attachment; filename="card-V1.pdf"'
+    (card,) = office.hub.cards_of("V1")
+    assert card["kind"] == "card" and not card["revoked"]
+    assert f'data-card="{card["card_id"]}"' in c.get("/console/volunteers/V1").text  # revocable there
+    audit = [(a["actor"], a["action"], a["target"]) for a in office.hub.audit_log()]
+    assert ("staff:huamu", "card_printed", "volunteer:V1") in audit
+    assert c.post("/console/volunteers/V404/card", data={"token": csrf_of(page)}).status_code == 404
+    assert office.hub.cards_of("V1") == [card]
