@@ -15,6 +15,7 @@ from ..service import Hub, UnknownClient
 from . import store
 from .reports import csv_export, write_xlsx
 from .rules import CITY_TZ, Level, Role, Scope, scope_of
+from .words import say
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,8 +82,8 @@ def run(hub: Hub, ns: argparse.Namespace) -> int:
             return report(hub, ns)
         if ns.command == "alerts":
             return alerts_now(hub, ns)
-    except store.ConsoleError as exc:
-        print(f"kiosk-hub: {exc}", file=sys.stderr)
+    except store.ConsoleError as exc:  # the catalogue's sentence, in English on the command line
+        print(f"kiosk-hub: {say(str(exc), 'en')}", file=sys.stderr)
         return 2
     except UnknownClient as exc:
         print(f"kiosk-hub: no kiosk {exc}", file=sys.stderr)

@@ -378,25 +378,78 @@ def clear_volunteer_card_pin(hub: Hub, who: Who, volunteer_id: str) -> None:
 
 
 def add_staff(hub: Hub, name: str, role: Role, org: str | None, password: str) -> dict[str, Any]:
-    name = name.strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise ConsoleError("a staff name is 1 to 64 characters without spaces")
-    if len(password) < MIN_PASSWORD:
-        raise ConsoleError(f"a password is at least {MIN_PASSWORD} characters")
+    """``kiosk-hub staff add``: the command line acts for the whole city."""
     where = find_org(hub, org) if org else None
+    save_staff(hub, "kiosk-hub", Scope(None), name, role, where.id if where else None, password)
+    return {"staff": name.strip(), "role": role.value, "in": org or ""}
+
+
+def may_manage_staff(who: Who) -> bool:
+    """An admin adds and changes the accounts of their org and everything under it."""
+    return who.role is Role.ADMIN
+
+
+def save_staff(
+    hub: Hub, actor: str, scope: Scope, name: str, role: Role, org_id: int | None, password: str
+) -> None:
+    """Add an account or change its role, place and password, within ``scope``: an account
+    elsewhere is not touched (its name is taken). Its sessions end; it is unlocked."""
+    name = name.strip()
+    if not name or len(name) > 64 or any(c.isspace() or ord(c) < 0x20 for c in name):
+        raise ConsoleError(N_("用户名应为 1 到 64 个字符，不含空格"))
+    if len(password) < MIN_PASSWORD:
+        raise ConsoleError(N_("密码至少 10 个字符"))
+    if not scope.sees(org_id):
+        raise ConsoleError(N_("只能为自己所辖的地方开设账号"))
     with hub.unit() as s:
+        if org_id is not None and s.get(Org, org_id) is None:
+            raise ConsoleError(N_("没有这个地方"))
         row = s.scalar(select(Staff).where(Staff.name == name))
+        if row is not None and not scope.sees(row.org_id):
+            raise ConsoleError(N_("这个用户名已被使用"))
         if row is None:
             row = Staff(name=name, created_at=int(hub.clock()), failures=0, active=True)
             s.add(row)
         row.password_hash = hash_pin(password)
         row.role = role.value
-        row.org_id = where.id if where else None
+        row.org_id = org_id
         row.active, row.failures, row.locked_until = True, 0, None
         s.flush()
         s.execute(delete(StaffSession).where(StaffSession.staff_id == row.id))
-        audit(s, hub, "kiosk-hub", "staff_set", f"staff:{name}", role=role.value, org=org or "")
-        return {"staff": name, "role": role.value, "in": org or ""}
+        audit(s, hub, actor, "staff_set", f"staff:{name}", role=role.value, org_id=org_id)
+
+
+def staff_in(hub: Hub, scope: Scope) -> list[dict[str, Any]]:
+    """The accounts placed in ``scope`` (never a password hash)."""
+    now = int(hub.clock())
+    with hub.reading() as s:
+        by_id = {o.id: o for o in org_nodes(s)}
+        rows = s.scalars(select(Staff).order_by(Staff.active.desc(), Staff.name))
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "role": r.role,
+                "place": path(by_id, r.org_id),
+                "active": r.active,
+                "locked": locked(Attempt(r.failures, r.locked_until), now),
+            }
+            for r in rows
+            if scope.sees(r.org_id)
+        ]
+
+
+def disable_staff(hub: Hub, who: Who, staff_id: int) -> None:
+    """An account signs in no more; its sessions end at once. Not one's own."""
+    if staff_id == who.staff_id:
+        raise ConsoleError(N_("不能停用自己的账号"))
+    with hub.unit() as s:
+        row = s.get(Staff, staff_id, with_for_update=True)
+        if row is None or not who.scope.sees(row.org_id):
+            raise ConsoleError(N_("没有这个账号"))
+        row.active = False
+        s.execute(delete(StaffSession).where(StaffSession.staff_id == row.id))
+        audit(s, hub, who.name, "staff_disabled", f"staff:{row.name}")
 
 
 class SignInRefused(Exception):

@@ -260,12 +260,14 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             f"redemptions-{asked.shown['from']}-{asked.shown['to']}.xlsx",
         )
 
-    def kiosk_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+    def places_seen(who: store.Who) -> list[tuple[int, str]]:
+        """The places a person may choose in a form: their org and everything under it, by path."""
         nodes = store.orgs(hub)
         by_id = {o.id: o for o in nodes}
-        places = sorted(
-            ((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1]
-        )
+        return sorted(((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1])
+
+    def kiosk_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+        places = places_seen(who)
         context: dict[str, Any] = {"page": "kiosks", "rows": store.fleet(hub, who.scope), "places": places}
         context["token"] = None
         context.update(techs=store.technicians(hub), manage_techs=store.may_manage_technicians(who))
@@ -493,6 +495,66 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
             )
         return render(request, "hours.html", lang, who, page="hours", report=report, problem=None, file=name)
 
+    # --- staff accounts ------------------------------------------------------------
+
+    def staff_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+        if not store.may_manage_staff(who):
+            raise PageProblem(403, N_("只有管理员可以管理账号"))
+        places = places_seen(who)
+        people = store.staff_in(hub, who.scope)
+        context: dict[str, Any] = {"page": "staff", "people": people, "places": places}
+        context.update(problem=None, roles=[r.value for r in rules.Role])
+        context.update(extra)
+        return render(request, "staff.html", lang_of(request), who, status, **context)
+
+    @router.get("/staff")
+    def staff(request: Request, who: Who) -> HTMLResponse:
+        return staff_page(request, who)
+
+    @router.post("/staff")
+    def staff_save(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        name: Annotated[str, Form(max_length=100)],
+        role: Annotated[str, Form(max_length=16)],
+        password: Annotated[str, Form(max_length=200)],
+        place: Annotated[str, Form(max_length=12)] = "",
+    ) -> Response:
+        form_checked(request, who, token)
+        if not store.may_manage_staff(who):
+            raise PageProblem(403, N_("只有管理员可以管理账号"))
+        if role not in {r.value for r in rules.Role}:
+            raise PageProblem(400, N_("请选择一个角色"))
+        org_id = int(place) if place.strip().isdigit() else None
+        try:
+            store.save_staff(hub, who.name, who.scope, name, rules.Role(role), org_id, password)
+        except store.ConsoleError as exc:
+            return staff_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return RedirectResponse("/console/staff", status_code=303)
+
+    @router.post("/staff/{staff_id}/disable")
+    def staff_disable(
+        request: Request,
+        who: Who,
+        staff_id: int,
+        token: Annotated[str, Form(max_length=64)],
+        confirm: Annotated[str, Form(max_length=100)] = "",
+    ) -> Response:
+        form_checked(request, who, token)
+        if not store.may_manage_staff(who):
+            raise PageProblem(403, N_("只有管理员可以管理账号"))
+        named = next((p for p in store.staff_in(hub, who.scope) if p["id"] == staff_id), None)
+        if named is None:
+            raise PageProblem(404, N_("没有这个账号"))
+        if confirm.strip() != named["name"]:
+            return staff_page(request, who, 400, problem=say("请输入用户名以确认停用", lang_of(request)))
+        try:
+            store.disable_staff(hub, who, staff_id)
+        except store.ConsoleError as exc:
+            return staff_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return RedirectResponse("/console/staff", status_code=303)
+
     # --- the catalogue ---------------------------------------------------------------
 
     def catalogue_page(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -600,11 +662,7 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     def donors_page(
         request: Request, who: store.Who, period: tuple[dt.date, dt.date], status: int = 200, **extra: Any
     ) -> HTMLResponse:
-        nodes = store.orgs(hub)
-        by_id = {o.id: o for o in nodes}
-        places = sorted(
-            ((o.id, path(by_id, o.id)) for o in nodes if who.scope.sees(o.id)), key=lambda p: p[1]
-        )
+        places = places_seen(who)
         shown = {"from": period[0].isoformat(), "to": period[1].isoformat()}
         context: dict[str, Any] = {
             "page": "donors",

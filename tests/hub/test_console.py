@@ -668,3 +668,59 @@ def test_a_new_card_is_printed_from_the_volunteers_page_recorded_and_audited(off
     assert ("staff:huamu", "card_printed", "volunteer:V1") in audit
     assert c.post("/console/volunteers/V404/card", data={"token": csrf_of(page)}).status_code == 404
     assert office.hub.cards_of("V1") == [card]
+
+
+# --- staff accounts -----------------------------------------------------------------------
+
+
+def test_an_admin_opens_an_account_in_their_area_which_signs_in_and_is_disabled(office: Office) -> None:
+    store.add_staff(office.hub, "huamu-admin", Role.ADMIN, "浦东新区/花木街道", PASSWORD)
+    admin = office.sign_in("huamu-admin")
+    page = admin.get("/console/staff")
+    assert page.status_code == 200 and 'data-staff="huamu"' in page.text
+    assert 'data-staff="city"' not in page.text and 'data-staff="look"' not in page.text  # the city's own
+    assert "password_hash" not in page.text and "scrypt" not in page.text
+    token = csrf_of(page.text)
+    places = {name: oid for oid, name in re.findall(r'<option value="(\d+)">([^<]+)</option>', page.text)}
+    assert set(places) == {"浦东新区 / 花木街道"}
+    new = {"token": token, "name": "mudan", "role": "staff", "place": places["浦东新区 / 花木街道"]}
+    r = admin.post("/console/staff", data=new | {"password": "short"})
+    assert r.status_code == 400 and "密码至少 10 个字符" in r.text
+    r = admin.post("/console/staff", data=new | {"password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303
+    assert office.sign_in("mudan").get("/console/fleet").status_code == 200
+    # the city's accounts are not theirs to change, nor may they open one for the whole city
+    r = admin.post("/console/staff", data=new | {"name": "city", "password": "taken over at last"})
+    assert r.status_code == 400 and "这个用户名已被使用" in r.text
+    r = admin.post("/console/staff", data=new | {"name": "x2", "place": "", "password": PASSWORD})
+    assert r.status_code == 400 and "只能为自己所辖的地方开设账号" in r.text
+    assert office.sign_in("city").get("/console/fleet").status_code == 200  # its password unchanged
+    mudan = next(p["id"] for p in store.staff_in(office.hub, rules.Scope(None)) if p["name"] == "mudan")
+    r = admin.post(f"/console/staff/{mudan}/disable", data={"token": token})
+    assert r.status_code == 400 and "请输入用户名以确认停用" in r.text
+    r = admin.post(f"/console/staff/{mudan}/disable", data={"token": token, "confirm": "mudan"})
+    assert r.status_code == 200 and "已停用" in r.text
+    signed_out = office.sign_in("mudan").get("/console/fleet", follow_redirects=False)
+    assert signed_out.status_code == 303  # it signs in no more
+    city_id = next(p["id"] for p in store.staff_in(office.hub, rules.Scope(None)) if p["name"] == "city")
+    r = admin.post(f"/console/staff/{city_id}/disable", data={"token": token, "confirm": "city"})
+    assert r.status_code == 404  # outside their area: not even named
+    actions = [(a["actor"], a["action"], a["target"]) for a in office.hub.audit_log()]
+    assert ("staff:huamu-admin", "staff_set", "staff:mudan") in actions
+    assert ("staff:huamu-admin", "staff_disabled", "staff:mudan") in actions
+
+
+def test_only_an_admin_manages_accounts(office: Office) -> None:
+    for name in ("huamu", "look"):
+        c = office.sign_in(name)
+        fleet = c.get("/console/fleet").text
+        assert 'href="/console/staff"' not in fleet
+        assert c.get("/console/staff").status_code == 403
+        data = {"token": csrf_of(fleet), "name": "x3", "role": "admin", "password": PASSWORD}
+        assert c.post("/console/staff", data=data).status_code == 403
+    assert all(p["name"] != "x3" for p in store.staff_in(office.hub, rules.Scope(None)))
+    city = office.sign_in("city")
+    page = city.get("/console/staff").text
+    me = next(p["id"] for p in store.staff_in(office.hub, rules.Scope(None)) if p["name"] == "city")
+    r = city.post(f"/console/staff/{me}/disable", data={"token": csrf_of(page), "confirm": "city"})
+    assert r.status_code == 400 and "不能停用自己的账号" in r.text
