@@ -38,7 +38,12 @@ from .kek import KekError, find_kek, looked_in
 from .service import Hub, UnknownVolunteer
 from .settings import Limits, Settings
 
-PROTECTED = (("/v1/sync/", "kiosk"), ("/v1/codes", "app"), ("/v1/volunteers/", "app"))
+PROTECTED = (
+    ("/v1/sync/", "kiosk"),
+    ("/v1/catalogue/", "kiosk"),
+    ("/v1/codes", "app"),
+    ("/v1/volunteers/", "app"),
+)
 """Path prefixes and the role of the token they need (everything else is public)."""
 RATE_LIMITED = (("POST", "/v1/sync/push"),)
 BEARER = HTTPBearer(auto_error=False)
@@ -66,7 +71,7 @@ class Problem(BaseModel):
 REFUSALS = {
     400: "the body could not be read (not UTF-8 JSON)",
     401: "no token, or not a token of the client this route serves",
-    404: "no such volunteer",
+    404: "no such volunteer (a balance) or picture (the catalogue)",
     409: "the cursor is past the hub's last sequence",
     413: "the body is larger than the hub accepts (HUB_MAX_BODY_BYTES)",
     429: "this kiosk pushed too often: try again after Retry-After seconds",
@@ -183,6 +188,24 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
         except sync.CursorAhead as exc:
             raise HTTPException(409, str(exc)) from exc
         return Response(page.model_dump_json(), media_type="application/json")
+
+    @api.get(
+        "/v1/catalogue/pictures/{sha256}",
+        responses={200: {"content": {"image/png": {}}}, **refusals(401, 404)},
+        response_class=Response,
+    )
+    def catalogue_picture(
+        sha256: str = Path(pattern=r"^[0-9a-f]{64}$"), kiosk: str = Depends(kiosk_id)
+    ) -> Response:
+        """An item's picture, by the SHA-256 its catalogue entry names (a PNG; never changes)."""
+        from .console.catalogue import picture
+
+        data = picture(hub, sha256)
+        if data is None:
+            raise HTTPException(404, f"no picture {sha256}")
+        return Response(
+            data, media_type="image/png", headers={"Cache-Control": "private, max-age=31536000, immutable"}
+        )
 
     from .console.web import install as install_console
 

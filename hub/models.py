@@ -20,7 +20,7 @@ cleared so it travels down in the pull pages around it.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SEQ = BigInteger().with_variant(Integer, "sqlite")
@@ -351,6 +351,8 @@ class CatalogueItem(Base):
     donor: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+    picture: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The SHA-256 of its picture (``pictures``), which kiosks fetch once and keep."""
 
 
 class CatalogueChange(Base):
@@ -381,3 +383,13 @@ class Donation(Base):
     at: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(String(200))
     actor: Mapped[str] = mapped_column(String(100))
+
+
+class Picture(Base):
+    """An item's picture as kiosks fetch it: a PNG the hub made from the upload (at most
+    512 px a side, no metadata), named by the SHA-256 of its bytes."""
+
+    __tablename__ = "pictures"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[int] = mapped_column(BigInteger)

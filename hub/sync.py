@@ -658,7 +658,8 @@ def _catalogue(s: Session) -> list[CatalogueEntry]:
     """The fleet's catalogue as every page carries it: the items on sale (at most 1000)."""
     q = select(CatalogueItem).where(CatalogueItem.active.is_(True)).order_by(CatalogueItem.id).limit(1000)
     return [
-        CatalogueEntry(id=i.id, name_zh=i.name_zh, name_en=i.name_en, price=i.price) for i in s.scalars(q)
+        CatalogueEntry(id=i.id, name_zh=i.name_zh, name_en=i.name_en, price=i.price, picture=i.picture)
+        for i in s.scalars(q)
     ]
 
 

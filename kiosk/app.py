@@ -160,7 +160,7 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
 
     After a failure the next try backs off (see :class:`Backoff`); one sync at a time.
     """
-    syncer = Syncer(app.parts.store, HubClient(url, token))
+    syncer = Syncer(app.parts.store, HubClient(url, token), pictures=app.parts.config.pictures_dir)
     backoff = Backoff(interval_s)
     worker = Background()
     timer = QTimer()

@@ -199,7 +199,8 @@ def cmd_sync(ns: argparse.Namespace) -> int:
         raise UsageError("the configuration has no [hub] url and token")
     parts = bootstrap(config)
     try:
-        report = Syncer(parts.store, HubClient(config.hub_url, config.hub_token)).run_once()
+        client = HubClient(config.hub_url, config.hub_token)
+        report = Syncer(parts.store, client, pictures=config.pictures_dir).run_once()
         parts.service.reload_trust()
     finally:
         parts.close()

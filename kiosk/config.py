@@ -61,6 +61,11 @@ class Config:
     hide_cursor: bool = False
     demo: bool = False
 
+    @property
+    def pictures_dir(self) -> Path:
+        """Where the hub catalogue's pictures are kept, beside the database."""
+        return self.db_path.parent / "pictures"
+
 
 class ConfigError(ValueError):
     """A configuration that cannot be used: one line per problem in ``problems``."""

@@ -16,10 +16,12 @@ said when (a 429's ``Retry-After``), not before then.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import http.client
 import json
 import logging
 import math
+import os
 import random
 import socket
 import ssl
@@ -31,6 +33,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -105,6 +108,13 @@ class HubClient:
             return PullPage.model_validate_json(body), clock
         except ValidationError as exc:
             raise HubError(SyncProblem(SyncFailure.MALFORMED, f"pull page: {_first_errors(exc)}")) from exc
+
+    def picture(self, sha256: str) -> bytes:
+        """An item's picture from the hub's catalogue, checked against the name it is asked by."""
+        data = self._call("GET", f"/v1/catalogue/pictures/{sha256}")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise HubError(SyncProblem(SyncFailure.MALFORMED, f"picture {sha256[:12]}… is not the one named"))
+        return data
 
     def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
         """A page from ``cursor``, with the card PINs changed since ``pins_cursor`` (protocol 4)."""
@@ -209,8 +219,22 @@ def describe(exc: BaseException, address: str = "", timeout_s: float | None = No
     return SyncProblem(SyncFailure.UNREACHABLE, f"{type(exc).__name__}: {exc}{at}")
 
 
-def stored_page(page: PullPage) -> dict[str, Any]:
-    """A validated page as :meth:`Store.apply_pull` stores it (rows are not copied)."""
+def picture_path(folder: Path, sha256: str) -> Path:
+    """Where a hub picture is kept on the kiosk: named by its SHA-256, so it never changes."""
+    return folder / f"{sha256}.png"
+
+
+def stored_page(page: PullPage, pictures: Path | None = None) -> dict[str, Any]:
+    """A validated page as :meth:`Store.apply_pull` stores it (rows are not copied); a
+    catalogue item's picture becomes its image's path under ``pictures`` (fetched after)."""
+    catalogue = None
+    if page.catalogue is not None:
+        catalogue = []
+        for e in page.catalogue:
+            entry = e.model_dump(exclude={"picture"})
+            if e.picture and pictures is not None:
+                entry["image"] = str(picture_path(pictures, e.picture))
+            catalogue.append(entry)
     return {
         "cursor": page.cursor,
         "columns": list(page.columns),
@@ -219,7 +243,7 @@ def stored_page(page: PullPage) -> dict[str, Any]:
         "revoked": page.revoked,
         "technicians": [t.model_dump() for t in page.technicians],
         "card_pins": page.card_pins,
-        "catalogue": None if page.catalogue is None else [e.model_dump() for e in page.catalogue],
+        "catalogue": catalogue,
     }
 
 
@@ -289,11 +313,15 @@ class Syncer:
     KIOSK_ID = "hub_kiosk_id"
     """This kiosk's id at the hub, as its pull pages say (protocol 2); none before the first."""
 
-    def __init__(self, repo: Store, client: HubClient, batch: int = 500, page: int = 5000) -> None:
+    def __init__(
+        self, repo: Store, client: HubClient, batch: int = 500, page: int = 5000, pictures: Path | None = None
+    ) -> None:
         self.store = repo
         self.client = client
         self.batch = batch
         self.page = page
+        self.pictures = pictures
+        """Where the catalogue's pictures are kept (None: the kiosk shows drawn badges)."""
 
     def push(self) -> int:
         """The outbox in batches, then this kiosk's status report (not counted as pushed).
@@ -343,10 +371,37 @@ class Syncer:
                 ahead = None
                 if page.more:
                     ahead = fetcher.submit(self.client.pull, page.cursor, self.page, pins_cursor=page.cursor)
-                pulled += self.store.apply_pull(stored_page(page))
+                pulled += self.store.apply_pull(stored_page(page, self.pictures))
                 if ahead is None:
+                    self.fetch_pictures(page)
                     return pulled
                 page = ahead.result()
+
+    def fetch_pictures(self, page: PullPage) -> int:
+        """The catalogue's pictures this kiosk does not hold yet, each written whole (a
+        temporary file renamed) under its SHA-256; how many were fetched. One the hub
+        cannot give is tried again at the next sync; meanwhile the item shows its badge."""
+        if self.pictures is None or not page.catalogue:
+            return 0
+        wanted = {e.picture for e in page.catalogue if e.picture}
+        missing = sorted(sha for sha in wanted if not picture_path(self.pictures, sha).exists())
+        self.pictures.mkdir(parents=True, exist_ok=True)
+        fetched = 0
+        for sha in missing:
+            try:
+                data = self.client.picture(sha)
+            except HubError as exc:  # the sync itself went well: the badge shows until the next
+                log.warning("picture %s not fetched: %s", sha[:12], exc.problem)
+                continue
+            final = picture_path(self.pictures, sha)
+            part = final.with_suffix(".part")
+            with open(part, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(part, final)
+            fetched += 1
+        return fetched
 
     def run_once(self) -> SyncReport:
         """Push first, then pull; report what moved (nothing is lost on failure).

@@ -299,6 +299,9 @@ class CatalogueEntry(_Tolerant):
     name_zh: Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=ID_PATTERN)]
     name_en: Annotated[StrictStr, Field(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
     price: Amount
+    picture: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    """The SHA-256 of the item's picture, a PNG the kiosk fetches once from
+    ``/v1/catalogue/pictures/{sha256}`` (and checks against this name)."""
 
 
 class PullPage(_Tolerant):

@@ -11,6 +11,8 @@ name as the kiosk showed it).
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import CatalogueChange, CatalogueItem, Donation, Org, RedemptionDay
+from ..models import CatalogueChange, CatalogueItem, Donation, Org, Picture, RedemptionDay
 from ..service import Hub
 from .rules import (
     MAX_ITEMS,
@@ -43,6 +45,7 @@ class ItemRow:
     donor: str | None
     active: bool
     updated_at: int
+    picture: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,16 @@ def may_manage_catalogue(who: Who) -> bool:
 
 
 def _row(item: CatalogueItem) -> ItemRow:
-    return ItemRow(item.id, item.name_zh, item.name_en, item.price, item.donor, item.active, item.updated_at)
+    return ItemRow(
+        item.id,
+        item.name_zh,
+        item.name_en,
+        item.price,
+        item.donor,
+        item.active,
+        item.updated_at,
+        item.picture,
+    )
 
 
 def items(hub: Hub, active_only: bool = False) -> list[ItemRow]:
@@ -169,6 +181,63 @@ def set_on_sale(hub: Hub, actor: str, item_id: int, on_sale: bool) -> ItemRow:
             _kept(s, hub, item, actor)
             audit(s, hub, actor, "catalogue_on_sale" if on_sale else "catalogue_off_sale", f"item:{item.id}")
         return _row(item)
+
+
+# --- pictures -------------------------------------------------------------------------
+
+MAX_UPLOAD = 5 * 1024 * 1024
+"""Bytes of an uploaded picture, at most (a phone's photo)."""
+MAX_SOURCE_PX = 8000
+"""Pixels a side of an upload, at most (a larger one is refused before it is decoded)."""
+PICTURE_PX = 512
+"""Pixels a side of the PNG kiosks get: sharp on a 1080 px portrait tile, small to send."""
+
+
+def normalised_picture(data: bytes) -> bytes:
+    """An upload as the PNG kiosks get: decoded by Pillow (PNG, JPEG or WebP only), at most
+    512 px a side, RGBA, no metadata; ConsoleError for anything else."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_UPLOAD:
+        raise ConsoleError(N_("图片不能超过 5 MB"))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in {"PNG", "JPEG", "WEBP"}:
+                raise ConsoleError(N_("请上传 PNG、JPEG 或 WebP 图片"))
+            if max(probe.size) > MAX_SOURCE_PX:
+                raise ConsoleError(N_("图片太大，请用每边 8000 像素以内的图片"))
+            probe.load()
+            image = probe.convert("RGBA")
+    except ConsoleError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ConsoleError(N_("请上传 PNG、JPEG 或 WebP 图片")) from None
+    image.thumbnail((PICTURE_PX, PICTURE_PX))
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def set_picture(hub: Hub, actor: str, item_id: int, data: bytes) -> str:
+    """Give an item a picture (kept once by its SHA-256); its name, which pull pages carry."""
+    png = normalised_picture(data)
+    sha = hashlib.sha256(png).hexdigest()
+    with hub.unit() as s:
+        item = s.get(CatalogueItem, item_id, with_for_update=True)
+        if item is None:
+            raise ConsoleError(N_("没有这件商品"))
+        if s.get(Picture, sha) is None:
+            s.add(Picture(sha256=sha, data=png, created_at=int(hub.clock())))
+        before, item.picture, item.updated_at = item.picture, sha, int(hub.clock())
+        audit(s, hub, actor, "catalogue_picture", f"item:{item.id}", before=before, after=sha)
+    return sha
+
+
+def picture(hub: Hub, sha: str) -> bytes | None:
+    """A picture's PNG by its name (None if the hub has none so named)."""
+    with hub.reading() as s:
+        found = s.get(Picture, sha)
+        return None if found is None else bytes(found.data)
 
 
 # --- donors ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as FastPath
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -622,6 +623,31 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         except store.ConsoleError as exc:
             return catalogue_page(request, who, 400, problem=say(str(exc), lang_of(request)))
         return RedirectResponse("/console/catalogue", status_code=303)
+
+    @router.post("/catalogue/{item_id}/picture")
+    def catalogue_picture(
+        request: Request,
+        who: Who,
+        item_id: int,
+        token: Annotated[str, Form(max_length=64)],
+        file: Annotated[UploadFile, File()],
+    ) -> Response:
+        catalogue_change(request, who, token)
+        data = file.file.read(goods.MAX_UPLOAD + 1)
+        try:
+            goods.set_picture(hub, who.name, item_id, data)
+        except store.ConsoleError as exc:
+            return catalogue_page(request, who, 400, problem=say(str(exc), lang_of(request)))
+        return RedirectResponse("/console/catalogue", status_code=303)
+
+    @router.get("/catalogue/pictures/{sha256}")
+    def catalogue_picture_shown(
+        who: Who, sha256: Annotated[str, FastPath(pattern=r"^[0-9a-f]{64}$")]
+    ) -> Response:
+        data = goods.picture(hub, sha256)
+        if data is None:
+            raise PageProblem(404, N_("没有这张图片"))
+        return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
     @router.post("/catalogue/{item_id}/on-sale")
     def catalogue_on_sale(

@@ -163,27 +163,39 @@ def check_item_changes(changes: Mapping[str, Any], item: Item | None = None) -> 
             )
 
 
-def hub_catalogue_changes(
-    items: Iterable[Item], entries: Iterable[tuple[int, str, str, int]]
-) -> tuple[list[Item], list[tuple[str, str, int, int]]]:
-    """What a pull page's catalogue changes here: the kiosk's items to save (names and price
-    as the hub has them; an item of the kiosk's own with the same Chinese name is linked, so
-    its lanes keep selling it), and the new ones to add ``(name_zh, name_en, price, hub_id)``.
+@dataclass(frozen=True, slots=True)
+class HubItem:
+    """An item of the hub's catalogue as a pull page brings it (``image``: the path its
+    picture is kept at here, or None: the hub has none, the kiosk's own stays)."""
 
-    ``entries`` are ``(hub id, name_zh, name_en, price)``. Items the hub no longer lists
-    stay as they are: a technician remaps their lanes.
+    hub_id: int
+    name_zh: str
+    name_en: str
+    price: int
+    image: str | None = None
+
+
+def hub_catalogue_changes(items: Iterable[Item], entries: Iterable[HubItem]) -> tuple[list[Item], list[Item]]:
+    """What a pull page's catalogue changes here: the kiosk's items to save (names, price
+    and picture as the hub has them; an item of the kiosk's own with the same Chinese name
+    is linked, so its lanes keep selling it), and the new ones to add (their id 0).
+
+    Items the hub no longer lists stay as they are: a technician remaps their lanes.
     """
     own = list(items)
     by_hub = {i.hub_id: i for i in own if i.hub_id is not None}
     unlinked = {i.name_zh: i for i in own if i.hub_id is None}
     saved: list[Item] = []
-    added: list[tuple[str, str, int, int]] = []
-    for hub_id, name_zh, name_en, price in entries:
-        item = by_hub.get(hub_id) or unlinked.pop(name_zh, None)
+    added: list[Item] = []
+    for e in entries:
+        item = by_hub.get(e.hub_id) or unlinked.pop(e.name_zh, None)
         if item is None:
-            added.append((name_zh, name_en, price, hub_id))
+            added.append(Item(0, e.name_zh, e.name_en, e.price, e.image or "", e.hub_id))
             continue
-        changed = dataclasses.replace(item, name_zh=name_zh, name_en=name_en, price=price, hub_id=hub_id)
+        image = item.image if e.image is None else e.image
+        changed = dataclasses.replace(
+            item, name_zh=e.name_zh, name_en=e.name_en, price=e.price, image=image, hub_id=e.hub_id
+        )
         if changed != item:
             saved.append(changed)
     return saved, added

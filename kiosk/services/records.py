@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core.records import AuditEntry, InDoubt, Redemption, RefusedEvent
 from ..core.sync_problems import SyncProblem
-from ..core.vend import hub_catalogue_changes
+from ..core.vend import HubItem, hub_catalogue_changes
 from ..store.settings import (
     CARD_PINS_CURSOR,
     LAST_GOOD_SYNC,
@@ -136,20 +136,34 @@ class Records(UseCases):
     def _take_catalogue(self, uow: UnitOfWork, entries: Iterable[Mapping[str, Any]]) -> None:
         """The fleet's catalogue from a pull page: names and prices as the hub has them, each
         change in the audit log (actor ``hub``), in the page's unit of work."""
-        rows = [
-            (int(e["id"]), str(e["name_zh"]), str(e.get("name_en") or ""), int(e["price"])) for e in entries
+        hub_items = [
+            HubItem(
+                int(e["id"]),
+                str(e["name_zh"]),
+                str(e.get("name_en") or ""),
+                int(e["price"]),
+                None if e.get("image") is None else str(e["image"]),
+            )
+            for e in entries
         ]
         items = uow.catalogue.items()
-        saved, added = hub_catalogue_changes(items, rows)
+        saved, added = hub_catalogue_changes(items, hub_items)
         old = {i.id: i for i in items}
         for item in saved:
             uow.catalogue.save_item(item)
-            before, after = _diff(old[item.id], item, ("name_zh", "name_en", "price", "hub_id"))
+            before, after = _diff(old[item.id], item, ("name_zh", "name_en", "price", "image", "hub_id"))
             self._audit(uow, HUB, "item_changed", f"item:{item.id}", before, after)
-        for name_zh, name_en, price, hub_id in added:
-            item = uow.catalogue.add_item(name_zh, name_en, price, hub_id=hub_id)
-            after = {"name_zh": name_zh, "name_en": name_en, "price": price, "hub_id": hub_id}
-            self._audit(uow, HUB, "item_added", f"item:{item.id}", None, after)
+        for new in added:
+            item = uow.catalogue.add_item(new.name_zh, new.name_en, new.price, new.image, hub_id=new.hub_id)
+            after = {"name_zh": new.name_zh, "name_en": new.name_en, "price": new.price, "hub_id": new.hub_id}
+            self._audit(
+                uow,
+                HUB,
+                "item_added",
+                f"item:{item.id}",
+                None,
+                after | {"image": new.image} if new.image else after,
+            )
 
     def status_report(self) -> dict[str, Any]:
         """What the hub's operators see of this kiosk: stock per lane, faults, sync state."""

@@ -4,6 +4,7 @@ and what each donor's stock came to."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -87,6 +88,7 @@ def test_city_staff_set_a_price_the_kiosks_pull_and_the_history_keeps_every_vers
         "name_zh": "矿泉水",
         "name_en": "Water",
         "price": 20,
+        "picture": None,
     }
     office.hub.clock = lambda: NOV_10 + 7200  # type: ignore[method-assign]
     data = {"token": token, "name_zh": "矿泉水", "name_en": "Water", "price": "25", "donor": "农夫山泉"}
@@ -220,3 +222,82 @@ def test_a_donation_is_refused_with_a_reason_and_a_street_gives_only_to_itself(o
     )
     assert r.status_code == 403
     assert catalogue.donations(office.hub, CITY) == []
+
+
+# --- pictures ---------------------------------------------------------------------------
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (1200, 900), **save: object) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(out, fmt, **save)
+    return out.getvalue()
+
+
+def test_an_uploaded_picture_becomes_a_small_png_without_its_metadata() -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "某品牌手机"  # the camera's maker: not for kiosks
+    png = catalogue.normalised_picture(image_bytes("JPEG", exif=exif.tobytes()))
+    with Image.open(io.BytesIO(png)) as shown:
+        assert (
+            shown.format == "PNG"
+            and max(shown.size) == catalogue.PICTURE_PX
+            and shown.size[0] > shown.size[1]
+        )
+        assert not shown.getexif() and "exif" not in shown.info
+    for bad, sentence in (
+        (b"not a picture", "请上传 PNG、JPEG 或 WebP 图片"),
+        (image_bytes("GIF", (10, 10)), "请上传 PNG、JPEG 或 WebP 图片"),
+        (image_bytes("PNG", (9000, 2)), "图片太大"),
+        (b"\x89PNG" + b"\x00" * (catalogue.MAX_UPLOAD + 1), "图片不能超过 5 MB"),
+    ):
+        with pytest.raises(store.ConsoleError, match=sentence):
+            catalogue.normalised_picture(bad)
+
+
+def test_a_picture_uploaded_on_the_page_is_named_in_the_pull_and_served_to_kiosks_only(
+    office: Office,
+) -> None:
+    water = catalogue.save_item(office.hub, "city", CatalogueDraft("矿泉水", "Water", "20"))
+    c = office.sign_in("city")
+    token = csrf(c.get("/console/catalogue").text)
+    files = {"file": ("水.jpg", image_bytes("JPEG"), "image/jpeg")}
+    r = c.post(
+        f"/console/catalogue/{water.id}/picture", data={"token": token}, files=files, follow_redirects=False
+    )
+    assert r.status_code == 303
+    (entry,) = sync.pull(office.hub, 0).catalogue or []
+    assert entry.picture is not None and len(entry.picture) == 64
+    page = c.get("/console/catalogue").text
+    assert f'src="/console/catalogue/pictures/{entry.picture}"' in page
+    shown = c.get(f"/console/catalogue/pictures/{entry.picture}")
+    assert shown.status_code == 200 and hashlib.sha256(shown.content).hexdigest() == entry.picture
+    api = office.browser()
+    path = f"/v1/catalogue/pictures/{entry.picture}"
+    assert api.get(path).status_code == 401  # no token: no picture
+    got = api.get(path, headers={"authorization": f"Bearer {office.tokens[office.huamu]}"})
+    assert (
+        got.status_code == 200 and got.content == shown.content and got.headers["content-type"] == "image/png"
+    )
+    missing = api.get(
+        "/v1/catalogue/pictures/" + "0" * 64,
+        headers={"authorization": f"Bearer {office.tokens[office.huamu]}"},
+    )
+    assert missing.status_code == 404
+    bad = c.post(
+        f"/console/catalogue/{water.id}/picture",
+        data={"token": token},
+        files={"file": ("x.txt", b"hello", "text/plain")},
+    )
+    assert bad.status_code == 400 and "请上传 PNG、JPEG 或 WebP 图片" in bad.text
+    assert (sync.pull(office.hub, 0).catalogue or [])[0].picture == entry.picture  # unchanged
+    look = office.sign_in("look")
+    r = look.post(
+        f"/console/catalogue/{water.id}/picture",
+        data={"token": csrf(look.get("/console/catalogue").text)},
+        files=files,
+    )
+    assert r.status_code == 403

@@ -120,6 +120,53 @@ def test_a_price_set_at_the_hub_is_charged_after_the_next_sync_and_kept_in_its_h
     assert [c.price for c in catalogue.history(hub, tissues.id)] == [18, 12]  # newest first
 
 
+def test_a_catalogue_picture_is_fetched_once_checked_and_kept_beside_the_database(
+    hub_server: tuple[Hub, str], kiosk: Parts, tmp_path: Path
+) -> None:
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from hub.console import catalogue
+    from hub.console.rules import CatalogueDraft
+
+    hub, url = hub_server
+    tissues = catalogue.save_item(hub, "city", CatalogueDraft("抽纸", "Tissues", "15"))
+    upload = io.BytesIO()
+    Image.new("RGB", (800, 800), (240, 240, 230)).save(upload, "JPEG")
+    sha = catalogue.set_picture(hub, "city", tissues.id, upload.getvalue())
+    client = HubClient(url, hub.add_kiosk("驿站-1")["token"])
+    fetched: list[str] = []
+    picture = client.picture
+    client.picture = lambda name: fetched.append(name) or picture(name)  # type: ignore[method-assign]
+    folder = kiosk.config.pictures_dir
+    syncer = Syncer(kiosk.store, client, pictures=folder)
+    assert syncer.run_once().ok
+    (item,) = kiosk.store.items()
+    kept = folder / f"{sha}.png"
+    assert item.image == str(kept) and hashlib.sha256(kept.read_bytes()).hexdigest() == sha
+    assert not list(folder.glob("*.part"))
+    assert syncer.run_once().ok and fetched == [sha]  # kept: not fetched again
+
+    # a picture the hub cannot give, or not what its name says, is refused, nothing is
+    # written, and the sync still counts as good: the item shows its badge until the next
+    kept.unlink()
+    with pytest.raises(HubError):
+        HubClient(url, client.token).picture("0" * 64)
+    other = HubClient(url, client.token)
+    call = other._call
+
+    def tampered(method: str, path: str, body: bytes | None = None) -> bytes:
+        return b"not the picture" if path.startswith("/v1/catalogue/") else call(method, path, body)
+
+    other._call = tampered  # type: ignore[method-assign]
+    with pytest.raises(HubError, match="not the one named"):
+        other.picture(sha)
+    assert Syncer(kiosk.store, other, pictures=folder).run_once().ok
+    assert not kept.exists() and not list(folder.glob("*.part"))
+
+
 def test_a_refund_goes_up_naming_its_charge_and_is_applied_once(
     hub_server: tuple[Hub, str], kiosk: Parts
 ) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kiosk.core.catalog import Item
-from kiosk.core.vend import ManagedByHub, check_item_changes, hub_catalogue_changes
+from kiosk.core.vend import HubItem, ManagedByHub, check_item_changes, hub_catalogue_changes
 from kiosk.services.store import Store
 
 
@@ -26,13 +26,21 @@ def test_the_rule_links_an_own_item_by_name_updates_a_linked_one_and_adds_the_re
         Item(3, "香皂", "Soap", 30, hub_id=9),
     ]
     saved, added = hub_catalogue_changes(
-        own, [(7, "矿泉水", "Water", 25), (9, "洗手液", "Hand soap", 35), (11, "毛巾", "Towel", 40)]
+        own,
+        [
+            HubItem(7, "矿泉水", "Water", 25),
+            HubItem(9, "洗手液", "Hand soap", 35, "/pictures/ab.png"),
+            HubItem(11, "毛巾", "Towel", 40),
+        ],
     )
-    assert saved == [Item(2, "矿泉水", "Water", 25, hub_id=7), Item(3, "洗手液", "Hand soap", 35, hub_id=9)]
-    assert added == [("毛巾", "Towel", 40, 11)]
-    # the same catalogue again changes nothing
+    assert saved == [
+        Item(2, "矿泉水", "Water", 25, hub_id=7),
+        Item(3, "洗手液", "Hand soap", 35, "/pictures/ab.png", hub_id=9),
+    ]
+    assert added == [Item(0, "毛巾", "Towel", 40, hub_id=11)]
+    # the same catalogue again changes nothing; without a picture, the kiosk's own stays
     again, none = hub_catalogue_changes(
-        [*saved, own[0]], [(7, "矿泉水", "Water", 25), (9, "洗手液", "Hand soap", 35)]
+        [*saved, own[0]], [HubItem(7, "矿泉水", "Water", 25), HubItem(9, "洗手液", "Hand soap", 35)]
     )
     assert again == [] and none == []
 

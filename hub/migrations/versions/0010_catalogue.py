@@ -1,7 +1,8 @@
 """The fleet's catalogue, its price history, and donations.
 
 ``catalogue_items`` are the items the street office manages once for every kiosk (names,
-price in 益币, the donating company); pull pages carry them whole (protocol 5).
+price in 益币, the donating company, a picture in ``pictures``); pull pages carry them
+whole (protocol 5).
 ``catalogue_history`` keeps every version of an item, who made it and when: the price
 history, and the names the donors' report matches older redemptions by. ``donations`` are
 stock a company gave (so many of an item, for one org's kiosks, on a day).
@@ -34,6 +35,13 @@ def upgrade() -> None:
         sa.Column("donor", sa.String(100), nullable=True, index=True),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("updated_at", sa.BigInteger, nullable=False),
+        sa.Column("picture", sa.String(64), nullable=True),
+    )
+    op.create_table(
+        "pictures",
+        sa.Column("sha256", sa.String(64), primary_key=True),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
     )
     op.create_table(
         "catalogue_history",
@@ -62,4 +70,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("donations")
     op.drop_table("catalogue_history")
+    op.drop_table("pictures")
     op.drop_table("catalogue_items")
