@@ -179,12 +179,20 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
         cursor: int = Query(0, ge=0, le=2**63 - 1),
         limit: int = 5000,
         pins_cursor: int | None = Query(None, ge=0, le=2**63 - 1),
+        honour_stamp: str | None = Query(None, max_length=32),
         kiosk: str = Depends(kiosk_id),
     ) -> Response:
         """Volunteers changed after ``cursor`` (rows ``[id, name, balance]``), trust list, technicians,
         and the card PINs set or cleared from ``pins_cursor`` (else ``cursor``) to the page's cursor."""
         try:
-            page = sync.pull(hub, cursor, max(1, min(limit, 50_000)), kiosk_id=kiosk, pins_cursor=pins_cursor)
+            page = sync.pull(
+                hub,
+                cursor,
+                max(1, min(limit, 50_000)),
+                kiosk_id=kiosk,
+                pins_cursor=pins_cursor,
+                honour_stamp=honour_stamp,
+            )
         except sync.CursorAhead as exc:
             raise HTTPException(409, str(exc)) from exc
         return Response(page.model_dump_json(), media_type="application/json")

@@ -35,6 +35,10 @@ class Volunteer(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """The community (or street) the volunteer belongs to, for its honour roll; none: no roll."""
+    ranked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    """On the honour roll (a volunteer may opt out: ``kiosk-hub volunteer rank V --off``)."""
 
     __table_args__ = (
         # the alerts' loop asks every minute for the few flagged among millions
@@ -393,3 +397,13 @@ class Picture(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class HoursMonth(Base):
+    """Certified hours per volunteer and month of service (tenths of an hour), added to in the
+    import's transaction: what the honour roll ranks by."""
+
+    __tablename__ = "hours_months"
+    volunteer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 202611
+    tenths: Mapped[int] = mapped_column(BigInteger)

@@ -37,6 +37,7 @@ from protocol.pins import hash_pin
 from protocol.sqlite import reader
 
 from . import hours as hours_csv
+from .honour import Boards, add_hours
 from .ingest import EventLimits
 from .kek import Kek, KekError, find_kek, is_sealed, looked_in, make_key_file
 from .models import (
@@ -161,6 +162,8 @@ class Hub:
         self.clock = clock
         self.limits = limits or EventLimits()
         """What one pushed event may do (``hub.ingest``; ``HUB_MAX_EVENT_AMOUNT``)."""
+        self.boards = Boards()
+        """The kiosks' honour rolls, each made at most once a minute (``hub.honour``)."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._readers = sessionmaker(reader(engine), expire_on_commit=False)
         self._tokens = TokenCache(monotonic)
@@ -232,6 +235,8 @@ class Hub:
                     s.execute(insert(LedgerEntry), [self._credit(r, rate, now) for r in chunk])
                     if progress is not None:
                         progress(start + len(chunk), len(fresh))
+                add_hours(s, [(r.volunteer_id, r.certified_on, r.hours) for r in fresh])
+            self.boards.clear()  # this worker's kiosks see the new hours at once, the others within a minute
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise ImportRefused(f"the database refused the import, nothing was applied: {reason}") from exc

@@ -589,7 +589,12 @@ class CursorAhead(ValueError):
 
 
 def pull(
-    hub: Hub, cursor: int, limit: int = 5000, kiosk_id: str | None = None, pins_cursor: int | None = None
+    hub: Hub,
+    cursor: int,
+    limit: int = 5000,
+    kiosk_id: str | None = None,
+    pins_cursor: int | None = None,
+    honour_stamp: str | None = None,
 ) -> PullPage:
     """Volunteers changed after ``cursor``, at most ``limit`` ledger entries' worth.
 
@@ -597,7 +602,8 @@ def pull(
     agree; on PostgreSQL the ledger lock makes every entry up to the cursor committed.
     ``kiosk_id`` is the pulling kiosk's own id, told back to it. The card PINs set or
     cleared at a stamp in [``pins_cursor`` (else ``cursor``), new cursor] come with the
-    page (:func:`_card_pins`).
+    page (:func:`_card_pins`). The kiosk's honour roll comes when it is not the one
+    ``honour_stamp`` names.
     """
     with hub.reading() as s:
         seqs = list(
@@ -639,6 +645,7 @@ def pull(
         ]
         card_pins = _card_pins(s, cursor if pins_cursor is None else min(pins_cursor, cursor), new_cursor)
         catalogue = _catalogue(s)
+        board = hub.boards.get(s, kiosk_id, hub.clock()) if kiosk_id else None
     return PullPage(
         protocol=PROTOCOL_VERSION,
         cursor=new_cursor,
@@ -651,6 +658,7 @@ def pull(
         kiosk_id=kiosk_id,
         card_pins=card_pins,
         catalogue=catalogue,
+        honour=None if board is None or board.stamp == honour_stamp else board,
     )
 
 

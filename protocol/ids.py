@@ -51,3 +51,12 @@ def clean_id(text: str, field: str = "volunteer id", max_length: int = MAX_ID_LE
     if problem is not None:
         raise BadId(problem)
     return value
+
+
+def mask_name(name: str) -> str:
+    """A name as screens and boards show it to others: 赵小明 → 赵**, the first character and
+    a star for each other (at most three)."""
+    name = name.strip()
+    if not name:
+        return "**"
+    return name[0] + "*" * max(1, min(len(name) - 1, 3))

@@ -45,7 +45,8 @@ PROTOCOL_VERSION = 5
 3: a reversal names the charge it gives back (``reverses``); an ack may say ``refused``.
 4: a pull page carries the printed cards' PINs set or cleared (``card_pins``); a pull may
 name the cursor from which the kiosk still needs them (``pins_cursor``).
-5: a pull page carries the fleet's catalogue (``catalogue``), whole, with every page."""
+5: a pull page carries the fleet's catalogue (``catalogue``), whole, with every page, and the
+kiosk's honour roll (``honour``) when it changed since the pull's ``honour_stamp``."""
 
 MAX_EVENTS = 5000
 """Events in one push request, at most (a kiosk sends its outbox in batches of 500)."""
@@ -304,6 +305,33 @@ class CatalogueEntry(_Tolerant):
     ``/v1/catalogue/pictures/{sha256}`` (and checks against this name)."""
 
 
+HonourRow = tuple[Annotated[StrictStr, Field(max_length=8)], Annotated[StrictInt, Field(ge=0)]]
+"""``[masked name, tenths of an hour]``: a place on an honour roll (never a balance)."""
+StandingRow = tuple[
+    Annotated[StrictStr, Field(min_length=1, max_length=64)],
+    Annotated[StrictInt, Field(ge=0)],
+    Annotated[StrictInt, Field(ge=1)],
+]
+"""``[volunteer_id, tenths this month, place in the community]``: shown to that volunteer only."""
+
+
+class HonourBoard(_Tolerant):
+    """光荣榜 (protocol 5): the kiosk's community's and street's top volunteers by certified
+    hours, this month (``month``: ``YYYYMM``, the city's) and all time, names masked; and each
+    community volunteer's own standing this month. ``stamp`` names this content: a pull
+    that sends it back gets no board until the content changes."""
+
+    stamp: Annotated[StrictStr, Field(max_length=32)]
+    month: Annotated[StrictInt, Field(ge=190001, le=999912)]
+    community: Name | None = None
+    street: Name | None = None
+    community_month: Annotated[list[HonourRow], Field(max_length=50)] = Field(default_factory=list)
+    community_all: Annotated[list[HonourRow], Field(max_length=50)] = Field(default_factory=list)
+    street_month: Annotated[list[HonourRow], Field(max_length=50)] = Field(default_factory=list)
+    street_all: Annotated[list[HonourRow], Field(max_length=50)] = Field(default_factory=list)
+    standings: Annotated[list[StandingRow], Field(max_length=100_000)] = Field(default_factory=list)
+
+
 class PullPage(_Tolerant):
     """``GET /v1/sync/pull?cursor=N&limit=M``: the volunteers changed after the cursor.
 
@@ -329,3 +357,4 @@ class PullPage(_Tolerant):
     kiosk_id: StrictStr | None = None
     card_pins: list[CardPinRow] | None = None
     catalogue: Annotated[list[CatalogueEntry], Field(max_length=1000)] | None = None
+    honour: HonourBoard | None = None

@@ -45,6 +45,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     red.add_argument("--lang", choices=["zh", "en"], default="zh", help="the header's language")
     red.add_argument("--out", type=Path, required=True)
     add_alert_parser(sub)
+    vol = sub.add_parser("volunteer", help="where a volunteer belongs, for the honour roll").add_subparsers(
+        dest="volunteer_command", required=True
+    )
+    vplace = vol.add_parser("place", help="the community (or street) whose honour roll they are on")
+    vplace.add_argument("volunteer_id")
+    where = vplace.add_mutually_exclusive_group(required=True)
+    where.add_argument("--in", dest="org", help="as 区/街道/社区")
+    where.add_argument("--nowhere", action="store_true", help="on no honour roll's place")
+    vrank = vol.add_parser("rank", help="on the honour roll or not (a volunteer may opt out)")
+    vrank.add_argument("volunteer_id")
+    onoff = vrank.add_mutually_exclusive_group(required=True)
+    onoff.add_argument("--on", dest="ranked", action="store_true")
+    onoff.add_argument("--off", dest="ranked", action="store_false")
 
 
 def add_alert_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,6 +93,15 @@ def run(hub: Hub, ns: argparse.Namespace) -> int:
             return 0
         if ns.command == "report":
             return report(hub, ns)
+        if ns.command == "volunteer":
+            if ns.volunteer_command == "place":
+                found = store.place_volunteer(
+                    hub, "kiosk-hub", ns.volunteer_id, None if ns.nowhere else ns.org
+                )
+            else:
+                found = store.rank_volunteer(hub, "kiosk-hub", ns.volunteer_id, ns.ranked)
+            print(json.dumps(found, ensure_ascii=False))
+            return 0
         if ns.command == "alerts":
             return alerts_now(hub, ns)
     except store.ConsoleError as exc:  # the catalogue's sentence, in English on the command line

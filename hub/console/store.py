@@ -354,6 +354,34 @@ def volunteer_card(hub: Hub, who: Who, volunteer_id: str, path: Path) -> None:
         raise ConsoleError(N_("没有这位志愿者")) from None
 
 
+def place_volunteer(hub: Hub, actor: str, volunteer_id: str, org: str | None) -> dict[str, Any]:
+    """Put a volunteer on a community's (or street's) honour roll; ``org`` None: on none."""
+    where = find_org(hub, org) if org else None
+    if where is not None and where.level is Level.DISTRICT:
+        raise ConsoleError(N_("志愿者属于一个社区或街道，不是区"))
+    with hub.unit() as s:
+        person = s.get(Volunteer, volunteer_id, with_for_update=True)
+        if person is None:
+            raise ConsoleError(N_("没有这位志愿者"))
+        person.org_id = None if where is None else where.id
+        audit(s, hub, actor, "volunteer_placed", f"volunteer:{volunteer_id}", org=org or "")
+    hub.boards.clear()
+    return {"volunteer_id": volunteer_id, "in": org or ""}
+
+
+def rank_volunteer(hub: Hub, actor: str, volunteer_id: str, ranked: bool) -> dict[str, Any]:
+    """A volunteer on the honour roll, or not (their choice): off, they are on no list and
+    have no standing, at the kiosks' next sync."""
+    with hub.unit() as s:
+        person = s.get(Volunteer, volunteer_id, with_for_update=True)
+        if person is None:
+            raise ConsoleError(N_("没有这位志愿者"))
+        person.ranked = ranked
+        audit(s, hub, actor, "volunteer_ranked", f"volunteer:{volunteer_id}", ranked=ranked)
+    hub.boards.clear()
+    return {"volunteer_id": volunteer_id, "ranked": ranked}
+
+
 def revoke_volunteer_card(hub: Hub, who: Who, volunteer_id: str, card_id: str) -> None:
     """Revoke one of this volunteer's recorded cards (kiosks refuse it from their next sync)."""
     if who.role is Role.VIEWER:

@@ -1,10 +1,11 @@
 """Volunteers and technicians as the screens see them, and how their names are shown.
 
 A name on a public screen is masked to its first character (赵小明 → 赵**): enough for
-the person in front of the screen to know it is them, not enough for a passer-by.
-Technicians' and printed cards' PINs are checked against the hub's scrypt hashes
-(``protocol.pins``, re-exported here); five wrong tries lock the PIN, for five minutes and
-longer each time in a row (``core.card_pin`` has the rules of a try).
+the person in front of the screen to know it is them, not enough for a passer-by
+(``protocol.ids.mask_name``, which the hub's honour roll uses too). Technicians' and
+printed cards' PINs are checked against the hub's scrypt hashes (``protocol.pins``,
+re-exported here); five wrong tries lock the PIN, for five minutes and longer each time
+in a row (``core.card_pin`` has the rules of a try).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from protocol.ids import mask_name
 from protocol.pins import hash_pin, pin_matches
 
 from .catalog import Yibi
@@ -26,13 +28,6 @@ __all__ = [
     "mask_name",
     "pin_matches",
 ]
-
-
-def mask_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        return "**"
-    return name[0] + "*" * max(1, min(len(name) - 1, 3))
 
 
 @dataclass(frozen=True, slots=True)
