@@ -1,7 +1,7 @@
 """光荣榜, the honour roll: a community's and a street's top volunteers by certified hours,
 this month and all time, as kiosks show them — without shaming anyone.
 
-The ranking is plain functions over rows (:func:`top`, :func:`standings`); :func:`board`
+The ranking is plain functions over rows (``protocol.honour``, which the kiosk's demo uses too); :func:`board`
 loads the rows for one kiosk's place and makes the board a pull page carries. Names are
 masked as on every kiosk screen (赵**), only hours are shown (never a balance), and a
 volunteer who opted out is on no list and has no standing. The board is the same for
@@ -11,13 +11,10 @@ every kiosk of a community, so the hub keeps each one for a minute (:class:`Boar
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Table, func, select
@@ -25,13 +22,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from protocol.ids import mask_name
+from protocol.honour import Hours, stamped, standings, top
 from protocol.sync import HonourBoard
 
 from .models import HoursMonth, Kiosk, Org, Volunteer
 
-TOP = 10
-"""Volunteers on each list."""
 CITY_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -39,29 +34,6 @@ def month_of(at: float) -> int:
     """The city's month as ``YYYYMM``."""
     day = dt.datetime.fromtimestamp(at, CITY_TZ)
     return day.year * 100 + day.month
-
-
-@dataclass(frozen=True)
-class Hours:
-    volunteer_id: str
-    name: str
-    tenths: int
-
-
-def top(rows: Iterable[Hours], n: int = TOP) -> list[tuple[str, int]]:
-    """The ``n`` with the most hours (more than none), ties by id: ``(masked name, tenths)``."""
-    ranked = sorted((r for r in rows if r.tenths > 0), key=lambda r: (-r.tenths, r.volunteer_id))
-    return [(mask_name(r.name), r.tenths) for r in ranked[:n]]
-
-
-def standings(rows: Iterable[Hours]) -> list[tuple[str, int, int]]:
-    """Every volunteer with hours this month: ``(id, tenths, place)``; equal hours, equal place."""
-    ranked = sorted((r for r in rows if r.tenths > 0), key=lambda r: (-r.tenths, r.volunteer_id))
-    out: list[tuple[str, int, int]] = []
-    for i, r in enumerate(ranked):
-        place = out[-1][2] if out and out[-1][1] == r.tenths else i + 1
-        out.append((r.volunteer_id, r.tenths, place))
-    return out
 
 
 def add_hours(s: Session, credited: Iterable[tuple[str, dt.date, Decimal]]) -> None:
@@ -126,15 +98,15 @@ def board(s: Session, kiosk_id: str, now: float) -> HonourBoard | None:
     if street is not None:
         under = [street.id, *s.scalars(select(Org.id).where(Org.parent_id == street.id))]
         lists.update(street_month=top(_hours(s, under, month)), street_all=top(_hours(s, under, None)))
-    body = {
-        "month": month,
-        "community": community.name if community else None,
-        "street": street.name if street else None,
-        **lists,
-        "standings": mine,
-    }
-    stamp = hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
-    return HonourBoard.model_validate({**body, "stamp": stamp})
+    return stamped(
+        {
+            "month": month,
+            "community": community.name if community else None,
+            "street": street.name if street else None,
+            **lists,
+            "standings": mine,
+        }
+    )
 
 
 class Boards:

@@ -22,7 +22,7 @@ from drivers.simulated import Cabinet
 from . import systemd
 from .bootstrap import Parts, bootstrap
 from .config import Config, MachineKind
-from .core.session import Session
+from .core.session import Session, Step
 from .demo import DemoCodes, load_or_create_key, seed
 from .services.store import Store
 from .sync import Backoff, HubClient, Syncer, SyncReport
@@ -169,10 +169,12 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
     def once() -> SyncReport:
         report = syncer.run_once()
         if report.ok:  # keys, revoked cards and technicians come with every page, changed or not
-            app.parts.service.reload_trust()
+            app.parts.service.after_sync()
         return report
 
     def done(report: SyncReport | None) -> None:
+        if report is not None and report.ok and not app._closed and app.session.step is Step.IDLE:
+            app.controller.refresh_offers()  # a price, a picture or the honour roll may have changed
         if not app._closed:  # a sync that finished while the kiosk was closing plans no other
             retry = None if report is None else report.retry_after_s
             timer.start(int(backoff.after(report is not None and report.ok, retry) * 1000))

@@ -201,7 +201,7 @@ def cmd_sync(ns: argparse.Namespace) -> int:
     try:
         client = HubClient(config.hub_url, config.hub_token)
         report = Syncer(parts.store, client, pictures=config.pictures_dir).run_once()
-        parts.service.reload_trust()
+        parts.service.after_sync()
     finally:
         parts.close()
     print(json.dumps(report.as_json(), ensure_ascii=False))

@@ -14,11 +14,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protocol.codes import CodeKind, issue_code, public_jwk
+from protocol.honour import Hours, stamped, standings, top
 
 from .config import DEMO_ISSUER
 from .core.messages import N_, say
@@ -50,6 +52,19 @@ DEMO_VOLUNTEERS = [
     ("V0004", "李思思", 1),
 ]
 DEMO_TECH = ("T001", "王师傅")
+DEMO_NEIGHBOURS = [
+    # the rest of the demo community's honour roll: id, name, hours this month, before it
+    ("V0101", "周桂兰", 18, 40),
+    ("V0102", "吴志强", 12.5, 8),
+    ("V0103", "郑美玲", 9, 31),
+    ("V0104", "王建华", 7, 2),
+    ("V0105", "冯淑珍", 6.5, 12),
+    ("V0106", "陈国庆", 4, 0),
+    ("V0107", "褚丽娟", 2.5, 20),
+]
+DEMO_STREET = [("V0201", "蒋文华", 22), ("V0202", "沈玉梅", 14), ("V0203", "韩立新", 11)]
+"""Volunteers of the demo street's other communities, on its roll only."""
+DEMO_PLACE = ("牡丹社区", "花木街道")
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,28 @@ def seed_catalog(store: Store) -> bool:
     return True
 
 
+def demo_board(now: float) -> dict[str, Any]:
+    """The demo community's honour roll, ranked as a hub ranks it (``protocol.honour``):
+    the demo volunteers' hours count as this month's."""
+    month_rows = [Hours(vid, name, round(h * 10)) for vid, name, h in DEMO_VOLUNTEERS]
+    month_rows += [Hours(vid, name, round(h * 10)) for vid, name, h, _ in DEMO_NEIGHBOURS]
+    ever = [Hours(vid, name, round((h + before) * 10)) for vid, name, h, before in DEMO_NEIGHBOURS]
+    ever += [r for r in month_rows if r.volunteer_id not in {n[0] for n in DEMO_NEIGHBOURS}]
+    street = [Hours(vid, name, round(h * 10)) for vid, name, h in DEMO_STREET]
+    day = time.localtime(now)
+    body = {
+        "month": day.tm_year * 100 + day.tm_mon,
+        "community": DEMO_PLACE[0],
+        "street": DEMO_PLACE[1],
+        "community_month": top(month_rows),
+        "community_all": top(ever),
+        "street_month": top(month_rows + street),
+        "street_all": top(ever + street),
+        "standings": standings(month_rows),
+    }
+    return stamped(body).model_dump()
+
+
 def seed(store: Store, key: Ed25519PrivateKey) -> None:
     """Fill an empty demo store; a store that has items already is left alone, but for the
     trust list and the demo card's PIN (a demo store from before card PINs gets it too)."""
@@ -141,6 +178,7 @@ def seed(store: Store, key: Ed25519PrivateKey) -> None:
     card = next(c.subject for c in DEMO_PANEL if c.make == "card")
     if store.card_pin(card) is None:
         store.set_card_pin(card, hash_pin(DEMO_CARD_PIN))
+    store.set_honour_board(demo_board(store.clock()))  # this month's, whenever the demo starts
     if not seed_catalog(store):
         return
     store.upsert_volunteers((vid, name) for vid, name, _ in DEMO_VOLUNTEERS)

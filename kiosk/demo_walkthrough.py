@@ -48,6 +48,10 @@ def walkthrough(app: KioskApp, out: Path, size: tuple[int, int] = LANDSCAPE) -> 
     w.show()
     app.wait_idle()
     yield save(w, out / "01-idle.png")
+    wait_until(lambda: app.session.honour is not None, 10)
+    w.idle.next_turn()  # the community's honour roll, in turn with the items
+    yield save(w, out / "01b-honour-roll.png")
+    w.idle.next_turn()
     sim.scan(DEMO_PANEL[0])
     _step(app, Step.IDENTIFIED)
     yield save(w, out / "02-catalog.png")

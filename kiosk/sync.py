@@ -116,11 +116,16 @@ class HubClient:
             raise HubError(SyncProblem(SyncFailure.MALFORMED, f"picture {sha256[:12]}… is not the one named"))
         return data
 
-    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
-        """A page from ``cursor``, with the card PINs changed since ``pins_cursor`` (protocol 4)."""
-        asked = {"cursor": cursor, "limit": limit}
+    def pull(
+        self, cursor: int, limit: int, pins_cursor: int | None = None, honour_stamp: str | None = None
+    ) -> PullPage:
+        """A page from ``cursor``, with the card PINs changed since ``pins_cursor`` (protocol 4)
+        and the honour roll unless it is still the one ``honour_stamp`` names (protocol 5)."""
+        asked: dict[str, int | str] = {"cursor": cursor, "limit": limit}
         if pins_cursor is not None:
             asked["pins_cursor"] = pins_cursor
+        if honour_stamp:
+            asked["honour_stamp"] = honour_stamp
         query = urllib.parse.urlencode(asked)
         try:
             return PullPage.model_validate_json(self._call("GET", f"/v1/sync/pull?{query}"))
@@ -244,6 +249,7 @@ def stored_page(page: PullPage, pictures: Path | None = None) -> dict[str, Any]:
         "technicians": [t.model_dump() for t in page.technicians],
         "card_pins": page.card_pins,
         "catalogue": catalogue,
+        "honour": None if page.honour is None else page.honour.model_dump(),
     }
 
 
@@ -364,13 +370,20 @@ class Syncer:
         pulled = 0
         with ThreadPoolExecutor(1, thread_name_prefix="sync-fetch") as fetcher:
             pins_cursor = self.store.card_pins_cursor()
-            page = self.client.pull(self.store.sync_cursor(), self.page, pins_cursor=pins_cursor)
+            stamp = self.store.honour_stamp()
+            page = self.client.pull(
+                self.store.sync_cursor(), self.page, pins_cursor=pins_cursor, honour_stamp=stamp
+            )
             if page.kiosk_id and page.kiosk_id != self.store.setting(self.KIOSK_ID):
                 self.store.set_setting(self.KIOSK_ID, page.kiosk_id)
             while True:
                 ahead = None
                 if page.more:
-                    ahead = fetcher.submit(self.client.pull, page.cursor, self.page, pins_cursor=page.cursor)
+                    if page.honour is not None:
+                        stamp = page.honour.stamp
+                    ahead = fetcher.submit(
+                        self.client.pull, page.cursor, self.page, pins_cursor=page.cursor, honour_stamp=stamp
+                    )
                 pulled += self.store.apply_pull(stored_page(page, self.pictures))
                 if ahead is None:
                     self.fetch_pictures(page)

@@ -288,8 +288,12 @@ class InProcessHub:
         request = PushRequest.model_validate({"protocol": PROTOCOL_VERSION, "events": events})
         return sync.push(self.hub, self.kiosk_id, request.events)
 
-    def pull(self, cursor: int, limit: int, pins_cursor: int | None = None) -> PullPage:
+    def pull(
+        self, cursor: int, limit: int, pins_cursor: int | None = None, honour_stamp: str | None = None
+    ) -> PullPage:
         from hub import sync
 
-        page = sync.pull(self.hub, cursor, limit, kiosk_id=self.kiosk_id, pins_cursor=pins_cursor)
+        page = sync.pull(
+            self.hub, cursor, limit, kiosk_id=self.kiosk_id, pins_cursor=pins_cursor, honour_stamp=honour_stamp
+        )
         return PullPage.model_validate_json(page.model_dump_json())

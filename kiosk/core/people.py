@@ -17,6 +17,7 @@ from protocol.ids import mask_name
 from protocol.pins import hash_pin, pin_matches
 
 from .catalog import Yibi
+from .honour import Standing
 
 __all__ = [
     "PIN_LOCK_S",
@@ -40,6 +41,8 @@ class Volunteer:
     """Items charged today, by item id (for the per-item daily cap)."""
     spend_limit: int | None = None
     """What the offline rules still allow today; ``None`` when they do not apply."""
+    standing: Standing | None = None
+    """Their hours and place this month on the honour roll, shown to them only."""
 
     @property
     def masked_name(self) -> str:

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from .catalog import Item, Offer, Yibi
+from .honour import HonourRoll
 from .people import CardHolder, Volunteer
 from .rules import Limits, Refusal, cart_total, check_pick
 
@@ -95,6 +96,8 @@ class Session:
         self.step = Step.IDLE
         self.volunteer: Volunteer | None = None
         self.offers: tuple[Offer, ...] = ()
+        self.honour: HonourRoll | None = None
+        """The community's honour roll, shown on the idle screen between the items."""
         self.cart: list[Item] = []
         self.lines: list[tuple[Item, LineStatus]] = []
         self.notice: Notice | None = None
@@ -149,6 +152,12 @@ class Session:
         """New catalog from the store (after a vend, a refill or a price change)."""
         self.offers = tuple(offers)
         self._changed()
+
+    def show_honour(self, honour: HonourRoll | None) -> None:
+        """The honour roll from the store (after a sync brought a new one)."""
+        if honour != self.honour:
+            self.honour = honour
+            self._changed()
 
     def refuse(self, notice: Notice) -> None:
         """Tell the person in front of the screen why their scan or pick was refused."""

@@ -10,6 +10,7 @@ doubt) when nobody can tell.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from ..core.card_pin import (
     card_pin_notice,
 )
 from ..core.catalog import Item, Lane, Offer, pick_lane
+from ..core.honour import HonourRoll, Standing, roll, standings
 from ..core.offline import OfflinePolicy
 from ..core.people import Volunteer
 from ..core.records import AuditEntry, InDoubt, Redemption
@@ -136,6 +138,8 @@ class KioskService:
         self._replay = replay or store
         self.verifier = self._make_verifier()
         self._offers: tuple[Offer, ...] | None = None
+        self._honour: tuple[HonourRoll | None, dict[str, Standing]] | None = None
+        """The honour roll and each volunteer's standing, as read (None after a sync)."""
         self.offline_policy = offline_policy
         """The offline rules; ``None`` for a kiosk with no hub (they never apply)."""
 
@@ -147,6 +151,27 @@ class KioskService:
         """Read the trust list and revoked cards from the store again (after a sync)."""
         self.verifier = self._make_verifier()
 
+    def after_sync(self) -> None:
+        """What a good sync may have changed: the trust list, the hub's catalogue (names,
+        prices, pictures) and the honour roll are read again when next asked for."""
+        self.reload_trust()
+        self._catalog_changed()
+        self._honour = None
+
+    def honour(self) -> HonourRoll | None:
+        """The honour roll for the idle screen (read once after each sync)."""
+        return self._board()[0]
+
+    def standing(self, volunteer_id: str) -> Standing | None:
+        """A volunteer's own standing this month, for their screen only."""
+        return self._board()[1].get(volunteer_id)
+
+    def _board(self) -> tuple[HonourRoll | None, dict[str, Standing]]:
+        if self._honour is None:
+            board = self.store.honour_board()
+            self._honour = (roll(board), standings(board))
+        return self._honour
+
     # --- volunteers ----------------------------------------------------------------------
 
     def offers(self) -> tuple[Offer, ...]:
@@ -154,6 +179,9 @@ class KioskService:
         if self._offers is None:
             self._offers = tuple(self.store.offers())
         return self._offers
+
+    def _with_standing(self, volunteer: Volunteer) -> Volunteer:
+        return dataclasses.replace(volunteer, standing=self.standing(volunteer.id))
 
     def _catalog_changed(self) -> None:
         self._offers = None
@@ -210,7 +238,7 @@ class KioskService:
                 log.info("scan: %s, asking for its card PIN", seen)
                 return ScanResult(card_holder=CardHolder(volunteer.id, volunteer.name))
         log.info("scan: %s, %d 益币 available", seen, volunteer.available)
-        return ScanResult(volunteer=volunteer, offers=self.offers())
+        return ScanResult(volunteer=self._with_standing(volunteer), offers=self.offers())
 
     def check_card_pin(self, volunteer_id: str, pin: str) -> CardPinCheck:
         """The PIN typed after a card's scan: the volunteer and the catalog when it is right
@@ -228,7 +256,7 @@ class KioskService:
         volunteer = self.store.volunteer(volunteer_id, self._offline())
         if volunteer is None:
             return CardPinCheck(notice=Notice(Refusal.UNKNOWN_VOLUNTEER.value), ends_visit=True)
-        return CardPinCheck(volunteer=volunteer, offers=self.offers())
+        return CardPinCheck(volunteer=self._with_standing(volunteer), offers=self.offers())
 
     def vend(
         self,

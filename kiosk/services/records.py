@@ -7,6 +7,7 @@ read side.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from ..core.sync_problems import SyncProblem
 from ..core.vend import HubItem, hub_catalogue_changes
 from ..store.settings import (
     CARD_PINS_CURSOR,
+    HONOUR_BOARD,
+    HONOUR_STAMP,
     LAST_GOOD_SYNC,
     LAST_SYNC_PROBLEM,
     SYNC_CURSOR,
@@ -99,6 +102,28 @@ class Records(UseCases):
         with self.units.reading() as uow:
             return int(uow.settings.get(CARD_PINS_CURSOR) or 0)
 
+    def honour_stamp(self) -> str | None:
+        """The stamp of the honour roll this kiosk holds (a pull names it)."""
+        with self.units.reading() as uow:
+            return uow.settings.get(HONOUR_STAMP)
+
+    def set_honour_board(self, board: Mapping[str, Any]) -> None:
+        """Keep an honour roll (as a pull page brings it; the demo makes its own)."""
+        with self.units.writing() as uow:
+            self._keep_board(uow, board)
+            uow.commit()
+
+    @staticmethod
+    def _keep_board(uow: UnitOfWork, board: Mapping[str, Any]) -> None:
+        uow.settings.set(HONOUR_BOARD, json.dumps(board, ensure_ascii=False))
+        uow.settings.set(HONOUR_STAMP, str(board["stamp"]))
+
+    def honour_board(self) -> dict[str, Any] | None:
+        """The honour roll as the hub last sent it (``kiosk.core.honour`` reads it)."""
+        with self.units.reading() as uow:
+            text = uow.settings.get(HONOUR_BOARD)
+        return None if not text else dict(json.loads(text))
+
     def apply_pull(self, page: Mapping[str, Any]) -> int:
         """Store one page of the hub's changes and its cursor, in one transaction.
 
@@ -123,6 +148,8 @@ class Records(UseCases):
                 uow.trust.replace_revoked(page["revoked"])
             if page.get("catalogue") is not None:
                 self._take_catalogue(uow, page["catalogue"])
+            if page.get("honour"):  # none: unchanged since the stamp this kiosk sent
+                self._keep_board(uow, page["honour"])
             cursor = int(page["cursor"])
             if page.get("card_pins") is not None:
                 pins = [(str(vid), None if h is None else str(h)) for vid, h in page["card_pins"]]

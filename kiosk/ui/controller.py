@@ -127,7 +127,9 @@ class KioskController(QObject):
         self.language_changed.emit(self.lang)
 
     def refresh_offers(self) -> None:
+        """The idle screen's items and honour roll, read on the worker."""
         self.background.run(self.service.offers, self.session.show_offers)
+        self.background.run(self.service.honour, self.session.show_honour)
 
     # --- scanning ----------------------------------------------------------------------
 

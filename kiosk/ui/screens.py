@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QHideEvent, QResizeEvent
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -20,15 +20,17 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from ..core.honour import hours
 from ..core.messages import N_, N_in, say, say_in
 from ..core.rules import Refusal
 from ..core.session import LineStatus, Session
 from .theme import apply
-from .widgets import ItemGrid, big_button, label
+from .widgets import HonourPanel, ItemGrid, big_button, label
 
 _TAG = {
     Refusal.SOLD_OUT: N_("已兑完"),
@@ -177,8 +179,12 @@ class CardPinScreen(PinPadScreen):
         self.hint.setVisible(True)
 
 
+HONOUR_EVERY_S = 8
+"""The idle screen shows the items and the honour roll in turn, this long each."""
+
+
 class IdleScreen(Screen):
-    """请扫描志愿者码, and what is on offer today."""
+    """请扫描志愿者码, and what is on offer today, in turn with the community's honour roll."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,12 +192,21 @@ class IdleScreen(Screen):
         self.hint = label(name="Subtitle", center=True)
         self.section = label(name="Section")
         self.grid = ItemGrid()
+        self.honour = HonourPanel()
+        self.turns = QStackedWidget()
+        self.turns.addWidget(self.grid)
+        self.turns.addWidget(self.honour)
         self.box.addSpacing(24)
         self.box.addWidget(self.title)
         self.box.addWidget(self.hint)
         self.box.addSpacing(16)
         self.box.addWidget(self.section)
-        self.box.addWidget(self.grid, 1)
+        self.box.addWidget(self.turns, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(HONOUR_EVERY_S * 1000)
+        self.timer.timeout.connect(self.next_turn)
+        self._lang = "zh"
+        self._has_roll = False
 
     def notice_band(self) -> QRect:
         """A refusal takes the place of the prompt (heading and hint) for its few seconds,
@@ -200,13 +215,39 @@ class IdleScreen(Screen):
         return QRect(0, prompt.top(), self.width(), prompt.height())
 
     def show_session(self, session: Session, lang: str) -> None:
+        self._lang = lang
         self.title.setText(say("请扫描志愿者码", lang))
         self.hint.setText(say("打开手机上的志愿者码，或出示志愿者卡，对准下方扫码口", lang))
-        self.section.setText(say("今日可兑换", lang))
         self.grid.set_offers(session.offers)
         for tile in self.grid.tiles.values():
             tag = _TAG[Refusal.SOLD_OUT] if tile.offer.sold_out else None
             tile.show_state(lang, tag, 0, removable=False)
+        self._has_roll = session.honour is not None and session.honour.shown
+        if session.honour is not None and self._has_roll:
+            self.honour.show_roll(session.honour, lang)
+        if not self._has_roll:
+            self.turns.setCurrentWidget(self.grid)
+        self._show_section()
+
+    def next_turn(self) -> None:
+        """The other half: the items, or the honour roll (when there is one)."""
+        showing_items = self.turns.currentWidget() is self.grid
+        self.turns.setCurrentWidget(self.honour if showing_items and self._has_roll else self.grid)
+        self._show_section()
+
+    def _show_section(self) -> None:
+        on_roll = self.turns.currentWidget() is self.honour
+        self.section.setText(say(N_("志愿服务光荣榜") if on_roll else N_("今日可兑换"), self._lang))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.turns.setCurrentWidget(self.grid)  # a new visitor sees the items first
+        self._show_section()
+        self.timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.timer.stop()
+        super().hideEvent(event)
 
 
 class CatalogScreen(Screen):
@@ -227,6 +268,8 @@ class CatalogScreen(Screen):
         top.addWidget(self.balance_caption)
         top.addWidget(self.balance)
         self.box.addLayout(top)
+        self.standing = label(name="Subtitle")
+        self.box.addWidget(self.standing)
         self.grid = ItemGrid()
         self.grid.tapped.connect(self.picked)
         self.grid.removed.connect(self.unpicked)
@@ -251,6 +294,18 @@ class CatalogScreen(Screen):
         self.greeting.setText(say("您好，{name}", lang, name=volunteer.masked_name))
         self.balance_caption.setText(say("益币余额", lang))
         self.balance.setText(str(volunteer.available - session.total))
+        standing = volunteer.standing
+        if standing is not None:  # theirs alone: the screen in front of them after their scan
+            self.standing.setText(
+                say(
+                    "本月服务 {hours} 小时，{place}第 {n} 名，谢谢您！",
+                    lang,
+                    hours=hours(standing.tenths),
+                    place=standing.community or say("社区", lang),
+                    n=standing.place,
+                )
+            )
+        self.standing.setVisible(standing is not None)
         self.grid.set_offers(session.offers)
         in_cart = Counter(item.id for item in session.cart)
         for item_id, tile in self.grid.tiles.items():

@@ -20,15 +20,18 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
     QScroller,
     QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
 from ..core.catalog import Offer
+from ..core.honour import HonourRoll, hours
 from ..core.messages import say
 from .theme import INK, MUTED, PRIMARY, apply, font, item_picture
 
@@ -240,3 +243,66 @@ def label(text: str = "", name: str | None = None, *, wrap: bool = True, center:
     if center:
         widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
     return widget
+
+
+HONOUR_ROWS = 10
+
+
+class HonourPanel(QFrame):
+    """光荣榜: the community's top ten this month (and the street's, or all time, beside it),
+    masked names and hours only; a thank-you, not a ranking of anyone's balance."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        apply(self, "Line")
+        # it takes the room the items had and never asks for more: the screen does not grow
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(28, 12, 28, 12)
+        outer.setSpacing(4)
+        self.title = label(name="Section", center=True)
+        outer.addWidget(self.title)
+        row = QHBoxLayout()
+        outer.addLayout(row, 1)
+        self.columns: list[tuple[QLabel, list[QLabel]]] = []
+        for _ in range(2):
+            box = QVBoxLayout()
+            box.setSpacing(0)
+            heading = label(name="Subtitle", center=True)
+            box.addWidget(heading)
+            lines = [label(name="Body", wrap=False) for _ in range(HONOUR_ROWS)]
+            for line in lines:
+                box.addWidget(line)
+            box.addStretch(1)
+            row.addLayout(box, 1)
+            self.columns.append((heading, lines))
+
+    def show_roll(self, roll: HonourRoll, lang: str) -> None:
+        self.title.setText(say("光荣榜 · 感谢每一位志愿者", lang))
+        month = f"{roll.month // 100}-{roll.month % 100:02d}"
+        if roll.community:
+            first = say("本社区（{place}）{month} 服务时长", lang, place=roll.community, month=month)
+            shown = [(first, roll.community_month)]
+        else:
+            first = say("本街道（{place}）{month} 服务时长", lang, place=roll.street or "", month=month)
+            shown = [(first, roll.street_month)]
+        if roll.community and roll.street:  # beside it, the street's month
+            street = say("本街道（{place}）{month} 服务时长", lang, place=roll.street, month=month)
+            shown.append((street, roll.street_month))
+        elif roll.community:  # or the same place's all time
+            shown.append(
+                (say("本社区（{place}）累计服务时长", lang, place=roll.community), roll.community_all)
+            )
+        else:
+            shown.append(
+                (say("本街道（{place}）累计服务时长", lang, place=roll.street or ""), roll.street_all)
+            )
+        for (heading, lines), (caption, ranked) in zip(self.columns, shown, strict=True):
+            heading.setText(caption)
+            for i, line in enumerate(lines):
+                if i < len(ranked):
+                    name, tenths = ranked[i]
+                    line.setText(
+                        say("{n}. {name}　{hours} 小时", lang, n=i + 1, name=name, hours=hours(tenths))
+                    )
+                line.setVisible(i < len(ranked))

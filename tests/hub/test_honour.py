@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from hub import honour, sync
+from hub import sync
 from hub.cli import main
 from hub.console import store
 from hub.console.rules import Level
 from hub.db import MIGRATIONS, open_engine
-from hub.honour import Hours
 from hub.kek import Kek
 from hub.models import HoursMonth
 from hub.service import Hub
+from protocol.honour import Hours, standings, top
 from protocol.sqlite import run_migrations
 
 NOV_10 = 1_794_286_800  # 2026-11-10 13:00 in the city (UTC+8)
@@ -31,11 +31,11 @@ def hours_file(rows: list[tuple[str, str, str, str, str]]) -> bytes:
 
 def test_the_top_ten_are_masked_with_equal_hours_by_id_and_none_without_hours() -> None:
     rows = [Hours(f"V{i:02d}", f"志愿者{i}", 10 * (i % 4)) for i in range(1, 15)]
-    shown = honour.top(rows)
+    shown = top(rows)
     assert len(shown) == 10 and all(name == "志***" for name, _ in shown)
     assert [t for _, t in shown] == [30, 30, 30, 20, 20, 20, 20, 10, 10, 10]
-    assert honour.top([Hours("V1", "赵小明", 0)]) == []
-    assert honour.standings([Hours("V2", "b", 25), Hours("V1", "a", 25), Hours("V3", "c", 5)]) == [
+    assert top([Hours("V1", "赵小明", 0)]) == []
+    assert standings([Hours("V2", "b", 25), Hours("V1", "a", 25), Hours("V3", "c", 5)]) == [
         ("V1", 25, 1),
         ("V2", 25, 1),
         ("V3", 5, 3),

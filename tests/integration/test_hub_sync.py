@@ -167,6 +167,47 @@ def test_a_catalogue_picture_is_fetched_once_checked_and_kept_beside_the_databas
     assert not kept.exists() and not list(folder.glob("*.part"))
 
 
+def test_the_honour_roll_comes_down_once_and_again_only_when_it_changed(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    from hub.console import store
+    from hub.console.rules import Level
+
+    hub, url = hub_server
+    store.add_org(hub, "浦东新区", Level.DISTRICT, None)
+    store.add_org(hub, "花木街道", Level.STREET, "浦东新区")
+    store.add_org(hub, "牡丹社区", Level.COMMUNITY, "浦东新区/花木街道")
+    added = hub.add_kiosk("驿站-1")
+    store.place_kiosk(hub, added["kiosk_id"], "浦东新区/花木街道/牡丹社区")
+    import datetime as dt
+
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()  # this month's
+    hub.import_hours(HOURS.replace("2026-11-01", today).encode())
+    store.place_volunteer(hub, "test", "V1", "浦东新区/花木街道/牡丹社区")
+    client = HubClient(url, added["token"])
+    boards: list[object] = []
+    pull = client.pull
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        page = pull(*args, **kwargs)
+        boards.append(page.honour)
+        return page
+
+    client.pull = watched  # type: ignore[method-assign]
+    syncer = Syncer(kiosk.store, client)
+    assert syncer.run_once().ok
+    board = kiosk.store.honour_board()
+    assert board is not None and board["community_month"] == [["赵**", 30]]
+    assert syncer.run_once().ok and boards[-1] is None  # unchanged: not sent again
+    kiosk.service.after_sync()
+    scanned = kiosk.service.scan(hub.issue_code("V1", CodeKind.APP))
+    assert scanned.volunteer is not None and scanned.volunteer.standing is not None
+    assert (scanned.volunteer.standing.tenths, scanned.volunteer.standing.place) == (30, 1)
+    store.rank_volunteer(hub, "test", "V1", False)
+    assert syncer.run_once().ok and boards[-1] is not None
+    assert kiosk.store.honour_board()["standings"] == []  # type: ignore[index]
+
+
 def test_a_refund_goes_up_naming_its_charge_and_is_applied_once(
     hub_server: tuple[Hub, str], kiosk: Parts
 ) -> None:

@@ -58,7 +58,7 @@ def test_the_demo_command_runs_headless(tmp_path: Path, platform: str | None) ->
     assert out.returncode == 0, out.stderr
     assert "No display found" in out.stderr
     shots = [Path(line) for line in out.stdout.splitlines()]
-    assert len(shots) == 12 and all(p.exists() for p in shots)
+    assert len(shots) == 13 and all(p.exists() for p in shots)
 
 
 def test_the_headless_demo_runs_again_and_again(tmp_path: Path) -> None:
@@ -75,10 +75,10 @@ def test_the_headless_demo_runs_again_and_again(tmp_path: Path) -> None:
         )
         assert out.returncode == 0, out.stderr
         shots = [Path(line) for line in out.stdout.splitlines()]
-        assert len(shots) == 12 and all(p.exists() for p in shots)
+        assert len(shots) == 13 and all(p.exists() for p in shots)
     # it cleans up after itself: one set of screens, nothing left in the temporary directory
     assert {p.parent for p in shots} == {tmp_path / "cache" / "timebank-kiosk" / "demo-screens"}
-    assert len(list(shots[0].parent.iterdir())) == 12
+    assert len(list(shots[0].parent.iterdir())) == 13
     assert list((tmp_path / "tmp").iterdir()) == []
 
 

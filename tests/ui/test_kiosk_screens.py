@@ -245,6 +245,41 @@ def test_a_technician_is_told_a_hub_items_price_is_set_at_the_hub(kiosk: Driver)
     assert next(i for i in store.items() if i.id == water.id).price == 25
 
 
+def test_the_idle_screen_shows_the_honour_roll_in_turn_and_a_volunteer_only_their_own_standing(
+    kiosk: Driver,
+) -> None:
+    idle = kiosk.w.idle
+    kiosk.qtbot.waitUntil(lambda: kiosk.app.session.honour is not None, timeout=5000)
+    assert idle.turns.currentWidget() is idle.grid and idle.section.text() == "今日可兑换"
+    assert idle.timer.isActive() and idle.timer.interval() == 8000
+    idle.next_turn()
+    assert idle.turns.currentWidget() is idle.honour and idle.section.text() == "志愿服务光荣榜"
+    first, _ = idle.honour.columns
+    lines = [line.text() for line in first[1] if not line.isHidden()]
+    assert lines[:3] == ["1. 赵**　26 小时", "2. 周**　18 小时", "3. 孙**　15 小时"] and len(lines) == 10
+    shown = " ".join(line.text() for _, col in idle.honour.columns for line in col)
+    assert "益币" not in shown and "赵小明" not in shown  # hours and masked names, never a balance
+    idle.next_turn()
+    assert idle.turns.currentWidget() is idle.grid
+
+    kiosk.scan(kiosk.code("app", "V0001"))
+    kiosk.wait_step(Step.IDENTIFIED)
+    assert kiosk.w.catalog.standing.text() == "本月服务 26 小时，牡丹社区第 1 名，谢谢您！"
+    assert kiosk.w.catalog.standing.isVisible()
+    kiosk.tap(kiosk.w.catalog.cancel)
+    kiosk.wait_step(Step.IDLE)
+    # V0001 opts out at the hub: the next board names them nowhere, and their screen says nothing
+    store = kiosk.app.parts.store
+    board = store.honour_board()
+    assert board is not None
+    board = board | {"stamp": "opted-out", "standings": [s for s in board["standings"] if s[0] != "V0001"]}
+    store.set_honour_board(board)
+    kiosk.app.parts.service.after_sync()
+    kiosk.scan(kiosk.code("app", "V0001"))
+    kiosk.wait_step(Step.IDENTIFIED)
+    assert not kiosk.w.catalog.standing.isVisible()
+
+
 def test_a_serial_scanner_feeds_the_same_path_and_duplicates_are_dropped(qtbot: Any, tmp_path: Path) -> None:
     device = FakeScannerDevice()
     app, codes, clock = make_app(tmp_path, scanner_port=device.url)

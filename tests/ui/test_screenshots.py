@@ -13,6 +13,7 @@ from tests.helpers import make_app
 
 EXPECTED = [
     "01-idle.png",
+    "01b-honour-roll.png",
     "02-catalog.png",
     "03-choosing.png",
     "03-choosing-portrait.png",
