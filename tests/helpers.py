@@ -294,6 +294,11 @@ class InProcessHub:
         from hub import sync
 
         page = sync.pull(
-            self.hub, cursor, limit, kiosk_id=self.kiosk_id, pins_cursor=pins_cursor, honour_stamp=honour_stamp
+            self.hub,
+            cursor,
+            limit,
+            kiosk_id=self.kiosk_id,
+            pins_cursor=pins_cursor,
+            honour_stamp=honour_stamp,
         )
         return PullPage.model_validate_json(page.model_dump_json())
