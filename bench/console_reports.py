@@ -178,9 +178,7 @@ def main() -> None:
         print(f"  first fold into the daily totals (once)  {fold_s:.1f} s for {folded:,} ledger entries")
         rows = f"{lines - 1:,} rows, {size / 1e6:.1f} MB"
         print(f"  CSV export              {export_s:8.2f} s   {rows}   (target ≤ 10 s)")
-        print(
-            f"  hub's peak memory       {before:.0f} MB before the export, {after:.0f} MB after"
-        )
+        print(f"  hub's peak memory       {before:.0f} MB before the export, {after:.0f} MB after")
         assert lines - 1 == args.redemptions, (lines, args.redemptions)
     finally:
         with admin.connect() as con:
