@@ -30,7 +30,7 @@ from . import alerts, rules, store
 from . import catalogue as goods
 from .reports import as_csv, csv_chunks, csv_export, shown_time, write_sheet, write_xlsx
 from .rules import CITY_TZ, SESSION_S, may_change, path
-from .words import LANGS, N_, ROLE_NAMES, SOURCE, say
+from .words import LANGS, N_, ROLE_NAMES, SOURCE, reason, say
 
 HERE = Path(__file__).resolve().parent
 FONTS = HERE.parents[1] / "assets" / "fonts"
@@ -85,6 +85,7 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["shown_time"] = shown_time
     templates.env.globals["role_names"] = ROLE_NAMES
+    templates.env.globals["reason"] = reason
     router = APIRouter(prefix="/console", include_in_schema=False)
 
     def render(

@@ -447,10 +447,13 @@ def test_an_hours_file_uploaded_in_the_browser_imports_and_lists_each_refused_ro
     )
     assert r.status_code == 200
     assert "新入账 1 条，重复 0 条，未导入 1 条" in r.text
-    assert re.search(r'<td class="num">3</td><td>hours: &#39;30&#39; must be', r.text)  # line 3, and why
+    # line 3, and why, in the page's language (the command line keeps the importer's English)
+    assert '<td class="num">3</td><td>服务时长：&#39;30&#39; 应大于 0、不超过 24</td>' in r.text
     assert office.hub.balance("V7")["balance"] == 20
-    again = c.post("/console/hours", data={"token": token}, files={"file": ("hours.csv", UPLOAD, "text/csv")})
-    assert "新入账 0 条，重复 1 条，未导入 1 条" in again.text
+    again = c.post(
+        "/console/hours?lang=en", data={"token": token}, files={"file": ("hours.csv", UPLOAD, "text/csv")}
+    )
+    assert "hours: &#39;30&#39; must be more than 0 and at most 24" in again.text
     imported = [a for a in office.hub.audit_log() if a["action"] == "hours_imported"]
     assert [a["actor"] for a in imported] == ["staff:huamu", "staff:huamu"]
 
@@ -724,3 +727,34 @@ def test_only_an_admin_manages_accounts(office: Office) -> None:
     me = next(p["id"] for p in store.staff_in(office.hub, rules.Scope(None)) if p["name"] == "city")
     r = city.post(f"/console/staff/{me}/disable", data={"token": csrf_of(page), "confirm": "city"})
     assert r.status_code == 400 and "不能停用自己的账号" in r.text
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        ("record_id: is empty", "记录编号：是空的"),
+        ("volunteer_id: 80 characters, at most 64", "志愿者编号：有 80 个字，最多 64 个"),
+        (
+            "volunteer_id: 'V 1' contains U+0020: an id has no spaces or control characters",
+            "志愿者编号：编号里不能有空格或控制字符（U+0020）",
+        ),
+        ("name: contains the control character U+0007", "姓名：含有控制字符 U+0007"),
+        (
+            "hours: 'x' is not a number of hours (write 2 or 2.5)",
+            "服务时长：'x' 不是小时数（应写成 2 或 2.5）",
+        ),
+        ("hours: '2.55' has more than one decimal", "服务时长：'2.55' 最多一位小数"),
+        (
+            "certified_on: '2026-13-01' is not a date (write 2026-11-01)",
+            "认定日期：'2026-13-01' 不是日期（应写成 2026-11-01）",
+        ),
+        ("certified_on: '2099-01-01' is in the future", "认定日期：'2099-01-01' 还没到"),
+        ("expected 6 columns, found 7", "应有 6 列，这一行有 7 列"),
+        ("something the table does not know", "something the table does not know"),
+    ],
+)
+def test_each_importer_reason_reads_in_chinese_on_a_chinese_page(english: str, chinese: str) -> None:
+    from hub.console.words import reason
+
+    assert reason(english, "zh") == chinese
+    assert reason(english, "en") == english

@@ -206,7 +206,7 @@ def test_upload_an_hours_file_with_a_bad_row_and_see_its_line(
     tab.page.wait_for_selector("section.report")
     assert "新入账 1 条，重复 0 条，未导入 1 条" in tab.page.locator("section.report .totals").inner_text()
     cells = tab.page.locator("table.refused tbody tr td").all_inner_texts()
-    assert cells[0] == "3" and "at most 24" in cells[1]
+    assert cells[0] == "3" and cells[1] == "服务时长：'30' 应大于 0、不超过 24"
     assert office.hub.balance("V7")["balance"] == 20
     tab.shot("hours", tmp_path)
     assert tab.elsewhere == []
