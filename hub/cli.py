@@ -371,7 +371,7 @@ def run(ns: argparse.Namespace) -> int:
             return technicians(hub, ns)
         if ns.command == "card-pin":
             return card_pin(hub, ns)
-        if ns.command in ("org", "staff", "report", "alerts", "volunteer"):
+        if ns.command in ("org", "staff", "report", "alerts", "volunteer", "threshold"):
             return console_commands.run(hub, ns)
         if ns.command == "kiosk" and ns.kiosk_command == "place":
             try:

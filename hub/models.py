@@ -407,3 +407,16 @@ class HoursMonth(Base):
     volunteer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 202611
     tenths: Mapped[int] = mapped_column(BigInteger)
+
+
+class StockThreshold(Base):
+    """When a lane counts as low for the alerts and the fleet page: at or below ``at`` items,
+    for one kiosk's lane, one kiosk's item, or an item at every kiosk (``kiosk_id`` none)."""
+
+    __tablename__ = "stock_thresholds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    lane: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    item: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    at: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[int] = mapped_column(BigInteger)

@@ -160,7 +160,13 @@ def start_sync(app: KioskApp, url: str, token: str, interval_s: float) -> None:
 
     After a failure the next try backs off (see :class:`Backoff`); one sync at a time.
     """
-    syncer = Syncer(app.parts.store, HubClient(url, token), pictures=app.parts.config.pictures_dir)
+    config = app.parts.config
+    syncer = Syncer(
+        app.parts.store,
+        HubClient(url, token),
+        pictures=config.pictures_dir,
+        trust_max_age_s=config.offline.trust_max_age_s,
+    )
     backoff = Backoff(interval_s)
     worker = Background()
     timer = QTimer()

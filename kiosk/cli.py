@@ -200,7 +200,10 @@ def cmd_sync(ns: argparse.Namespace) -> int:
     parts = bootstrap(config)
     try:
         client = HubClient(config.hub_url, config.hub_token)
-        report = Syncer(parts.store, client, pictures=config.pictures_dir).run_once()
+        syncer = Syncer(
+            parts.store, client, pictures=config.pictures_dir, trust_max_age_s=config.offline.trust_max_age_s
+        )
+        report = syncer.run_once()
         parts.service.after_sync()
     finally:
         parts.close()

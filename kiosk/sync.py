@@ -320,7 +320,13 @@ class Syncer:
     """This kiosk's id at the hub, as its pull pages say (protocol 2); none before the first."""
 
     def __init__(
-        self, repo: Store, client: HubClient, batch: int = 500, page: int = 5000, pictures: Path | None = None
+        self,
+        repo: Store,
+        client: HubClient,
+        batch: int = 500,
+        page: int = 5000,
+        pictures: Path | None = None,
+        trust_max_age_s: int | None = None,
     ) -> None:
         self.store = repo
         self.client = client
@@ -328,6 +334,8 @@ class Syncer:
         self.page = page
         self.pictures = pictures
         """Where the catalogue's pictures are kept (None: the kiosk shows drawn badges)."""
+        self.trust_max_age_s = trust_max_age_s
+        """The offline rules' limit, told to the hub in each status report (its alert)."""
 
     def push(self) -> int:
         """The outbox in batches, then this kiosk's status report (not counted as pushed).
@@ -351,7 +359,7 @@ class Syncer:
                 raise HubError(SyncProblem(SyncFailure.MALFORMED, detail))
         status = {"id": str(uuid.uuid4()), "kind": "status", "at": int(self.store.clock())}
         try:
-            (ack,) = self.client.push([{**status, "body": self.store.status_report()}])
+            (ack,) = self.client.push([{**status, "body": self.store.status_report(self.trust_max_age_s)}])
         except ValueError as exc:  # a lane's name the contract refuses: the next report may do
             log.warning("status report not sent: %s", exc)
             return pushed

@@ -221,6 +221,10 @@ class StatusReport(_Open):
     queued_events: StrictInt | None = None
     sync_cursor: StrictInt | None = None
     last_good_sync: StrictInt | None = None
+    trust_synced_at: StrictInt | None = None
+    """When the kiosk last took the trust list (the hub warns before it grows too old)."""
+    trust_max_age_s: StrictInt | None = None
+    """How old the kiosk lets its trust list get before it takes no more codes."""
 
 
 class StatusEvent(_Closed):

@@ -40,6 +40,8 @@ class AlertRules:
     """A kiosk silent for longer."""
     doubt_grace_h: int = 24
     """A dispense in doubt still unsettled after this long."""
+    trust_share: int = 80
+    """A kiosk's trust list this many percent of its maximum age old (then it takes no codes)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AlertRules:
@@ -52,6 +54,7 @@ class AlertRules:
             ("low_stock_at", "HUB_ALERT_LOW_STOCK"),
             ("offline_after_min", "HUB_ALERT_OFFLINE_MIN"),
             ("doubt_grace_h", "HUB_ALERT_DOUBT_HOURS"),
+            ("trust_share", "HUB_ALERT_TRUST_SHARE"),
         ):
             text = env.get(name)
             if text is None:
@@ -86,6 +89,7 @@ SENTENCES = {
     "offline": N_("{kiosk}：已 {minutes} 分钟没有联系中心"),
     "in_doubt": N_("{kiosk}：有 {n} 笔出货待核实，超过 {hours} 小时未处理"),
     "overdraft": N_("志愿者 {volunteer} 的余额为负，请核对"),
+    "trust_stale": N_("{kiosk}：信任名单已 {days} 天未更新，满 {max_days} 天后将停止接受扫码"),
 }
 """What each kind of alert says, in the catalogue (Chinese; English on the English pages)."""
 
@@ -100,6 +104,10 @@ def conditions(
         if k.since is None or now - k.since > rules.offline_after_min * 60:
             minutes = (now - k.since) // 60 if k.since is not None else None
             found.append(Condition(k.kiosk_id, "offline", "", {"kiosk": k.name, "minutes": minutes}))
+        synced, most = k.trust_synced_at, k.trust_max_age_s
+        if synced is not None and most and (now - synced) * 100 >= most * rules.trust_share:
+            detail = {"kiosk": k.name, "days": (now - synced) // 86400, "max_days": most // 86400}
+            found.append(Condition(k.kiosk_id, "trust_stale", "", detail))
         if k.in_doubt:
             detail = {"kiosk": k.name, "n": k.in_doubt, "hours": rules.doubt_grace_h}
             found.append(Condition(k.kiosk_id, "in_doubt", "", detail, rules.doubt_grace_h * 3600))
@@ -111,7 +119,7 @@ def conditions(
                 found.append(
                     Condition(k.kiosk_id, "lane_fault", str(lane.lane), about | {"fault": lane.fault})
                 )
-            elif lane.stock is not None and lane.stock <= rules.low_stock_at:
+            elif lane.low:  # at or below its threshold (``rules.Thresholds``)
                 found.append(
                     Condition(k.kiosk_id, "low_stock", str(lane.lane), about | {"stock": lane.stock})
                 )
@@ -132,7 +140,7 @@ def sentence(kind: str, detail: dict[str, Any], lang: str) -> str:
 def refresh(hub: Hub, rules: AlertRules) -> tuple[int, int]:
     """Open what newly holds, close what no longer does, queue what came due; (opened, closed)."""
     now = int(hub.clock())
-    fleet = store.fleet(hub, Scope(None))
+    fleet = store.fleet(hub, Scope(None), rules.low_stock_at)
     with hub.reading() as s:
         overdrafts = [(v.id, v.name) for v in s.scalars(select(Volunteer).where(Volunteer.flagged))]
     holding = {c.key: c for c in conditions(fleet, overdrafts, rules, now)}

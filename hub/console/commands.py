@@ -15,7 +15,7 @@ from ..service import Hub, UnknownClient
 from . import store
 from .reports import csv_export, write_xlsx
 from .rules import CITY_TZ, Level, Role, Scope, scope_of
-from .words import say
+from .words import N_, say
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +45,20 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     red.add_argument("--lang", choices=["zh", "en"], default="zh", help="the header's language")
     red.add_argument("--out", type=Path, required=True)
     add_alert_parser(sub)
+    th = sub.add_parser(
+        "threshold", help="when a lane counts as low (alerts, the fleet page)"
+    ).add_subparsers(dest="threshold_command", required=True)
+    tset = th.add_parser(
+        "set", help="at or below AT items: a kiosk's lane, a kiosk's item, or an item everywhere"
+    )
+    tset.add_argument("--at", type=int, required=True)
+    tset.add_argument("--kiosk", help="the kiosk's name (none: every kiosk, for an item)")
+    what = tset.add_mutually_exclusive_group(required=True)
+    what.add_argument("--lane", type=int)
+    what.add_argument("--item", help="the item's name as the kiosks show it")
+    th.add_parser("list", help="every threshold, as JSON")
+    tclear = th.add_parser("clear", help="remove one (its id from list)")
+    tclear.add_argument("threshold_id", type=int)
     vol = sub.add_parser("volunteer", help="where a volunteer belongs, for the honour roll").add_subparsers(
         dest="volunteer_command", required=True
     )
@@ -93,6 +107,8 @@ def run(hub: Hub, ns: argparse.Namespace) -> int:
             return 0
         if ns.command == "report":
             return report(hub, ns)
+        if ns.command == "threshold":
+            return thresholds(hub, ns)
         if ns.command == "volunteer":
             if ns.volunteer_command == "place":
                 found = store.place_volunteer(
@@ -111,6 +127,33 @@ def run(hub: Hub, ns: argparse.Namespace) -> int:
         print(f"kiosk-hub: no kiosk {exc}", file=sys.stderr)
         return 1
     raise AssertionError(ns.command)
+
+
+CITY = store.Who(0, "kiosk-hub", Role.ADMIN, None, Scope(None), "")
+"""The command line acts for the whole city."""
+
+
+def thresholds(hub: Hub, ns: argparse.Namespace) -> int:
+    if ns.threshold_command == "list":
+        print(json.dumps(store.threshold_rows(hub, CITY), ensure_ascii=False))
+        return 0
+    if ns.threshold_command == "clear":
+        store.clear_threshold(hub, CITY, ns.threshold_id)
+        print(json.dumps({"cleared": ns.threshold_id}))
+        return 0
+    kiosk_id = None
+    if ns.kiosk:
+        named = {name: kid for kid, name in store.kiosks_in(hub, Scope(None)).items()}
+        if ns.kiosk.strip() not in named:
+            raise store.ConsoleError(N_("没有这台自助机，或您无权查看"))
+        kiosk_id = named[ns.kiosk.strip()]
+    store.set_threshold(hub, CITY, kiosk_id, ns.lane, ns.item, ns.at)
+    print(
+        json.dumps(
+            {"kiosk": ns.kiosk or "", "lane": ns.lane, "item": ns.item, "at": ns.at}, ensure_ascii=False
+        )
+    )
+    return 0
 
 
 def report(hub: Hub, ns: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,6 +144,43 @@ LOW_STOCK = 2
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """When a lane is low: at or below so many items. The most particular setting wins: this
+    kiosk's lane, then this kiosk's item, then the item at every kiosk, then ``default``."""
+
+    default: int = LOW_STOCK
+    lanes: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    kiosk_items: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    items: Mapping[str, int] = field(default_factory=dict)
+
+    def low_at(self, kiosk_id: str, lane: int, item: str | None) -> int:
+        if (kiosk_id, lane) in self.lanes:
+            return self.lanes[(kiosk_id, lane)]
+        if item is not None and (kiosk_id, item) in self.kiosk_items:
+            return self.kiosk_items[(kiosk_id, item)]
+        if item is not None and item in self.items:
+            return self.items[item]
+        return self.default
+
+
+MAX_THRESHOLD = 1000
+"""Items a lane could hold, at most: a threshold above it is a typo."""
+
+
+def threshold_problem(kiosk_id: str | None, lane: int | None, item: str | None, at: int) -> str | None:
+    """Why a threshold cannot be kept (a message id), or None."""
+    if (lane is None) == (item is None):
+        return N_("请填写货道号或物品名称（二选一）")
+    if lane is not None and kiosk_id is None:
+        return N_("货道提醒线要指定一台自助机")
+    if not 0 <= at <= MAX_THRESHOLD:
+        return N_("提醒线应是 0 到 1000 之间的整数")
+    if item is not None and not 1 <= len(item) <= 100:
+        return N_("物品名称应为 1 到 100 个字")
+    return None
+
+
+@dataclass(frozen=True)
 class LaneView:
     lane: int
     item: str | None
@@ -166,6 +203,10 @@ class FleetRow:
     in_doubt: int = 0
     queued: int = 0
     revoked: bool = False
+    trust_synced_at: int | None = None
+    """When the kiosk last took the trust list (its report says; None: never, or an older kiosk)."""
+    trust_max_age_s: int | None = None
+    """How old the kiosk lets its trust list get before it stops taking codes."""
 
     @property
     def low(self) -> int:
@@ -182,20 +223,22 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def lane_view(raw: Mapping[str, Any], low_at: int = LOW_STOCK) -> LaneView:
+def lane_view(raw: Mapping[str, Any], low_at: int | Callable[[int, str | None], int] = LOW_STOCK) -> LaneView:
     stock = _int(raw.get("stock"))
     fault = raw.get("fault")
     enabled = raw.get("enabled", True)
     if enabled is False and not fault:
         fault = "disabled"
-    item = raw.get("item")
+    item = raw.get("item") if isinstance(raw.get("item"), str) else None
+    number = _int(raw.get("lane")) or 0
+    at = low_at(number, item) if callable(low_at) else low_at
     return LaneView(
-        lane=_int(raw.get("lane")) or 0,
-        item=item if isinstance(item, str) else None,
+        lane=number,
+        item=item,
         stock=stock,
         capacity=_int(raw.get("capacity")),
         fault=fault if isinstance(fault, str) and fault else None,
-        low=stock is not None and stock <= low_at,
+        low=stock is not None and stock <= at,
     )
 
 
@@ -208,10 +251,16 @@ def fleet_row(
     now: int,
     revoked: bool = False,
     offline_after_s: int = OFFLINE_AFTER_S,
+    thresholds: Thresholds | None = None,
 ) -> FleetRow:
     """One kiosk as the fleet page shows it, from its newest status report (if any)."""
     report = report or {}
-    lanes = [lane_view(raw) for raw in report.get("lanes", []) if isinstance(raw, Mapping)]
+    limits = thresholds or Thresholds()
+
+    def low_at(lane: int, item: str | None) -> int:
+        return limits.low_at(kiosk_id, lane, item)
+
+    lanes = [lane_view(raw, low_at) for raw in report.get("lanes", []) if isinstance(raw, Mapping)]
     return FleetRow(
         kiosk_id=kiosk_id,
         name=name,
@@ -224,6 +273,8 @@ def fleet_row(
         in_doubt=_int(report.get("in_doubt")) or 0,
         queued=_int(report.get("queued_events")) or 0,
         revoked=revoked,
+        trust_synced_at=_int(report.get("trust_synced_at")),
+        trust_max_age_s=_int(report.get("trust_max_age_s")),
     )
 
 

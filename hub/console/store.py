@@ -33,12 +33,14 @@ from ..models import (
     ReportWatermark,
     Staff,
     StaffSession,
+    StockThreshold,
     Technician,
     Volunteer,
 )
 from ..service import Hub, UnknownClient, UnknownTechnician, UnknownVolunteer
 from .rules import (
     FORMULA_START,
+    LOW_STOCK,
     SESSION_S,
     Attempt,
     FleetRow,
@@ -46,6 +48,7 @@ from .rules import (
     OrgNode,
     Role,
     Scope,
+    Thresholds,
     after_failure,
     find_by_path,
     fleet_row,
@@ -54,6 +57,7 @@ from .rules import (
     path,
     placement_problem,
     scope_of,
+    threshold_problem,
 )
 from .words import N_
 
@@ -553,10 +557,26 @@ def sign_out(hub: Hub, cookie: str) -> None:
 # --- the fleet ------------------------------------------------------------------------
 
 
-def fleet(hub: Hub, scope: Scope) -> list[FleetRow]:
+def thresholds(s: Session, default: int = LOW_STOCK) -> Thresholds:
+    """The low-stock thresholds the street offices set (``rules.Thresholds``)."""
+    lanes: dict[tuple[str, int], int] = {}
+    kiosk_items: dict[tuple[str, str], int] = {}
+    items: dict[str, int] = {}
+    for t in s.scalars(select(StockThreshold)):
+        if t.kiosk_id is not None and t.lane is not None:
+            lanes[(t.kiosk_id, t.lane)] = t.at
+        elif t.kiosk_id is not None and t.item is not None:
+            kiosk_items[(t.kiosk_id, t.item)] = t.at
+        elif t.item is not None:
+            items[t.item] = t.at
+    return Thresholds(default, lanes, kiosk_items, items)
+
+
+def fleet(hub: Hub, scope: Scope, low_default: int = LOW_STOCK) -> list[FleetRow]:
     now = int(hub.clock())
     with hub.reading() as s:
         by_id = {o.id: o for o in org_nodes(s)}
+        limits = thresholds(s, low_default)
         rows = s.execute(
             select(Kiosk, KioskStatus)
             .outerjoin(KioskStatus, KioskStatus.kiosk_id == Kiosk.id)
@@ -571,11 +591,74 @@ def fleet(hub: Hub, scope: Scope) -> list[FleetRow]:
             None if st is None else st.received_at,
             now,
             revoked=k.revoked_at is not None,
+            thresholds=limits,
         )
         for k, st in rows
         if scope.sees(k.org_id)
     ]
     return needs_visit_first(shown)
+
+
+def threshold_rows(hub: Hub, who: Who) -> list[dict[str, Any]]:
+    """The thresholds ``who`` sees: their kiosks', and every kiosk's items."""
+    kiosks = kiosks_in(hub, who.scope)
+    with hub.reading() as s:
+        rows = s.scalars(select(StockThreshold).order_by(StockThreshold.item, StockThreshold.lane))
+        return [
+            {
+                "id": t.id,
+                "kiosk": kiosks.get(t.kiosk_id, "") if t.kiosk_id else "",
+                "lane": t.lane,
+                "item": t.item,
+                "at": t.at,
+            }
+            for t in rows
+            if t.kiosk_id is None or t.kiosk_id in kiosks
+        ]
+
+
+def set_threshold(
+    hub: Hub, who: Who, kiosk_id: str | None, lane: int | None, item: str | None, at: int
+) -> None:
+    """Keep a threshold (one for the same lane or item replaces it), audited. A street's staff
+    set them for their own kiosks; the whole fleet's are the city's."""
+    if who.role is Role.VIEWER:
+        raise ConsoleError(N_("只读账号不能修改"))
+    item = item.strip() if item else None
+    problem = threshold_problem(kiosk_id, lane, item or None, at)
+    if problem:
+        raise ConsoleError(problem)
+    if kiosk_id is None and who.scope.orgs is not None:
+        raise ConsoleError(N_("只有全市的工作人员可以设定所有自助机的提醒线"))
+    if kiosk_id is not None and kiosk_id not in kiosks_in(hub, who.scope):
+        raise ConsoleError(N_("没有这台自助机，或您无权查看"))
+    with hub.unit() as s:
+        same = select(StockThreshold).where(
+            StockThreshold.kiosk_id.is_(None) if kiosk_id is None else StockThreshold.kiosk_id == kiosk_id,
+            StockThreshold.lane.is_(None) if lane is None else StockThreshold.lane == lane,
+            StockThreshold.item.is_(None) if item is None else StockThreshold.item == item,
+        )
+        for old in s.scalars(same):
+            s.delete(old)
+        s.add(StockThreshold(kiosk_id=kiosk_id, lane=lane, item=item, at=at, updated_at=int(hub.clock())))
+        target = f"kiosk:{kiosk_id or '*'}:" + (f"lane:{lane}" if lane is not None else f"item:{item}")
+        audit(s, hub, who.name, "threshold_set", target[:100], at=at)
+
+
+def clear_threshold(hub: Hub, who: Who, threshold_id: int) -> None:
+    if who.role is Role.VIEWER:
+        raise ConsoleError(N_("只读账号不能修改"))
+    seen = {t["id"] for t in threshold_rows(hub, who)}
+    with hub.unit() as s:
+        found = s.get(StockThreshold, threshold_id)
+        if (
+            found is None
+            or threshold_id not in seen
+            or (found.kiosk_id is None and who.scope.orgs is not None)
+        ):
+            raise ConsoleError(N_("没有这条提醒线"))
+        s.delete(found)
+        audit(s, hub, who.name, "threshold_cleared", f"threshold:{threshold_id}")
 
 
 # --- redemptions ------------------------------------------------------------------------

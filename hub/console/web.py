@@ -87,6 +87,9 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     templates.env.globals["role_names"] = ROLE_NAMES
     templates.env.globals["reason"] = reason
     router = APIRouter(prefix="/console", include_in_schema=False)
+    low_default = (
+        alerts.AlertRules.from_env().low_stock_at
+    )  # the alerts' own (a bad value stops the hub first)
 
     def render(
         request: Request, name: str, lang: str, who: store.Who | None, status: int = 200, **context: Any
@@ -184,7 +187,7 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
     @router.get("/fleet")
     def fleet(request: Request, who: Who) -> HTMLResponse:
         lang = lang_of(request)
-        rows = store.fleet(hub, who.scope)
+        rows = store.fleet(hub, who.scope, low_default)
         return render(request, "fleet.html", lang, who, rows=rows, page="fleet", now=int(hub.clock()))
 
     Text = Annotated[str | None, Query(max_length=100)]
@@ -319,12 +322,56 @@ def console(hub: Hub, secure_cookie: bool = False) -> APIRouter:
         store.retire_kiosk(hub, who, kiosk_id)
         return RedirectResponse("/console/kiosks", status_code=303)
 
+    def alert_page_with(request: Request, who: store.Who, status: int = 200, **extra: Any) -> HTMLResponse:
+        lang = lang_of(request)
+        context: dict[str, Any] = {
+            "page": "alerts",
+            "alerts": alerts.shown(hub, who.scope, lang),
+            "thresholds": store.threshold_rows(hub, who),
+            "kiosks": store.kiosks_in(hub, who.scope),
+            "default_low": low_default,
+            "problem": None,
+        }
+        context.update(extra)
+        return render(request, "alerts.html", lang, who, status, **context)
+
     @router.get("/alerts")
     def alert_page(request: Request, who: Who) -> HTMLResponse:
+        return alert_page_with(request, who)
+
+    @router.post("/alerts/thresholds")
+    def threshold_set(
+        request: Request,
+        who: Who,
+        token: Annotated[str, Form(max_length=64)],
+        at: Annotated[str, Form(max_length=6)],
+        kiosk: Annotated[str, Form(max_length=36)] = "",
+        lane: Annotated[str, Form(max_length=6)] = "",
+        item: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
         lang = lang_of(request)
-        return render(
-            request, "alerts.html", lang, who, page="alerts", alerts=alerts.shown(hub, who.scope, lang)
-        )
+        try:
+            if not at.strip().isdigit() or (lane.strip() and not lane.strip().isdigit()):
+                raise store.ConsoleError(N_("提醒线应是 0 到 1000 之间的整数"))
+            number = int(lane) if lane.strip() else None
+            store.set_threshold(hub, who, kiosk or None, number, item.strip() or None, int(at))
+        except store.ConsoleError as exc:
+            return alert_page_with(request, who, 400, problem=say(str(exc), lang))
+        return RedirectResponse("/console/alerts", status_code=303)
+
+    @router.post("/alerts/thresholds/{threshold_id}/clear")
+    def threshold_clear(
+        request: Request, who: Who, threshold_id: int, token: Annotated[str, Form(max_length=64)]
+    ) -> Response:
+        form_checked(request, who, token)
+        changes_allowed(who)
+        try:
+            store.clear_threshold(hub, who, threshold_id)
+        except store.ConsoleError as exc:
+            raise PageProblem(404, str(exc)) from None
+        return RedirectResponse("/console/alerts", status_code=303)
 
     @router.post("/alerts/{alert_id}/seen")
     def alert_seen(

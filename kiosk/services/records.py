@@ -192,8 +192,9 @@ class Records(UseCases):
                 after | {"image": new.image} if new.image else after,
             )
 
-    def status_report(self) -> dict[str, Any]:
-        """What the hub's operators see of this kiosk: stock per lane, faults, sync state."""
+    def status_report(self, trust_max_age_s: int | None = None) -> dict[str, Any]:
+        """What the hub's operators see of this kiosk: stock per lane, faults, sync state, and
+        how old its trust list is beside how old it may get (``trust_max_age_s``)."""
         with self.units.reading() as uow:
             names = {i.id: i.name_zh for i in uow.catalogue.items()}
             lanes = [
@@ -213,4 +214,6 @@ class Records(UseCases):
                 "queued_events": uow.outbox.queued(),
                 "sync_cursor": uow.settings.cursor(),
                 "last_good_sync": int(uow.settings.get(LAST_GOOD_SYNC) or 0) or None,
+                "trust_synced_at": int(uow.settings.get(TRUST_SYNCED_AT) or 0) or None,
+                "trust_max_age_s": trust_max_age_s,
             }

@@ -13,9 +13,10 @@ import pytest
 from pydantic import TypeAdapter
 
 from hub import sync
-from hub.console import alerts
+from hub.console import alerts, store
 from hub.console.alerts import AlertRules, Webhook
-from hub.console.rules import fleet_row
+from hub.console.commands import CITY
+from hub.console.rules import Scope, fleet_row
 from hub.service import Hub
 from protocol.sync import Event
 
@@ -222,3 +223,123 @@ def test_the_alerts_command_opens_them_and_sends_the_due_ones(
     out = json.loads(capsys.readouterr().out)
     assert out["opened"] == 1 and out["sent"] == 1 and out["open"][0]["text"] == "一号：从未联系中心"
     assert receiver.bodies[0]["kind"] == "offline"
+
+
+# --- thresholds and the trust list ---------------------------------------------------------
+
+
+def test_the_most_particular_threshold_wins() -> None:
+    from hub.console.rules import Thresholds, threshold_problem
+
+    limits = Thresholds(2, {("k1", 3): 0}, {("k1", "矿泉水"): 8}, {"矿泉水": 5, "抽纸": 4})
+    assert limits.low_at("k1", 3, "矿泉水") == 0  # this kiosk's lane
+    assert limits.low_at("k1", 1, "矿泉水") == 8  # this kiosk's item
+    assert limits.low_at("k2", 1, "矿泉水") == 5  # the item everywhere
+    assert limits.low_at("k2", 1, "饼干") == 2 and limits.low_at("k2", 1, None) == 2
+    row = fleet_row(
+        "k1",
+        "一号",
+        "",
+        {"lanes": [{"lane": 1, "item": "矿泉水", "stock": 7}]},
+        NOV_10,
+        NOV_10 + 1,
+        thresholds=limits,
+    )
+    assert row.lanes[0].low  # 7 ≤ 8 at this kiosk
+    assert threshold_problem(None, 3, None, 2) == "货道提醒线要指定一台自助机"
+    assert threshold_problem("k1", 3, "水", 2) == "请填写货道号或物品名称（二选一）"
+    assert threshold_problem("k1", None, "水", 1001) == "提醒线应是 0 到 1000 之间的整数"
+    assert threshold_problem("k1", None, "水", 5) is None
+
+
+def test_a_trust_list_near_its_maximum_age_is_an_alert() -> None:
+    week = 7 * 86400
+    young = fleet_row(
+        "a", "一号", "", {"trust_synced_at": NOV_10 - 5 * 86400, "trust_max_age_s": week}, NOV_10, NOV_10
+    )
+    old = fleet_row(
+        "b", "二号", "", {"trust_synced_at": NOV_10 - 6 * 86400, "trust_max_age_s": week}, NOV_10, NOV_10
+    )
+    older_kiosk = fleet_row("c", "三号", "", {"lanes": []}, NOV_10, NOV_10)  # says nothing of it
+    found = {c.key: c for c in alerts.conditions([young, old, older_kiosk], [], RULES, NOV_10)}
+    assert set(found) == {("b", "trust_stale", "")}  # 6 of 7 days is past 80 %; 5 is not
+    assert (
+        alerts.sentence("trust_stale", found[("b", "trust_stale", "")].detail, "zh")
+        == "二号：信任名单已 6 天未更新，满 7 天后将停止接受扫码"
+    )
+    assert AlertRules.from_env({"HUB_ALERT_TRUST_SHARE": "50"}).trust_share == 50
+
+
+def test_thresholds_set_on_the_page_decide_the_low_stock_alerts_within_each_streets_kiosks(
+    office: Office,
+) -> None:
+    report(
+        office,
+        office.huamu,
+        NOV_10,
+        lanes=[{"lane": 1, "item": "矿泉水", "stock": 4}, {"lane": 2, "item": "抽纸", "stock": 4}],
+    )
+    assert alerts.refresh(office.hub, RULES) == (0, 0)  # 4 is above the default 2
+    street = office.sign_in("huamu")
+    page = street.get("/console/alerts").text
+    token = csrf_of(page)
+    assert 'value="' + office.lujiazui + '"' not in page  # another street's kiosk is not offered
+    ok = street.post(
+        "/console/alerts/thresholds",
+        data={"token": token, "kiosk": office.huamu, "item": "矿泉水", "at": "5"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    for data, sentence in (
+        ({"kiosk": office.lujiazui, "item": "矿泉水", "at": "5"}, "没有这台自助机"),
+        ({"kiosk": "", "item": "矿泉水", "at": "5"}, "只有全市的工作人员"),
+        ({"kiosk": office.huamu, "lane": "2", "item": "抽纸", "at": "5"}, "二选一"),
+        ({"kiosk": office.huamu, "lane": "x", "at": "5"}, "0 到 1000"),
+    ):
+        r = street.post("/console/alerts/thresholds", data={"token": token, **data})
+        assert r.status_code == 400 and sentence in r.text, data
+    look = office.sign_in("look")
+    r = look.post(
+        "/console/alerts/thresholds",
+        data={
+            "token": csrf_of(look.get("/console/alerts").text),
+            "kiosk": office.huamu,
+            "item": "抽纸",
+            "at": "9",
+        },
+    )
+    assert r.status_code == 403
+    assert alerts.refresh(office.hub, RULES) == (1, 0)
+    (opened,) = alerts.shown(office.hub, Scope(None), "zh")["open"]
+    assert opened["text"] == "花木一号：1 号货道（矿泉水）只剩 4 件"
+    fleet = street.get("/console/fleet").text
+    assert fleet.count('class="lane low"') == 1  # the page marks what the alert says
+    (kept,) = store.threshold_rows(office.hub, CITY)
+    r = street.post(
+        f"/console/alerts/thresholds/{kept['id']}/clear", data={"token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303 and alerts.refresh(office.hub, RULES) == (0, 1)
+    actions = [(a["actor"], a["action"]) for a in office.hub.audit_log()]
+    assert ("staff:huamu", "threshold_set") in actions and ("staff:huamu", "threshold_cleared") in actions
+
+
+def test_thresholds_from_the_command_line(hub_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from hub.cli import main
+
+    assert main(["--db", hub_url, "kiosk", "add", "花木一号"]) == 0
+    capsys.readouterr()
+    assert main(["--db", hub_url, "threshold", "set", "--item", "矿泉水", "--at", "5"]) == 0
+    assert main(["--db", hub_url, "threshold", "set", "--lane", "3", "--kiosk", "花木一号", "--at", "1"]) == 0
+    capsys.readouterr()
+    assert main(["--db", hub_url, "threshold", "set", "--lane", "3", "--at", "1"]) == 2
+    assert "a kiosk" in capsys.readouterr().err  # a lane is one kiosk's
+    assert main(["--db", hub_url, "threshold", "set", "--item", "水", "--kiosk", "没有", "--at", "1"]) == 2
+    capsys.readouterr()
+    assert main(["--db", hub_url, "threshold", "list"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted((t["kiosk"], t["lane"], t["item"], t["at"]) for t in listed) == [
+        ("", None, "矿泉水", 5),
+        ("花木一号", 3, None, 1),
+    ]
+    assert main(["--db", hub_url, "threshold", "clear", str(listed[0]["id"])]) == 0
+    assert main(["--db", hub_url, "threshold", "clear", "999"]) == 2

@@ -29,3 +29,10 @@ def test_a_pages_board_is_kept_with_its_stamp_and_a_page_without_one_keeps_it(st
     newer = BOARD | {"stamp": "s2", "standings": []}
     store.apply_pull(page(6, honour=newer))
     assert store.honour_board() == newer and store.honour_stamp() == "s2"
+
+
+def test_the_status_report_says_how_old_the_trust_list_is_and_may_get(store: Store) -> None:
+    assert store.status_report()["trust_synced_at"] is None  # never synced its keys
+    store.apply_pull(page(1, jwks={"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "A" * 43, "kid": "k1"}]}))
+    body = store.status_report(7 * 86400)
+    assert body["trust_synced_at"] == int(store.clock()) and body["trust_max_age_s"] == 7 * 86400
