@@ -298,10 +298,9 @@ class CatalogScreen(Screen):
         if standing is not None:  # theirs alone: the screen in front of them after their scan
             self.standing.setText(
                 say(
-                    "本月服务 {hours} 小时，{place}第 {n} 名，谢谢您！",
+                    "本月服务 {hours} 小时，社区第 {n} 名，谢谢您！",
                     lang,
                     hours=hours(standing.tenths),
-                    place=standing.community or say("社区", lang),
                     n=standing.place,
                 )
             )

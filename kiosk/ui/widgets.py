@@ -281,22 +281,18 @@ class HonourPanel(QFrame):
         self.title.setText(say("光荣榜 · 感谢每一位志愿者", lang))
         month = f"{roll.month // 100}-{roll.month % 100:02d}"
         if roll.community:
-            first = say("本社区（{place}）{month} 服务时长", lang, place=roll.community, month=month)
+            first = say("本社区 {month} 服务时长", lang, month=month)
             shown = [(first, roll.community_month)]
         else:
-            first = say("本街道（{place}）{month} 服务时长", lang, place=roll.street or "", month=month)
+            first = say("本街道 {month} 服务时长", lang, month=month)
             shown = [(first, roll.street_month)]
         if roll.community and roll.street:  # beside it, the street's month
-            street = say("本街道（{place}）{month} 服务时长", lang, place=roll.street, month=month)
+            street = say("本街道 {month} 服务时长", lang, month=month)
             shown.append((street, roll.street_month))
         elif roll.community:  # or the same place's all time
-            shown.append(
-                (say("本社区（{place}）累计服务时长", lang, place=roll.community), roll.community_all)
-            )
+            shown.append((say("本社区累计服务时长", lang), roll.community_all))
         else:
-            shown.append(
-                (say("本街道（{place}）累计服务时长", lang, place=roll.street or ""), roll.street_all)
-            )
+            shown.append((say("本街道累计服务时长", lang), roll.street_all))
         for (heading, lines), (caption, ranked) in zip(self.columns, shown, strict=True):
             heading.setText(caption)
             for i, line in enumerate(lines):

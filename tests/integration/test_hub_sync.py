@@ -255,7 +255,7 @@ def test_a_status_report_the_contract_refuses_does_not_stop_the_sync(
     syncer = Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"]))
     report = kiosk.store.status_report()
     report["lanes"][0]["item"] = "抽纸\x07"  # a control character a technician pasted into a name
-    monkeypatch.setattr(kiosk.store, "status_report", lambda: report)
+    monkeypatch.setattr(kiosk.store, "status_report", lambda *_: report)
     assert syncer.run_once().as_json() == {"ok": True, "pushed": 2, "pulled": 1}
     assert hub.kiosks()[0]["status"] is None  # not sent; the events were
 

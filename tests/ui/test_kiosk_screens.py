@@ -264,7 +264,7 @@ def test_the_idle_screen_shows_the_honour_roll_in_turn_and_a_volunteer_only_thei
 
     kiosk.scan(kiosk.code("app", "V0001"))
     kiosk.wait_step(Step.IDENTIFIED)
-    assert kiosk.w.catalog.standing.text() == "本月服务 26 小时，牡丹社区第 1 名，谢谢您！"
+    assert kiosk.w.catalog.standing.text() == "本月服务 26 小时，社区第 1 名，谢谢您！"
     assert kiosk.w.catalog.standing.isVisible()
     kiosk.tap(kiosk.w.catalog.cancel)
     kiosk.wait_step(Step.IDLE)
