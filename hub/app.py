@@ -15,6 +15,7 @@ ReDoc, which would need one, is off.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path as FilePath
@@ -26,7 +27,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from protocol.codes import CodeKind
 from protocol.sync import ID_PATTERN, PullPage, PushReply, PushRequest, VolunteerId
@@ -43,6 +44,7 @@ PROTECTED = (
     ("/v1/catalogue/", "kiosk"),
     ("/v1/codes", "app"),
     ("/v1/volunteers/", "app"),
+    ("/v1/vouchers/", "partner"),
 )
 """Path prefixes and the role of the token they need (everything else is public)."""
 RATE_LIMITED = (("POST", "/v1/sync/push"),)
@@ -60,6 +62,28 @@ class CodeRequest(BaseModel):
 
 class CodeReply(BaseModel):
     code: str
+
+
+class VoucherRedeem(BaseModel):
+    """A partner's check: the voucher's code as its QR holds it."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[StrictStr, Field(min_length=1, max_length=2048)]
+
+
+class VoucherAnswer(BaseModel):
+    """Accepted, or why not (``reason``: forged, expired, not_a_voucher, already_used)."""
+
+    accepted: bool
+    detail: str
+    reason: str | None = None
+    voucher_id: str | None = None
+    holder: str | None = None
+    item: str | None = None
+    value: int | None = None
+    expires: str | None = None
+    used_at: str | None = None
+    used_by: str | None = None
 
 
 class Problem(BaseModel):
@@ -140,6 +164,7 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
 
     kiosk_id = client("kiosk")
     app_client = client("app")
+    partner_id = client("partner")
 
     @api.post("/v1/codes", response_model=CodeReply, responses=refusals(400, 401, 404, 413))
     def new_code(body: CodeRequest, app: str = Depends(app_client)) -> CodeReply:
@@ -213,6 +238,22 @@ def create_api(hub: Hub, limits: Limits | None = None) -> FastAPI:
             raise HTTPException(404, f"no picture {sha256}")
         return Response(
             data, media_type="image/png", headers={"Cache-Control": "private, max-age=31536000, immutable"}
+        )
+
+    @api.post(
+        "/v1/vouchers/redeem",
+        response_model=VoucherAnswer,
+        responses={409: {"model": VoucherAnswer}, 422: {"model": VoucherAnswer}, **refusals(401)},
+    )
+    def redeem_voucher(body: VoucherRedeem, partner: str = Depends(partner_id)) -> Response:
+        """Check a voucher at a partner's desk: 200 accepted the first time; 409 already used
+        (where and when); 422 forged, expired or not a voucher (``reason`` says which)."""
+        from .vouchers import VoucherRefused, check
+
+        answer = check(hub, body.code, partner)
+        status = 200 if answer.accepted else 409 if answer.reason is VoucherRefused.ALREADY_USED else 422
+        return Response(
+            json.dumps(answer.as_json(), ensure_ascii=False), status, media_type="application/json"
         )
 
     from .console.web import install as install_console

@@ -116,7 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
         dest="app_command", required=True
     )
     app.add_parser("add", help="a token for the app's server to ask for codes with").add_argument("name")
-    for role, commands in (("kiosk", kiosk), ("app", app)):
+    partner = sub.add_parser("partner", help="partners who check vouchers (a park, a child-care centre)")
+    partners = partner.add_subparsers(dest="partner_command", required=True)
+    partners.add_parser("add", help="a token for the partner's desk to check vouchers with").add_argument(
+        "name"
+    )
+    voucher = sub.add_parser("voucher", help="兑换券: vouchers for a partner's service").add_subparsers(
+        dest="voucher_command", required=True
+    )
+    vissue = voucher.add_parser("issue", help="sign a voucher for a volunteer and charge its value")
+    vissue.add_argument("volunteer_id")
+    vissue.add_argument("--item", required=True, help="the service, as the partner reads it")
+    vissue.add_argument("--value", type=int, required=True, help="益币")
+    vissue.add_argument("--days", type=int, default=180, help="how long it can be used (default 180)")
+    vredeem = voucher.add_parser("redeem", help="check a voucher once, as a partner's desk does")
+    vredeem.add_argument("code")
+    vredeem.add_argument("--partner", required=True, help="the partner's name (kiosk-hub partner add)")
+    for role, commands in (("kiosk", kiosk), ("app", app), ("partner", partners)):
         ident = f"{role}_id"
         revoke_token = commands.add_parser("revoke", help=f"the {role}'s token stops working now")
         revoke_token.add_argument(ident, metavar=ident.upper())
@@ -235,6 +251,8 @@ def signs(ns: argparse.Namespace) -> bool:
         return bool(ns.key_command == "rotate")
     if ns.command == "cards":
         return ns.of is None
+    if ns.command == "voucher":
+        return bool(ns.voucher_command == "issue")
     return ns.command in ("init", "serve", "code")
 
 
@@ -355,11 +373,16 @@ def run(ns: argparse.Namespace) -> int:
             return 0
         if ns.command == "serve":
             return serve(hub, settings, ns)
-        if ns.command in ("kiosk", "app") and getattr(ns, f"{ns.command}_command") in ("revoke", "token"):
+        if ns.command in ("kiosk", "app", "partner") and getattr(ns, f"{ns.command}_command") in (
+            "revoke",
+            "token",
+        ):
             return credentials(hub, ns)
-        if ns.command == "app":
+        if ns.command == "voucher":
+            return voucher_command(hub, ns)
+        if ns.command in ("app", "partner"):
             try:
-                print(json.dumps(hub.add_kiosk(ns.name, role="app")))
+                print(json.dumps(hub.add_kiosk(ns.name, role=ns.command), ensure_ascii=False))
             except ValueError as exc:
                 print(f"kiosk-hub: {exc}", file=sys.stderr)
                 return 2
@@ -546,6 +569,34 @@ def cards(hub: Hub, ns: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def voucher_command(hub: Hub, ns: argparse.Namespace) -> int:
+    """``voucher issue`` prints the voucher's id and code; ``voucher redeem`` the partner's
+    answer (exit 0 accepted, 1 refused: already used, expired, forged)."""
+    from .vouchers import NotEnough, check, issue, partner_named
+
+    if ns.voucher_command == "issue":
+        try:
+            voucher_id, code = issue(hub, ns.volunteer_id, ns.item, ns.value, ns.days)
+        except UnknownVolunteer:
+            print(f"kiosk-hub: no volunteer {ns.volunteer_id}", file=sys.stderr)
+            return 1
+        except NotEnough as exc:
+            print(f"kiosk-hub: not issued: {exc}", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"kiosk-hub: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps({"voucher_id": voucher_id, "code": code}))
+        return 0
+    partner = partner_named(hub, ns.partner.strip())
+    if partner is None:
+        print(f"kiosk-hub: no partner {ns.partner!r}; add one with kiosk-hub partner add", file=sys.stderr)
+        return 2
+    answer = check(hub, ns.code, partner)
+    print(json.dumps(answer.as_json(), ensure_ascii=False))
+    return 0 if answer.accepted else 1
 
 
 def keys(hub: Hub, ns: argparse.Namespace) -> int:

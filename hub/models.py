@@ -420,3 +420,18 @@ class StockThreshold(Base):
     item: Mapped[str | None] = mapped_column(String(100), nullable=True)
     at: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Voucher(Base):
+    """A voucher (兑换券) issued for a partner's service, and its single use."""
+
+    __tablename__ = "vouchers"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the code's jti
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    item: Mapped[str] = mapped_column(String(100))
+    value: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    kid: Mapped[str] = mapped_column(String(100))  # "" for one first seen at a partner's desk
+    used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    used_by: Mapped[str | None] = mapped_column(String(36), nullable=True)  # the partner's client id

@@ -61,7 +61,8 @@ RATE = 10  # 益币 per certified hour
 CHUNK = 1000  # rows an import writes per statement (and per progress report)
 LOOKUP = 10_000  # ids an import looks up per query (SQLite takes 32766 parameters, PostgreSQL 65535)
 MAX_RATE = (2**31 - 1) // 24  # 24 h at this rate still fits the ledger's 32-bit amount
-ROLES = ("kiosk", "app")
+ROLES = ("kiosk", "app", "partner")
+"""Clients with tokens: kiosks, the volunteer app's server, and partners who check vouchers."""
 APP_CODE_S = 60
 """A phone code's life: the volunteer app asks for a fresh one each minute (kiosks accept up
 to ``MAX_LIFETIME_S[app]``)."""
@@ -302,7 +303,8 @@ class Hub:
     # --- kiosks ------------------------------------------------------------------------
 
     def add_kiosk(self, name: str, role: str = "kiosk") -> dict[str, str]:
-        """Register a kiosk (or, with ``role="app"``, the volunteer app's server).
+        """Register a kiosk (or, with ``role="app"``, the volunteer app's server; with
+        ``role="partner"``, a partner who checks vouchers).
 
         Its token is shown once and kept only as a hash.
         """
@@ -323,7 +325,7 @@ class Hub:
                 )
         except IntegrityError as exc:
             raise ValueError(f"a client named {name!r} exists already") from exc
-        key = "kiosk_id" if role == "kiosk" else "app_id"
+        key = {"kiosk": "kiosk_id", "app": "app_id", "partner": "partner_id"}[role]
         return {key: kiosk_id, "token": token}
 
     def client_for_token(self, token: str, role: str = "kiosk") -> str | None:
@@ -408,7 +410,7 @@ class Hub:
             self._audit(s, "token_rotated", row, {"previous_token_until": until, "was_revoked": was_revoked})
             generation = self._raise_generation(s)
         self._tokens.saw_generation(generation)
-        key = "kiosk_id" if role == "kiosk" else "app_id"
+        key = {"kiosk": "kiosk_id", "app": "app_id", "partner": "partner_id"}[role]
         return {key: client_id, "token": token, "previous_token_until": until}
 
     @staticmethod

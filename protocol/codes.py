@@ -46,6 +46,9 @@ class CodeKind(StrEnum):
     APP = "app"
     CARD = "card"
     TECH = "tech"
+    VOUCHER = "voucher"
+    """A 兑换券 for a partner's service: checked once, at the hub (``hub/vouchers.py``); a
+    kiosk takes none."""
 
 
 MAX_CODE_LENGTH = 2048
@@ -54,6 +57,7 @@ MAX_LIFETIME_S: Mapping[CodeKind, int] = {
     CodeKind.APP: 120,
     CodeKind.CARD: 157_766_400,  # 5 years of 365.25 days
     CodeKind.TECH: 43_200,
+    CodeKind.VOUCHER: 366 * 86400,
 }
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -78,6 +82,10 @@ class CodeClaims:
     name: str | None = None
     nbf: int | None = None
     """Not before (RFC 7519, optional): honoured as ``iat`` is, when a code carries it."""
+    item: str | None = None
+    """A voucher's item (its service), as the partner reads it."""
+    value: int | None = None
+    """A voucher's value in 益币."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +183,10 @@ def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
         kind = CodeKind(payload["kind"])
     except ValueError:
         return None
+    item, value = payload.get("item"), payload.get("value")
+    priced = isinstance(value, int) and not isinstance(value, bool)
+    if kind is CodeKind.VOUCHER and not (isinstance(item, str) and 0 < len(item) <= 100 and priced):
+        return None  # a voucher says what it is for and what it is worth
     return CodeClaims(
         iss=payload["iss"],
         sub=payload["sub"],
@@ -184,7 +196,17 @@ def _claims(payload: Mapping[str, Any]) -> CodeClaims | None:
         kind=kind,
         name=display_name,
         nbf=nbf,
+        item=item if kind is CodeKind.VOUCHER else None,
+        value=value if kind is CodeKind.VOUCHER else None,
     )
+
+
+def unchecked_claims(code: str) -> CodeClaims | None:
+    """A code's claims read without checking it: only to say when a code the verifier found
+    expired — whose signature it checked first — had expired. Never a trust decision."""
+    parts = code.split(".")
+    payload = _json_object(parts[1]) if len(parts) == 3 else None
+    return None if payload is None else _claims(payload)
 
 
 class CodeVerifier:
@@ -285,8 +307,10 @@ def issue_code(
     jti: str | None = None,
     name: str | None = None,
     nbf: int | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign a code for ``sub``; the lifetime defaults to the kind's maximum."""
+    """Sign a code for ``sub``; the lifetime defaults to the kind's maximum. ``extra`` are
+    claims of the kind (a voucher's ``item`` and ``value``)."""
     claims: dict[str, Any] = {
         "iss": iss,
         "sub": sub,
@@ -299,4 +323,5 @@ def issue_code(
         claims["name"] = name
     if nbf is not None:
         claims["nbf"] = nbf
+    claims.update(extra or {})
     return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid, "typ": "JWT"})

@@ -103,6 +103,7 @@ NOTICES: dict[str, str] = {
     "tech_pin_wrong": N_("PIN 不正确，还可以再试 {n} 次"),
     "tech_pin_locked": N_("PIN 已锁定，请 {n} 分钟后再试"),
     "tech_unknown": N_("这个技术员码未登记，请联系管理员"),
+    "voucher_here": N_("这是兑换券，请到合作单位使用"),
     "card_pin_wrong": N_("密码不对，请再试一次（还可以试 {n} 次）"),
     "card_pin_locked": N_("密码输错太多次，请 {n} 分钟后再试，或联系工作人员"),
     "card_pin_locked_hours": N_("密码输错太多次，请 {n} 小时后再试，或联系工作人员"),

@@ -208,6 +208,20 @@ def test_the_honour_roll_comes_down_once_and_again_only_when_it_changed(
     assert kiosk.store.honour_board()["standings"] == []  # type: ignore[index]
 
 
+def test_a_voucher_shown_at_a_kiosk_is_sent_to_the_partner_not_taken(
+    hub_server: tuple[Hub, str], kiosk: Parts
+) -> None:
+    from hub import vouchers
+
+    hub, url = hub_server
+    hub.import_hours(HOURS.encode())
+    assert Syncer(kiosk.store, HubClient(url, hub.add_kiosk("驿站-1")["token"])).run_once().ok
+    kiosk.service.after_sync()
+    _, code = vouchers.issue(hub, "V1", "儿童公园一日游", 20)
+    scanned = kiosk.service.scan(code)
+    assert scanned.volunteer is None and scanned.notice is not None and scanned.notice.key == "voucher_here"
+
+
 def test_a_refund_goes_up_naming_its_charge_and_is_applied_once(
     hub_server: tuple[Hub, str], kiosk: Parts
 ) -> None:
