@@ -321,6 +321,15 @@ class TechScreen(Screen):
             price = QSpinBox()
             price.setRange(1, 100_000)
             price.setValue(item.price)
+            if (
+                item.hub_id is not None
+            ):  # the street office's catalogue sets these; the picture is the kiosk's
+                for field in (zh, en):
+                    field.setReadOnly(True)
+                price.setReadOnly(True)
+                price.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
+                for widget in (zh, en, price):
+                    widget.setToolTip(say("名称和价格由街道后台统一设定", self.lang))
             t.setCellWidget(row, 0, zh)
             t.setCellWidget(row, 1, en)
             t.setCellWidget(row, 2, price)

@@ -236,7 +236,9 @@ def test_a_technician_is_told_a_hub_items_price_is_set_at_the_hub(kiosk: Driver)
     kiosk.qtbot.waitUntil(lambda: table.rowCount() == 8, timeout=5000)
     row = next(r for r in range(table.rowCount()) if table.cellWidget(r, 0).text() == water.name_zh)
     assert table.cellWidget(row, 2).value() == 25
-    table.cellWidget(row, 2).setValue(10)
+    assert table.cellWidget(row, 2).isReadOnly() and table.cellWidget(row, 0).isReadOnly()
+    assert not table.cellWidget(row, 3).isReadOnly()  # its picture is the kiosk's
+    table.cellWidget(row, 2).setValue(10)  # set anyway (as a stale screen could): still refused
     kiosk.tap(table.cellWidget(row, 4))
     kiosk.qtbot.waitUntil(
         lambda: kiosk.app.background.idle and "街道" in kiosk.w.tech.message.text(), timeout=5000
